@@ -1,0 +1,492 @@
+package scheduler
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+)
+
+// Decision is the outcome of a request.
+type Decision struct {
+	// Selections has one entry per instance: the selected host and its
+	// alternates. It is nil when the request failed.
+	Selections []Selection
+	// Weighed is the first instance's hosts after filtering, with their
+	// weights, best first, before anything was consumed. It is set even
+	// when a later instance found no host.
+	Weighed []WeighedHost
+}
+
+// Selection is the host chosen for one instance.
+type Selection struct {
+	InstanceUUID string
+	Host         string
+	Node         string
+	// Alternates are other hosts of the same cell that passed the filters
+	// for the last instance, best first, never a selected host: where a
+	// failed build can be retried (nova's alternates).
+	Alternates []NodeRef
+}
+
+// WeighedHost is a host and its total weight.
+type WeighedHost struct {
+	Host   string
+	Node   string
+	Weight float64
+}
+
+// Schedule places spec on the hosts of set the way nova's legacy
+// scheduling loop does (SchedulerManager._legacy_find_hosts in nova 26):
+// for each instance it filters and weighs the hosts left, draws the chosen
+// host among the best Config.HostSubsetSize, consumes its resources, and
+// goes on with the hosts that passed; then it picks alternates.
+//
+// It returns ErrNoValidHost when an instance finds no host, a *HostError
+// when a filter or weigher fails on a host, and a *FieldError for a
+// request nova would refuse. The Decision is non-nil unless the request
+// itself is invalid; on error it carries Weighed when the first instance
+// got that far. set is not modified.
+func (s *Scheduler) Schedule(set *HostSet, spec *RequestSpec) (*Decision, error) {
+	return s.schedule(set, spec, nil)
+}
+
+// ScheduleHosts is Prepare followed by Schedule.
+func (s *Scheduler) ScheduleHosts(hosts []HostState, spec *RequestSpec) (*Decision, error) {
+	set, err := s.Prepare(hosts)
+	if err != nil {
+		return nil, err
+	}
+	return s.Schedule(set, spec)
+}
+
+// Explain is Schedule with a Trace of every step: which filter removed
+// which hosts and what each weigher gave each host.
+func (s *Scheduler) Explain(set *HostSet, spec *RequestSpec) (*Decision, *Trace, error) {
+	tr := &Trace{Filters: s.Filters(), Weighers: s.Weighers()}
+	d, err := s.schedule(set, spec, tr)
+	return d, tr, err
+}
+
+func (s *Scheduler) schedule(set *HostSet, spec *RequestSpec, tr *Trace) (*Decision, error) {
+	if set == nil || set.s != s {
+		return nil, errors.New("scheduler: the HostSet was prepared by another Scheduler")
+	}
+	if spec == nil {
+		return nil, fieldErr("RequestSpec", "nil")
+	}
+	r := set.getRun()
+	defer set.putRun(r)
+	if err := r.begin(spec); err != nil {
+		return nil, err
+	}
+	r.trace = tr
+	s.stats.requests.Add(1)
+	n := spec.instanceCount()
+	dec := &Decision{}
+	err := r.loop(n, dec)
+	switch {
+	case err == nil:
+		s.stats.instances.Add(uint64(n))
+	case errors.Is(err, ErrNoValidHost):
+		s.stats.noValidHost.Add(1)
+	default:
+		s.stats.hostErrors.Add(1)
+	}
+	if l := s.cfg.Logger; l != nil {
+		l.Debug("scheduler: request done", slog.Int("instances", n), slog.Int("hosts", len(set.hosts)),
+			slog.Int("selected", len(dec.Selections)), slog.Any("error", err))
+	}
+	return dec, err
+}
+
+// loop is _legacy_find_hosts followed by _get_alternate_hosts.
+func (r *run) loop(n int, dec *Decision) error {
+	cur := r.initial()
+	which := 0 // r.lists[which] holds cur
+	selected := make([]int32, 0, n)
+	for num := 0; num < n; num++ {
+		r.index = num
+		r.uuid = r.spec.instanceUUID(num)
+		next := r.lists[1-which][:0]
+		sorted, err := r.sortedHosts(cur, next, num, dec)
+		if err != nil {
+			return err
+		}
+		r.lists[1-which] = sorted
+		which = 1 - which
+		cur = sorted
+		if len(cur) == 0 {
+			break
+		}
+		sel := cur[0]
+		selected = append(selected, sel)
+		r.consume(sel)
+		if r.trace != nil {
+			r.trace.Instances[len(r.trace.Instances)-1].Selected = r.ref(sel)
+		}
+	}
+	if len(selected) < n {
+		return ErrNoValidHost
+	}
+	alts := r.s.cfg.Alternates
+	if n > 1 && alts > 0 {
+		next := r.lists[1-which][:0]
+		sorted, err := r.sortedHosts(cur, next, n-1, nil)
+		if err != nil {
+			return err
+		}
+		cur = sorted
+	}
+	dec.Selections = make([]Selection, n)
+	for k, sel := range selected {
+		h := &r.hosts[sel]
+		out := Selection{InstanceUUID: r.spec.instanceUUID(k), Host: h.Host, Node: h.Node}
+		for _, c := range cur {
+			if len(out.Alternates) >= alts {
+				break
+			}
+			if r.hosts[c].CellUUID != h.CellUUID || containsInt32(selected, c) {
+				continue
+			}
+			out.Alternates = append(out.Alternates, r.ref(c))
+		}
+		dec.Selections[k] = out
+	}
+	return nil
+}
+
+func containsInt32(l []int32, x int32) bool {
+	for _, y := range l {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *run) ref(i int32) NodeRef { return NodeRef{r.hosts[i].Host, r.hosts[i].Node} }
+
+// sortedHosts is _get_sorted_hosts: filter hosts into dst, weigh and sort
+// them, shuffle the best if configured, draw the chosen host among the
+// best host_subset_size and put it first. For the first instance it
+// records the weighed list in dec.
+func (r *run) sortedHosts(hosts, dst []int32, index int, dec *Decision) ([]int32, error) {
+	var it *InstanceTrace
+	if r.trace != nil {
+		r.trace.Instances = append(r.trace.Instances, InstanceTrace{Index: index, InstanceUUID: r.uuid})
+		it = &r.trace.Instances[len(r.trace.Instances)-1]
+		if dec == nil {
+			it.Alternates = true
+		}
+		for _, i := range hosts {
+			it.Start = append(it.Start, r.ref(i))
+		}
+	}
+	filtered, err := r.filtered(hosts, dst, index, it)
+	if err != nil {
+		return filtered[:0], err
+	}
+	if len(filtered) == 0 {
+		return filtered, nil
+	}
+	if err := r.weigh(filtered, it); err != nil {
+		return filtered[:0], err
+	}
+	if dec != nil && index == 0 {
+		dec.Weighed = make([]WeighedHost, len(filtered))
+		for j, i := range filtered {
+			dec.Weighed[j] = WeighedHost{r.hosts[i].Host, r.hosts[i].Node, r.total[j]}
+		}
+	}
+	if it != nil {
+		for j, i := range filtered {
+			it.Weighed = append(it.Weighed, WeighedHost{r.hosts[i].Host, r.hosts[i].Node, r.total[j]})
+		}
+	}
+	o := &r.s.opts
+	if o.shuffle {
+		// best = [w for w in weighed if w.weight == weighed[0].weight]
+		best := r.best[:0]
+		top := r.total[0]
+		for j, i := range filtered {
+			if r.total[j] == top {
+				best = append(best, i)
+			}
+		}
+		for k := len(best) - 1; k >= 1; k-- {
+			j := r.s.rnd.IntN(k + 1)
+			best[k], best[j] = best[j], best[k]
+		}
+		// weighed = best + weighed[len(best):]
+		copy(filtered, best)
+		r.best = best
+	}
+	sub := len(filtered)
+	if o.subset < sub {
+		sub = o.subset
+	}
+	c := r.s.rnd.IntN(sub)
+	chosen := filtered[c]
+	copy(filtered[1:c+1], filtered[:c])
+	filtered[0] = chosen
+	if it != nil {
+		it.Chosen = r.ref(chosen)
+	}
+	return filtered, nil
+}
+
+// filtered is HostManager.get_filtered_hosts: the requested destination,
+// ignored and forced hosts, then the filters in order, stopping when no
+// host is left.
+func (r *run) filtered(hosts, dst []int32, index int, it *InstanceTrace) ([]int32, error) {
+	spec := r.spec
+	dst = dst[:0]
+	d := spec.RequestedDestination
+	for _, i := range hosts {
+		h := &r.hosts[i]
+		if d != nil && d.Host != "" && (h.Host != d.Host || (d.Node != "" && h.Node != d.Node)) {
+			continue
+		}
+		dst = append(dst, i)
+	}
+	if len(spec.IgnoreHosts) > 0 || len(spec.ForceHosts) > 0 || len(spec.ForceNodes) > 0 {
+		before := len(dst)
+		dst = keepIf(dst, func(i int32) bool {
+			name := pyLower(r.hosts[i].Host)
+			for _, ig := range spec.IgnoreHosts {
+				if pyLower(ig) == name {
+					return false
+				}
+			}
+			return true
+		})
+		if it != nil && len(spec.IgnoreHosts) > 0 {
+			it.note("ignore_hosts", before, len(dst))
+		}
+		if len(spec.IgnoreHosts) > 0 && len(dst) == 0 {
+			return dst, nil
+		}
+		if len(spec.ForceHosts) > 0 {
+			before := len(dst)
+			dst = keepIf(dst, func(i int32) bool {
+				name := pyLower(r.hosts[i].Host)
+				for _, f := range spec.ForceHosts {
+					if pyLower(f) == name {
+						return true
+					}
+				}
+				return false
+			})
+			if it != nil {
+				it.note("force_hosts", before, len(dst))
+			}
+		}
+		if len(spec.ForceNodes) > 0 {
+			before := len(dst)
+			dst = keepIf(dst, func(i int32) bool {
+				for _, f := range spec.ForceNodes {
+					if f == r.hosts[i].Node {
+						return true
+					}
+				}
+				return false
+			})
+			if it != nil {
+				it.note("force_nodes", before, len(dst))
+			}
+		}
+		if !spec.checkType() && (len(spec.ForceHosts) > 0 || len(spec.ForceNodes) > 0) {
+			return dst, nil
+		}
+	}
+	for _, f := range r.s.filters {
+		if f.once && index > 0 {
+			if it != nil {
+				it.Steps = append(it.Steps, FilterStep{Filter: f.name, In: len(dst), Skipped: "runs once per request"})
+			}
+			continue
+		}
+		if r.noop(f) {
+			if it != nil {
+				step := FilterStep{Filter: f.name, In: len(dst)}
+				if !f.rebuild && spec.isRebuild() {
+					step.Skipped = "not run on rebuild"
+				}
+				it.Steps = append(it.Steps, step)
+			}
+			continue
+		}
+		var step *FilterStep
+		if it != nil {
+			it.Steps = append(it.Steps, FilterStep{Filter: f.name, In: len(dst)})
+			step = &it.Steps[len(it.Steps)-1]
+		}
+		j := 0
+		for _, i := range dst {
+			ok, err := r.passes(f, i)
+			if err != nil {
+				h := &r.hosts[i]
+				return dst[:0], &HostError{Stage: "filter", Name: f.name, Host: h.Host, Node: h.Node, Err: err}
+			}
+			if ok {
+				dst[j] = i
+				j++
+			} else if step != nil {
+				step.Removed = append(step.Removed, r.ref(i))
+			}
+		}
+		dst = dst[:j]
+		if len(dst) == 0 {
+			break
+		}
+	}
+	return dst, nil
+}
+
+func keepIf(l []int32, keep func(int32) bool) []int32 {
+	j := 0
+	for _, i := range l {
+		if keep(i) {
+			l[j] = i
+			j++
+		}
+	}
+	return l[:j]
+}
+
+// weigh is HostWeightHandler.get_weighed_objects: it sorts hosts in place,
+// best first, and leaves their weights in r.total[:len(hosts)].
+func (r *run) weigh(hosts []int32, it *InstanceTrace) error {
+	n := len(hosts)
+	total := r.total[:n]
+	for j := range total {
+		total[j] = 0
+	}
+	r.s.stats.weighed.Add(uint64(n))
+	if n <= 1 {
+		return nil
+	}
+	raw := r.raw[:n]
+	for wi, w := range r.s.weighers {
+		if err := r.rawWeights(w, hosts, raw); err != nil {
+			return err
+		}
+		var wt *WeigherTrace
+		if it != nil {
+			it.Weighers = append(it.Weighers, WeigherTrace{Weigher: w.name(), Raw: append([]float64(nil), raw...)})
+			wt = &it.Weighers[len(it.Weighers)-1]
+			for _, i := range hosts {
+				wt.Hosts = append(wt.Hosts, r.ref(i))
+			}
+		}
+		if w.custom != nil {
+			normalize(raw, w.min, w.max, w.hasMin, w.hasMax)
+		} else {
+			normalize(raw, 0, 0, w.info.minval, false)
+		}
+		if wt != nil {
+			wt.Normalized = append([]float64(nil), raw...)
+		}
+		mult := r.set.mult[wi]
+		for j, i := range hosts {
+			var m float64
+			if w.custom != nil {
+				m = w.custom.Multiplier(&r.hosts[i])
+			} else {
+				m = mult[i]
+			}
+			if wt != nil {
+				wt.Multipliers = append(wt.Multipliers, m)
+			}
+			// The conversion keeps the product rounded on its own, as
+			// Python computes it, instead of fused into the addition.
+			total[j] += float64(m * raw[j])
+		}
+	}
+	pairs := r.pairs[:n]
+	for j, i := range hosts {
+		pairs[j] = weighed{w: total[j], idx: i}
+	}
+	sortWeighed(pairs)
+	for j := range pairs {
+		hosts[j] = pairs[j].idx
+		total[j] = pairs[j].w
+	}
+	return nil
+}
+
+// rawWeights fills raw with weigher w's clamped raw weights of hosts.
+func (r *run) rawWeights(w *weigher, hosts []int32, raw []float64) error {
+	switch w.info.kind {
+	case wRAM:
+		for j, i := range hosts {
+			raw[j] = pyMax(float64(r.hosts[i].FreeRAMMB), 0)
+		}
+	case wDisk:
+		for j, i := range hosts {
+			raw[j] = pyMax(float64(r.hosts[i].FreeDiskMB), 0)
+		}
+	case wCPU:
+		for j, i := range hosts {
+			h := &r.hosts[i]
+			raw[j] = pyMax(float64(float64(h.VCPUsTotal)*h.cpuRatio())-float64(h.VCPUsUsed), 0)
+		}
+	case wIOOps:
+		for j, i := range hosts {
+			raw[j] = pyMax(float64(r.hosts[i].NumIOOps), 0)
+		}
+	case wMetrics:
+		for j, i := range hosts {
+			if r.set.metricErr[i] {
+				h := &r.hosts[i]
+				return &HostError{Stage: "weigher", Name: w.info.name, Host: h.Host, Node: h.Node,
+					Err: fmt.Errorf("a metric of [metrics] weight_setting is missing")}
+			}
+			raw[j] = r.set.metricW[i]
+		}
+	case wPCI:
+		for j, i := range hosts {
+			raw[j] = float64(pciMaxDevs - min(pciFree(r.hosts[i].PCIPools), pciMaxDevs-1))
+		}
+	case wBuildFailure:
+		for j, i := range hosts {
+			raw[j] = float64(r.hosts[i].FailedBuilds)
+		}
+	case wSoftAffinity, wSoftAntiAffinity:
+		policy := "soft-affinity"
+		sign := 1.0
+		if w.info.kind == wSoftAntiAffinity {
+			policy, sign = "soft-anti-affinity", -1
+		}
+		g := r.spec.Group
+		for j, i := range hosts {
+			if g == nil || g.Policy != policy {
+				raw[j] = 0
+				continue
+			}
+			raw[j] = sign * float64(r.groupMembersOn(&r.hosts[i]))
+		}
+	case wCrossCell:
+		d := r.spec.RequestedDestination
+		for j, i := range hosts {
+			switch {
+			case d == nil || d.Cell == "" || !d.AllowCrossCellMove:
+				raw[j] = 0
+			case r.hosts[i].CellUUID == d.Cell:
+				raw[j] = 1
+			default:
+				raw[j] = -1
+			}
+		}
+	case wCustom:
+		for j, i := range hosts {
+			h := &r.hosts[i]
+			v, err := w.custom.Weigh(h, r.spec)
+			if err != nil {
+				return &HostError{Stage: "weigher", Name: w.custom.Name(), Host: h.Host, Node: h.Node, Err: err}
+			}
+			raw[j] = clamp(v, w.min, w.max, w.hasMin, w.hasMax)
+		}
+	}
+	return nil
+}
