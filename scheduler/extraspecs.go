@@ -30,7 +30,11 @@ var ErrBadExtraSpec = errors.New("scheduler: extra spec cannot be evaluated")
 // operand matches nothing. A float operand that Python's float() cannot
 // read returns an error wrapping ErrBadExtraSpec.
 func MatchExtraSpec(value, req string) (bool, error) {
-	words := pySplit(req)
+	return matchWords(value, req, pySplit(req))
+}
+
+// matchWords is MatchExtraSpec with the requirement already split.
+func matchWords(value, req string, words []string) (bool, error) {
 	if len(words) == 0 {
 		return value == req, nil
 	}

@@ -124,12 +124,14 @@ type capSpec struct {
 	scope []string // the capability path
 	bare  bool     // no namespace: only if the host has such an attribute or stat
 	req   string
+	words []string // req split on whitespace
 }
 
 // aggSpec is one flavor extra spec AggregateInstanceExtraSpecsFilter
 // matches against aggregate metadata.
 type aggSpec struct {
 	key, req string
+	words    []string
 }
 
 // prepareFilters computes what the filters read from the request.
@@ -139,20 +141,21 @@ func (r *run) prepareFilters() {
 	r.aggSpecs = r.aggSpecs[:0]
 	for _, key := range sortedKeys(spec.Flavor.ExtraSpecs) {
 		req := spec.Flavor.ExtraSpecs[key]
+		words := pySplit(req)
 		scope := strings.Split(key, ":")
 		switch {
 		case len(scope) == 1:
-			r.caps = append(r.caps, capSpec{key: key, scope: scope, bare: true, req: req})
+			r.caps = append(r.caps, capSpec{key: key, scope: scope, bare: true, req: req, words: words})
 		case scope[0] == "capabilities":
-			r.caps = append(r.caps, capSpec{key: key, scope: scope[1:], req: req})
+			r.caps = append(r.caps, capSpec{key: key, scope: scope[1:], req: req, words: words})
 		}
 		// AggregateInstanceExtraSpecsFilter splits at the first colon only.
 		ns, rest, scoped := strings.Cut(key, ":")
 		switch {
 		case !scoped:
-			r.aggSpecs = append(r.aggSpecs, aggSpec{key: key, req: req})
+			r.aggSpecs = append(r.aggSpecs, aggSpec{key: key, req: req, words: words})
 		case ns == "aggregate_instance_extra_specs":
-			r.aggSpecs = append(r.aggSpecs, aggSpec{key: rest, req: req})
+			r.aggSpecs = append(r.aggSpecs, aggSpec{key: rest, req: req, words: words})
 		}
 	}
 	r.hasQuery, r.queryErr = false, nil
@@ -389,7 +392,7 @@ func (r *run) capabilitiesPass(h *HostState, inf *hostInfo) (bool, error) {
 		if !ok {
 			return false, nil
 		}
-		m, err := MatchExtraSpec(v.str(), c.req)
+		m, err := matchWords(v.str(), c.req, c.words)
 		if err != nil {
 			return false, fmt.Errorf("extra spec %q: %w", c.key, err)
 		}
@@ -489,7 +492,7 @@ func (r *run) aggExtraSpecsPass(inf *hostInfo) (bool, error) {
 		var firstErr error
 		matched := false
 		for _, v := range vals {
-			m, err := MatchExtraSpec(v, s.req)
+			m, err := matchWords(v, s.req, s.words)
 			if err != nil {
 				if firstErr == nil {
 					firstErr = err

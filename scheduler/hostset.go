@@ -22,7 +22,16 @@ type HostSet struct {
 	// whether a required metric is missing.
 	metricW   []float64
 	metricErr []bool
-	runs      sync.Pool
+	// nums are the prepared raw weights (see hostNums); flat[k] tells
+	// whether weigher kind k gives every host the same one.
+	nums kindNums
+	flat [numKinds]bool
+	// multUniform[w] tells whether weigher w has one multiplier for every
+	// host (multScalar[w]); multFinite[w] whether none is infinite or NaN.
+	multUniform []bool
+	multScalar  []float64
+	multFinite  []bool
+	runs        sync.Pool
 }
 
 // hostInfo is what the built-in filters read that cannot change during a
@@ -112,14 +121,33 @@ func (s *Scheduler) Prepare(hosts []HostState) (*HostSet, error) {
 		set.hosts[i] = h
 		set.prepareInfo(i)
 	}
+	set.multUniform = make([]bool, len(s.weighers))
+	set.multScalar = make([]float64, len(s.weighers))
+	set.multFinite = make([]bool, len(s.weighers))
 	for w := range s.weighers {
 		set.mult[w] = s.weighers[w].multipliers(set)
+		set.multUniform[w], set.multScalar[w], set.multFinite[w] = multStats(set.mult[w])
 	}
+	set.metricW = make([]float64, len(hosts))
+	set.metricErr = make([]bool, len(hosts))
 	if s.needMetrics {
-		set.metricW = make([]float64, len(hosts))
-		set.metricErr = make([]bool, len(hosts))
 		for i := range set.hosts {
 			set.metricW[i], set.metricErr[i] = s.metricWeight(&set.hosts[i])
+		}
+	}
+	set.nums = newKindNums(len(hosts))
+	for i := range set.hosts {
+		n := s.staticNums(&set.hosts[i], set.metricW[i])
+		set.nums.set(int32(i), &n)
+	}
+	for k := range set.flat {
+		vals := set.nums[k]
+		set.flat[k] = true
+		for _, x := range vals {
+			if x != vals[0] {
+				set.flat[k] = false
+				break
+			}
 		}
 	}
 	return set, nil

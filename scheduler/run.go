@@ -34,9 +34,12 @@ type run struct {
 
 	// buffers, len(hosts) each
 	lists   [2][]int32
+	nums    kindNums
 	raw     []float64
 	total   []float64
 	pairs   []weighed
+	sortBuf []weighed
+	runs    []int
 	best    []int32
 	scratch []PCIPool
 
@@ -55,14 +58,16 @@ func (set *HostSet) getRun() *run {
 	}
 	n := len(set.hosts)
 	return &run{
-		s:     set.s,
-		set:   set,
-		hosts: make([]HostState, n),
-		lists: [2][]int32{make([]int32, 0, n), make([]int32, 0, n)},
-		raw:   make([]float64, n),
-		total: make([]float64, n),
-		pairs: make([]weighed, n),
-		best:  make([]int32, 0, n),
+		s:       set.s,
+		set:     set,
+		hosts:   make([]HostState, n),
+		lists:   [2][]int32{make([]int32, 0, n), make([]int32, 0, n)},
+		nums:    newKindNums(n),
+		raw:     make([]float64, n),
+		total:   make([]float64, n),
+		pairs:   make([]weighed, n),
+		sortBuf: make([]weighed, n),
+		best:    make([]int32, 0, n),
 	}
 }
 
@@ -114,6 +119,7 @@ func (r *run) begin(spec *RequestSpec) error {
 		}
 	}
 	r.prepareFilters()
+	r.beginNums()
 	return nil
 }
 
@@ -146,4 +152,5 @@ func (r *run) consume(i int32) {
 		copy(inst, h.Instances)
 		h.Instances = append(inst, r.uuid)
 	}
+	r.consumedNums(i)
 }
