@@ -123,7 +123,12 @@ func TestMonitorIntervals(t *testing.T) {
 		var times []time.Duration
 		start := time.Now()
 		m, err := hakit.NewMonitor(hakit.MonitorConfig{
-			Checker:   hakit.CheckerFunc(func(ctx context.Context) error { mu.Lock(); times = append(times, time.Since(start)); mu.Unlock(); return chk.Check(ctx) }),
+			Checker: hakit.CheckerFunc(func(ctx context.Context) error {
+				mu.Lock()
+				times = append(times, time.Since(start))
+				mu.Unlock()
+				return chk.Check(ctx)
+			}),
 			Inter:     2 * time.Second,
 			FastInter: 500 * time.Millisecond,
 			DownInter: 5 * time.Second,
