@@ -154,8 +154,7 @@ defaults
 	timeout client 5s
 	timeout server 5s
 	timeout check 1s
-listen app
-	bind 127.0.0.1:18080
+backend app
 	option httpchk GET /check
 `
 	backends := make([]*scriptedBackend, len(servers))
