@@ -14,20 +14,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// novaPython returns the Python interpreter that runs nova's scheduler
-// code, or fails the test naming what installs it.
-func novaPython(t testing.TB) string {
-	t.Helper()
-	const py = "/usr/bin/python3"
-	out, err := exec.Command(py, "-c", "import nova.scheduler.manager, nova.version; print(nova.version.version_string())").CombinedOutput()
-	if err != nil {
-		t.Fatalf("nova's scheduler code is not importable by %s (%v: %s); run `scripts/services.sh up nova` (it installs python3-nova)",
-			py, err, strings.TrimSpace(string(out)))
-	}
-	return py
-}
+	"github.com/hakit/hakit/internal/testenv"
+)
 
 // oracle is one nova_oracle.py process answering requests line by line.
 type oracle struct {
@@ -45,7 +34,7 @@ type oracleReply struct {
 
 func startOracle(t testing.TB) *oracle {
 	t.Helper()
-	cmd := exec.Command(novaPython(t), "testdata/nova_oracle.py")
+	cmd := exec.Command(testenv.Nova(t), "testdata/nova_oracle.py")
 	cmd.Env = append(os.Environ(), "PYTHONHASHSEED=0")
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
