@@ -88,8 +88,11 @@ func (set *HostSet) putRun(r *run) {
 func (r *run) begin(spec *RequestSpec) error {
 	r.spec = spec
 	copy(r.hosts, r.set.hosts)
-	if spec.NumInstances < 0 {
-		return fieldErr("RequestSpec.NumInstances", "%d is negative", spec.NumInstances)
+	if spec.NumInstances < 0 || spec.NumInstances > MaxInstances {
+		return fieldErr("RequestSpec.NumInstances", "%d is not in [0, %d]", spec.NumInstances, MaxInstances)
+	}
+	if len(spec.InstanceUUIDs) > MaxInstances {
+		return fieldErr("RequestSpec.InstanceUUIDs", "%d instances, more than %d", len(spec.InstanceUUIDs), MaxInstances)
 	}
 	for i, p := range spec.PCIRequests {
 		if p.Count < 0 {

@@ -8,8 +8,8 @@ import "fmt"
 type RequestSpec struct {
 	Flavor Flavor
 	Image  Image
-	// NumInstances is how many instances to place; zero means one. It is
-	// ignored when InstanceUUIDs is set.
+	// NumInstances is how many instances to place; zero means one, and at
+	// most MaxInstances. It is ignored when InstanceUUIDs is set.
 	NumInstances int
 	// InstanceUUIDs names the instances to place, one per instance. When it
 	// is empty, instance i (from 0) is named DefaultInstanceUUID(i). Each
@@ -107,6 +107,11 @@ type Destination struct {
 	Cell               string
 	AllowCrossCellMove bool
 }
+
+// MaxInstances bounds the instances of one request. nova bounds them with
+// quotas (ten instances by default); the bound here only keeps a request
+// from running away.
+const MaxInstances = 10000
 
 // DefaultInstanceUUID is the UUID Schedule gives instance i of a request
 // whose InstanceUUIDs is empty.
