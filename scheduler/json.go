@@ -671,7 +671,8 @@ func RunJSON(data []byte, repeat int) (*JSONDecision, error) {
 	}
 	d, err := s.Schedule(set, spec)
 	var fe *FieldError
-	if errors.As(err, &fe) {
+	var he *HostError
+	if errors.As(err, &fe) && !errors.As(err, &he) {
 		return nil, err
 	}
 	out := NewJSONDecision(s, d, err)

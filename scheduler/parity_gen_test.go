@@ -20,6 +20,9 @@ func genCase(seed uint64) map[string]any {
 
 type gen struct {
 	r *rand.Rand
+	// exotic draws from pools of unusual values too: Python number
+	// syntax, Unicode names, malformed queries and specs.
+	exotic bool
 }
 
 func (g *gen) pick(list ...string) string { return list[g.r.IntN(len(list))] }
@@ -45,6 +48,7 @@ var multiplierKeys = []string{"ram_weight_multiplier", "cpu_weight_multiplier", 
 	"cross_cell_move_weight_multiplier", "metrics_weight_multiplier"}
 
 func (g *gen) request() map[string]any {
+	g.exotic = g.chance(0.3)
 	nHosts := g.between(1, 24)
 	if g.chance(0.1) {
 		nHosts = g.between(30, 80)
@@ -81,6 +85,9 @@ func (g *gen) request() map[string]any {
 		name := fmt.Sprintf("host%02d", i)
 		if g.chance(0.1) {
 			name = strings.ToUpper(name)
+		}
+		if g.exotic && g.chance(0.15) {
+			name = g.pick("İstanbul", "istanbul", "ΑΣ", "ας", "ασ", "Straße", "ǅemal") + fmt.Sprint(i)
 		}
 		node := name
 		if i > 0 && g.chance(0.08) {
@@ -170,6 +177,10 @@ func (g *gen) host(name, node string, cells, members []string) map[string]any {
 		if g.chance(0.2) {
 			stats["num_instances"] = "7"
 		}
+		if g.exotic && g.chance(0.5) {
+			stats[g.pick("cpu_info", "rack", "limits", "host")] = g.pick(`{"arch": NaN}`, `[1, 2]`, `"{\"a\": 1}"`, `{"features": "aes"}`,
+				`12`, `1e400`, `{"topology": {"cores": "4"}}`, `not json`, ``)
+		}
 		h["stats"] = stats
 	}
 	if g.chance(0.5) {
@@ -239,6 +250,20 @@ func (g *gen) host(name, node string, cells, members []string) map[string]any {
 
 func (g *gen) aggregate() map[string]any {
 	md := map[string]any{}
+	if g.exotic && g.chance(0.4) {
+		switch g.r.IntN(5) {
+		case 0:
+			md["max_io_ops_per_host"] = g.pick("1_0", "٣", "\u00a04\u3000", "+2", "-1", "inf", "4.0", "0x5", "2\x1c")
+		case 1:
+			md["max_instances_per_host"] = g.pick("1_0", "٣", "\t7\n", "00", "1e2")
+		case 2:
+			md[multiplierKeys[g.r.IntN(len(multiplierKeys))]] = g.pick("1_0.5", "٣", " -2 ", "1e-3", ".5", "5.", "1_e3", "-0")
+		case 3:
+			md["availability_zone"] = g.pick("az1\u00a0", "\u3000az2", "AZ1", "az1,,az2", "")
+		default:
+			md["ssd"] = g.pick("TRUE", "true ", "1")
+		}
+	}
 	for i := 0; i < g.between(1, 4); i++ {
 		switch g.r.IntN(14) {
 		case 0:
@@ -272,6 +297,14 @@ func (g *gen) aggregate() map[string]any {
 	return md
 }
 
+var exoticSpecKeys = []string{
+	"capabilities:", "capabilities::x", "capabilities:cpu_info:topology", "limits", "cpu_info",
+	"capabilities:limits", "capabilities:supported_instances", "updated", "numa_topology",
+	"capabilities:host:x", "hypervisor_hostname", "capabilities:stats", "aggregate_instance_extra_specs:cores",
+	"aggregate_instance_extra_specs:", "ram_allocation_ratio", "disk_allocation_ratio", "failed_builds",
+	"capabilities:cpu_info:features:0", "num_io_ops", "vcpus_used", "total_usable_disk_gb",
+}
+
 var extraSpecKeys = []string{
 	"capabilities:hypervisor_type", "capabilities:cpu_info:arch", "capabilities:cpu_info:features",
 	"capabilities:cpu_info:topology:cores", "free_ram_mb", "vcpus_total", "hypervisor_version",
@@ -282,6 +315,11 @@ var extraSpecKeys = []string{
 }
 
 func (g *gen) extraSpecValue(key string) string {
+	if g.exotic && g.chance(0.4) {
+		return g.pick("\t= 4", "=  4 ", "<or>  true  <or> false", "<or> x86_64 <or>", "<or>", "s==", "= abc",
+			"== 1_0", "<= ٣٢", ">= inf", "!= nan", "<all-in>", "<in>", "s< ", "= 1e400", "{}", "[]",
+			"<in> 'x86_64', 'kvm'", "s== None", "True", "<or> 16.0 <or> 2.0", "s== 2.0", "s== 16.0")
+	}
 	switch {
 	case strings.Contains(key, "features"):
 		return g.pick("<all-in> aes mmx", "<in> aes", "<in> avx2", "s== ['mmx']")
@@ -331,6 +369,9 @@ func (g *gen) spec(names []string, nInst int, uuids, members []string, hosts []m
 		es := map[string]any{}
 		for i := 0; i < g.between(1, 3); i++ {
 			k := extraSpecKeys[g.r.IntN(len(extraSpecKeys))]
+			if g.exotic && g.chance(0.5) {
+				k = exoticSpecKeys[g.r.IntN(len(exoticSpecKeys))]
+			}
 			es[k] = g.extraSpecValue(k)
 		}
 		s["extra_specs"] = es
@@ -358,6 +399,26 @@ func (g *gen) spec(names []string, nInst int, uuids, members []string, hosts []m
 		if g.chance(0.2) {
 			ip["hw_qemu_guest_agent"] = g.pick("yes", "no", "true")
 		}
+		if g.exotic && g.chance(0.5) {
+			switch g.r.IntN(8) {
+			case 0:
+				ip["hw_architecture"] = g.pick("z80", "ARMV7L", "x86_32", "i586")
+			case 1:
+				ip["vmware_adaptertype"] = g.pick("ide", "lsiLogicsas", "paravirtual", "bogus")
+			case 2:
+				ip["os_type"] = g.pick("Linux", "WINDOWS", "beos")
+			case 3:
+				ip["hw_vif_model"] = g.pick("VirtualE1000", "virtio", "nic")
+			case 4:
+				ip["hw_cpu_cores"] = g.pick("4", " 0 ", "1_6", "4.0")
+			case 5:
+				ip["img_hv_requested_version"] = g.pick(">= 6", ">= 6.0)(", "> 1.0b2", "", "6.0", "<= 4.1.0a1, != 2.0")
+			case 6:
+				ip["img_hv_type"] = g.pick("XAPI", "kvm ", "vz")
+			default:
+				ip["hw_vm_mode"] = g.pick("PV", "HV", "baremetal", "exe", "bogus")
+			}
+		}
 		s["image_props"] = ip
 	}
 	hints := map[string]any{}
@@ -379,11 +440,30 @@ func (g *gen) spec(names []string, nInst int, uuids, members []string, hosts []m
 	if g.chance(0.05) {
 		hints["_nova_check_type"] = g.pick("rebuild", "migrate")
 	}
+	if g.exotic && g.chance(0.3) {
+		switch g.r.IntN(5) {
+		case 0:
+			hints["build_near_host_ip"] = g.pick("2001:db8::", "10", "10.1", " 10.0.0.1", "010.0.0.1", "::ffff:10.0.0.1")
+			hints["cidr"] = g.pick("/64", "/120", "/255.0.0.0", "/0.0.255.255", "/ 16", "", "/8 ", "/٨")
+		case 1:
+			hints["cidr"] = []string{"/24", "/16"}
+			hints["build_near_host_ip"] = "10.0.0.1"
+		case 2:
+			hints["query"] = []string{`[">=", "$free_ram_mb", 1]`, `[]`}
+		case 3:
+			hints["same_host"] = []string{}
+		default:
+			hints["different_host"] = ""
+		}
+	}
 	if len(hints) > 0 {
 		s["hints"] = hints
 	}
 	if g.chance(0.1) {
 		s["ignore_hosts"] = []string{strings.ToLower(names[g.r.IntN(len(names))]), "nosuch"}
+	}
+	if g.exotic && g.chance(0.2) {
+		s["ignore_hosts"] = []string{g.pick("i̇stanbul0", "İSTANBUL1", "ΑΣ2", "ας3", "STRASSE4", "straße5", "Ǆemal6", "ǆemal7")}
 	}
 	if g.chance(0.05) {
 		s["force_hosts"] = []string{strings.ToUpper(names[g.r.IntN(len(names))])}
@@ -399,6 +479,9 @@ func (g *gen) spec(names []string, nInst int, uuids, members []string, hosts []m
 		}
 		if g.chance(0.3) {
 			grp["rules"] = map[string]any{"max_server_per_host": g.pick("1", "2", "3")}
+			if g.exotic {
+				grp["rules"] = map[string]any{"max_server_per_host": g.pick("0", "-1", " 2 ", "x", "2.0", "1_0")}
+			}
 		}
 		s["group"] = grp
 	}
@@ -433,7 +516,11 @@ func (g *gen) spec(names []string, nInst int, uuids, members []string, hosts []m
 	if g.chance(0.08) || len(cells) > 1 && g.chance(0.5) {
 		d := map[string]any{}
 		if g.chance(0.5) {
-			d["host"] = names[g.r.IntN(len(names))]
+			h := hosts[g.r.IntN(len(hosts))]
+			d["host"] = h["host"]
+			if node, ok := h["node"].(string); ok && g.chance(0.5) {
+				d["node"] = node
+			}
 		}
 		if len(cells) > 1 && g.chance(0.7) {
 			d["cell"] = cells[g.r.IntN(len(cells))]
@@ -473,6 +560,16 @@ func (g *gen) query() string {
 		`["not", ["=", "$host_ip", "10.0.0.5"]]`, `["=", "$no_such", 1]`, `[">=", "$free_ram_mb", "$total_usable_ram_mb"]`,
 	}
 	t := func() string { return terms[g.r.IntN(len(terms))] }
+	if g.exotic && g.chance(0.5) {
+		return g.pick(`["=", "$service.disabled", true]`, `["in", 4, 1, 2, "$num_io_ops"]`, `[">", "$stats", 1]`,
+			`["=", "$supported_instances", [["x86_64", "kvm", "hvm"]]]`, `"<abc"`, `"=="`, `["not"]`, `["and"]`,
+			`[["=", 1, 1]]`, `[1, 2]`, `{"a": 1}`, `5`, `true`, `0`, `null`, `["=", 1, true]`, `["<", [1, 2], [1, 3]]`,
+			`["=", "$host_ip", "10.0.0.1"]`, `[">=", "$hypervisor_version", 6000000]`, `["=", "$cpu_info", null]`,
+			`["or", ["not", true], []]`, `["<=", "$free_ram_mb", 1e3, 2048.5]`, `["=", "$stats.cpu_info", "x"]`,
+			`["=", "$host.x", 1]`, `["in", "$free_ram_mb", "1024", 1024.0]`, `[">", "$limits", {}]`, `["=", "$limits", {}]`,
+			`["=", "$service.forced_down", "$service.disabled"]`, `["<", "$no_such.x", 1, 2]`, `["=", "", "", ""]`,
+			`["not", ["in", "$host", "İstanbul3", "ασ1"]]`, `[">", 1e400, "$free_ram_mb"]`, `["=", NaN, NaN]`)
+	}
 	switch g.r.IntN(5) {
 	case 0:
 		return t()
@@ -548,6 +645,9 @@ func (g *gen) conf(names []string) map[string]any {
 		for _, name := range metricNames {
 			if g.chance(0.3) {
 				setting = append(setting, fmt.Sprintf("%s=%s", name, g.pick("1.0", "-1", "0.5", "0", "x")))
+				if g.exotic && g.chance(0.3) {
+					setting[len(setting)-1] = g.pick(name+"= 2", "=1", name, name+"=1_0", name+" =1", name+"=٢")
+				}
 			}
 		}
 		m["weight_setting"] = setting

@@ -5,6 +5,7 @@ package scheduler
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -103,6 +104,9 @@ type decision struct {
 	Weighed  [][2]any   `json:"weighed"`
 	Selected [][]string `json:"selected"`
 	Error    string     `json:"error"`
+	// ErrorAt is [stage, filter or weigher, host] when a filter or weigher
+	// raised.
+	ErrorAt []*string `json:"error_at"`
 }
 
 // ours answers a request with this package, the way the schedule tool
@@ -115,6 +119,16 @@ func ours(raw []byte) decision {
 	b, _ := json.Marshal(d)
 	var out decision
 	_ = json.Unmarshal(b, &out)
+	if out.Error != "" && out.Error != "NoValidHost" {
+		// Run again for the structured error.
+		req, _ := ParseJSONRequest(raw)
+		s, set, spec, _ := req.Prepare()
+		_, err := s.Schedule(set, spec)
+		var he *HostError
+		if errors.As(err, &he) {
+			out.ErrorAt = []*string{&he.Stage, &he.Name, &he.Host}
+		}
+	}
 	return out
 }
 
@@ -148,6 +162,21 @@ func compareDecisions(nova, got decision) []string {
 		diffs = append(diffs, fmt.Sprintf("error: nova %q, ours %q", nova.Error, got.Error))
 	}
 	if kind(nova.Error) == "error" && kind(got.Error) == "error" {
+		// The same filter or weigher must fail, on the same host.
+		str := func(l []*string) string {
+			var parts []string
+			for _, p := range l {
+				if p == nil {
+					parts = append(parts, "?")
+				} else {
+					parts = append(parts, *p)
+				}
+			}
+			return strings.Join(parts, "/")
+		}
+		if str(nova.ErrorAt) != str(got.ErrorAt) {
+			diffs = append(diffs, fmt.Sprintf("error at: nova %s (%s), ours %s (%s)", str(nova.ErrorAt), nova.Error, str(got.ErrorAt), got.Error))
+		}
 		return diffs
 	}
 	if !slices.Equal(nova.Filters, got.Filters) {

@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"fmt"
 	"slices"
 )
 
@@ -116,7 +117,8 @@ func (r *run) begin(spec *RequestSpec) error {
 			// InstanceGroup.rules reads it with int().
 			n, ok := pyParseInt(v)
 			if !ok {
-				r.rulesErr = fieldErr("RequestSpec.Group.Rules[max_server_per_host]", "invalid literal for int(): %q", v)
+				// nova reads the rule only when the filter looks at a host.
+				r.rulesErr = fmt.Errorf("server group rule max_server_per_host: invalid literal for int(): %q", v)
 			}
 			r.maxServers = n
 		}

@@ -144,3 +144,49 @@ func TestExplain(t *testing.T) {
 		t.Errorf("selected %v", it.Selected)
 	}
 }
+
+// A Scheduler and a HostSet serve concurrent requests (run with -race).
+func TestConcurrentSchedule(t *testing.T) {
+	s, err := New(Config{Weighers: []string{"RAMWeigher", "CPUWeigher", "ServerGroupSoftAntiAffinityWeigher"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hosts []HostState
+	for i := 0; i < 50; i++ {
+		hosts = append(hosts, host(string(rune('a'+i%26))+string(rune('a'+i/26)), func(h *HostState) { h.FreeRAMMB = int64(1024 * (i%7 + 1)) }))
+	}
+	set, err := s.Prepare(hosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := s.Schedule(set, &RequestSpec{NumInstances: 5, Flavor: Flavor{MemoryMB: 512}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		go func() {
+			for k := 0; k < 20; k++ {
+				d, err := s.Schedule(set, &RequestSpec{NumInstances: 5, Flavor: Flavor{MemoryMB: 512},
+					Group: &ServerGroup{Policy: "soft-anti-affinity"}})
+				if err != nil {
+					done <- err
+					return
+				}
+				if !slices.Equal(selectedHosts(d), selectedHosts(want)) {
+					done <- errors.New("a concurrent request decided differently")
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := s.Stats().Requests; got != 161 {
+		t.Errorf("Stats().Requests = %d, want 161", got)
+	}
+}

@@ -240,6 +240,28 @@ def stub_host_lookup(hm, hosts_json, now):
     hm._get_host_states = host_states
 
 
+def where(exc):
+    """The nova filter or weigher an exception came from, and its host."""
+    tb = exc.__traceback__
+    found = None
+    host = None
+    while tb is not None:
+        f = tb.tb_frame
+        path = f.f_code.co_filename
+        h = f.f_locals.get("host_state") or f.f_locals.get("obj")
+        if h is not None and hasattr(h, "obj"):
+            h = h.obj
+        if getattr(h, "host", None) is not None:
+            host = h.host
+        if "/nova/scheduler/filters/" in path or "/nova/scheduler/weights/" in path:
+            obj = f.f_locals.get("self")
+            if obj is not None:
+                stage = "filter" if "/filters/" in path else "weigher"
+                found = [stage, obj.__class__.__name__]
+        tb = tb.tb_next
+    return found + [host] if found else None
+
+
 def decide(req, bench=0):
     configure(req.get("conf"))
     hm, sm = make_manager()
@@ -261,6 +283,7 @@ def decide(req, bench=0):
             out["weighed"] = [[w.obj.host, w.weight] for w in hm.get_weighed_hosts(filtered, spec)]
     except Exception as e:  # noqa: BLE001
         out["error"] = "%s: %s" % (type(e).__name__, e)
+        out["error_at"] = where(e)
         return out, None
     elapsed = 0.0
     runs = max(bench, 1)
@@ -282,6 +305,7 @@ def decide(req, bench=0):
         except Exception as e:  # noqa: BLE001
             out["selected"] = []
             out["error"] = "%s: %s" % (type(e).__name__, e)
+            out["error_at"] = where(e)
     return out, (elapsed / runs if bench else None)
 
 
