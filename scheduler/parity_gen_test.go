@@ -376,7 +376,7 @@ func (g *gen) spec(names []string, nInst int, uuids, members []string, hosts []m
 		}
 		s["extra_specs"] = es
 	}
-	if g.chance(0.15) {
+	if g.chance(0.3) {
 		s["image_id"] = g.pick("img-iso", "img-plain")
 	}
 	if g.chance(0.5) {
@@ -434,7 +434,7 @@ func (g *gen) spec(names []string, nInst int, uuids, members []string, hosts []m
 			hints["cidr"] = g.pick("/24", "/16", "/8", "/255.255.0.0", "/30")
 		}
 	}
-	if g.chance(0.15) {
+	if g.chance(0.3) {
 		hints["query"] = g.query()
 	}
 	if g.chance(0.05) {
@@ -625,7 +625,7 @@ func (g *gen) conf(names []string) map[string]any {
 		}
 		fs[k] = v
 	}
-	if g.chance(0.15) {
+	if g.chance(0.3) {
 		fs["isolated_hosts"] = []string{names[g.r.IntN(len(names))]}
 		if g.chance(0.7) {
 			fs["isolated_images"] = []string{"img-iso"}
