@@ -74,3 +74,28 @@ func BenchmarkSchedule(b *testing.B) {
 		}
 	}
 }
+
+// A request allocates the same number of times for 100 hosts as for 1000:
+// nothing per host.
+func TestNoPerHostAllocation(t *testing.T) {
+	allocs := func(n int) float64 {
+		raw, _ := json.Marshal(benchRequest(n, 10))
+		jr, err := ParseJSONRequest(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, set, spec, err := jr.Prepare()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return testing.AllocsPerRun(20, func() {
+			if _, err := s.Schedule(set, spec); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	small, large := allocs(100), allocs(1000)
+	if small != large {
+		t.Errorf("%v allocations for 100 hosts, %v for 1000", small, large)
+	}
+}

@@ -85,8 +85,9 @@
 // Operators' guides and the book this project comes from still use
 // RamFilter, CoreFilter and DiskFilter, their Aggregate variants and
 // RetryFilter, which nova removed once placement took over resource
-// accounting (Train and Ussuri). They are here with the semantics of their
-// last releases, which differ from the early ones such guides describe:
+// accounting (from the Train release on). They are here with the semantics
+// of their last releases, which differ from the early ones such guides
+// describe:
 //
 //   - RamFilter passes a host if the flavor fits both in its total RAM (an
 //     instance never overcommits against itself) and in total × ratio −

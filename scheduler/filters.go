@@ -53,9 +53,9 @@ type filter struct {
 
 // builtinFilters lists the built-in filters with nova's class attributes:
 // whether they run once per request and whether they run on rebuild. The
-// last seven were removed from nova when placement took over resource
-// accounting (Ram, Core and Disk in Train, the Aggregate variants in
-// Ussuri... Retry in Victoria) and follow their last releases.
+// last seven were removed from nova once placement took over resource
+// accounting (RamFilter, CoreFilter and DiskFilter in Train, the others in
+// later releases) and follow their last releases.
 var builtinFilters = []filter{
 	{kind: fAllHosts, name: "AllHostsFilter", once: true},
 	{kind: fAvailabilityZone, name: "AvailabilityZoneFilter", once: true},
