@@ -133,7 +133,7 @@ func (r *run) weigh(hosts []int32, it *InstanceTrace) error {
 				wt.Hosts = append(wt.Hosts, r.ref(i))
 			}
 		}
-		var minv, maxv float64
+		var minv, maxv float64 // the weigher's own bounds
 		var hasMin, hasMax bool
 		if w.custom != nil {
 			for j, i := range hosts {
@@ -168,26 +168,7 @@ func (r *run) weigh(hosts []int32, it *InstanceTrace) error {
 		if wt != nil {
 			wt.Raw = append([]float64(nil), raw...)
 		}
-		// nova's normalize: max() and min() keep the first of values that
-		// do not compare.
-		if !hasMax || !hasMin {
-			lo, hi := raw[0], raw[0]
-			for _, x := range raw[1:] {
-				if x > hi {
-					hi = x
-				}
-				if x < lo {
-					lo = x
-				}
-			}
-			if !hasMax {
-				maxv = hi
-			}
-			if !hasMin {
-				minv = lo
-			}
-		}
-		flat := minv == maxv
+		minv, maxv, flat := normBounds(raw, minv, maxv, hasMin, hasMax)
 		if wt != nil {
 			wt.Normalized = make([]float64, n)
 			wt.Multipliers = make([]float64, n)

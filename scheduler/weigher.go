@@ -95,40 +95,42 @@ func (w *weigher) multipliers(set *HostSet) []float64 {
 	return m
 }
 
-// normalize is nova's weights.normalize: (w - min) / (max - min) with the
-// weigher's bounds where set and the observed extremes otherwise; equal
-// bounds make every weight 0. It works in place.
-func normalize(ws []float64, minv, maxv float64, hasMin, hasMax bool) {
-	if len(ws) == 0 {
-		return
-	}
-	if !hasMax || !hasMin {
-		// Python's max() and min() keep the first of incomparable values.
-		lo, hi := ws[0], ws[0]
+// normBounds returns the bounds nova's weights.normalize scales weights
+// with: the weigher's own where it has them, else the observed extremes,
+// found the way Python's max() and min() find them (keeping the first of
+// values that do not compare). flat is true when they are equal, and every
+// weight then normalizes to 0.
+func normBounds(ws []float64, minv, maxv float64, hasMin, hasMax bool) (lo, hi float64, flat bool) {
+	if len(ws) > 0 && (!hasMax || !hasMin) {
+		l, h := ws[0], ws[0]
 		for _, x := range ws[1:] {
-			if x > hi {
-				hi = x
+			if x > h {
+				h = x
 			}
-			if x < lo {
-				lo = x
+			if x < l {
+				l = x
 			}
 		}
 		if !hasMax {
-			maxv = hi
+			maxv = h
 		}
 		if !hasMin {
-			minv = lo
+			minv = l
 		}
 	}
-	if minv == maxv {
-		for i := range ws {
-			ws[i] = 0
-		}
-		return
-	}
-	r := maxv - minv
+	return minv, maxv, minv == maxv
+}
+
+// normalize is nova's weights.normalize, in place: (w - min) / (max - min)
+// over the bounds normBounds finds, or all zeros when they are equal.
+func normalize(ws []float64, minv, maxv float64, hasMin, hasMax bool) {
+	lo, hi, flat := normBounds(ws, minv, maxv, hasMin, hasMax)
 	for i, x := range ws {
-		ws[i] = (x - minv) / r
+		if flat {
+			ws[i] = 0
+		} else {
+			ws[i] = (x - lo) / (hi - lo)
+		}
 	}
 }
 
