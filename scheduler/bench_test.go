@@ -75,8 +75,9 @@ func BenchmarkSchedule(b *testing.B) {
 	}
 }
 
-// A request allocates the same number of times for 100 hosts as for 1000:
-// nothing per host.
+// A request allocates about as many times for 1000 hosts as for 100:
+// nothing per host. (The race detector makes sync.Pool drop buffers at
+// random, so the counts may differ by the few allocations of a run.)
 func TestNoPerHostAllocation(t *testing.T) {
 	allocs := func(n int) float64 {
 		raw, _ := json.Marshal(benchRequest(n, 10))
@@ -95,7 +96,7 @@ func TestNoPerHostAllocation(t *testing.T) {
 		})
 	}
 	small, large := allocs(100), allocs(1000)
-	if small != large {
+	if large-small > 20 {
 		t.Errorf("%v allocations for 100 hosts, %v for 1000", small, large)
 	}
 }
