@@ -135,8 +135,11 @@
 //     cannot evaluate another fails or raises. AggregateInstanceExtraSpecs
 //     tries aggregate values in a Python set's order; here a match wins
 //     over a value that cannot be compared.
-//   - With NaN weights (an infinite multiplier), CPython's timsort and the
-//     sort here may order hosts differently.
+//   - Where several aggregates of a host give a multiplier or limit and
+//     one of them is "nan", nova's min() over a Python set depends on the
+//     set's order; here the aggregates' order decides. (NaN weights
+//     themselves, from an infinite or NaN multiplier, are sorted as CPython
+//     sorts them: sortWeighed transcribes list.sort.)
 //   - ComputeCapabilitiesFilter and JsonFilter see the host attributes
 //     nova has as plain values (counters, names, address, ratios, stats,
 //     supported instances, the service's flags); the Python objects nova
@@ -176,9 +179,9 @@
 // the filters and weighers read from aggregates; a request allocates a
 // fixed number of buffers (pooled per HostSet), nothing per host;
 // weighing reads each weigher's raw weights from one contiguous array,
-// skips weighers that cannot tell the hosts apart, and sorts with an
-// adaptive stable merge sort, since each instance starts from the order the
-// last one left.
+// skips weighers that cannot tell the hosts apart, and sorts with CPython's
+// own adaptive merge sort, which is fast on the nearly sorted order each
+// instance inherits from the last.
 //
 // # Failure model
 //

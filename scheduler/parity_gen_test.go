@@ -196,6 +196,17 @@ func (g *gen) host(name, node string, cells, members []string) map[string]any {
 	for i := 0; i < g.between(0, 3); i++ {
 		aggs = append(aggs, g.aggregate())
 	}
+	if g.exotic && len(aggs) > 0 && g.chance(0.15) {
+		// An infinite or NaN multiplier makes weights NaN, which only
+		// CPython's own sort orders like nova. With one aggregate setting
+		// the key: nova takes the min() of a set, whose order with NaN
+		// varies between processes.
+		k := multiplierKeys[g.r.IntN(len(multiplierKeys))]
+		for _, a := range aggs {
+			delete(a, k)
+		}
+		aggs[0][k] = g.pick("inf", "-inf", "nan", "-Infinity", "NaN")
+	}
 	if len(aggs) > 0 {
 		h["aggregates"] = aggs
 	}
@@ -624,6 +635,9 @@ func (g *gen) conf(names []string) map[string]any {
 			v = -v
 		}
 		fs[k] = v
+		if g.exotic && g.chance(0.1) {
+			fs[k] = g.pick("inf", "nan")
+		}
 	}
 	if g.chance(0.3) {
 		fs["isolated_hosts"] = []string{names[g.r.IntN(len(names))]}

@@ -299,6 +299,12 @@ func TestNovaParity(t *testing.T) {
 		if os.Getenv("PARITY_ERRORS") != "" && (nova.Error != "" || got.Error != "") && nova.Error != "NoValidHost" {
 			t.Logf("case %d errors: nova %q\n   ours %q", i, nova.Error, got.Error)
 		}
+		for _, w := range nova.Weighed {
+			if _, ok := w[1].(string); ok {
+				stats["non-finite weights"]++
+				break
+			}
+		}
 		switch {
 		case nova.Error == "":
 			stats["selected"]++

@@ -40,7 +40,6 @@ type run struct {
 	total   []float64
 	pairs   []weighed
 	sortBuf []weighed
-	runs    []int
 	best    []int32
 	scratch []PCIPool
 

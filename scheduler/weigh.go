@@ -212,7 +212,7 @@ func (r *run) weigh(hosts []int32, it *InstanceTrace) error {
 	for j, i := range hosts {
 		pairs[j] = weighed{w: total[j], idx: i}
 	}
-	r.runs = sortWeighed(pairs, r.sortBuf, r.runs)
+	sortWeighed(pairs, r.sortBuf)
 	for j := range pairs {
 		hosts[j] = pairs[j].idx
 		total[j] = pairs[j].w

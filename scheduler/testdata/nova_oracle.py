@@ -45,6 +45,7 @@ What is stubbed, because it needs a database or RPC:
 """
 import json
 import logging
+import math
 import random
 import sys
 import time
@@ -240,6 +241,11 @@ def stub_host_lookup(hm, hosts_json, now):
     hm._get_host_states = host_states
 
 
+def json_float(f):
+    """A weight as JSON: a number, or "nan", "inf", "-inf"."""
+    return f if math.isfinite(f) else repr(f)
+
+
 def where(exc):
     """The nova filter or weigher an exception came from, and its host."""
     tb = exc.__traceback__
@@ -280,7 +286,7 @@ def decide(req, bench=0):
         hosts = hm.get_host_states_by_uuids(ctx, None, spec)
         filtered = hm.get_filtered_hosts(list(hosts), spec, 0)
         if filtered:
-            out["weighed"] = [[w.obj.host, w.weight] for w in hm.get_weighed_hosts(filtered, spec)]
+            out["weighed"] = [[w.obj.host, json_float(w.weight)] for w in hm.get_weighed_hosts(filtered, spec)]
     except Exception as e:  # noqa: BLE001
         out["error"] = "%s: %s" % (type(e).__name__, e)
         out["error_at"] = where(e)
