@@ -272,3 +272,43 @@ func FuzzGeneratedRequests(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSortWeighed checks the CPython sort against a naive stable sort on
+// NaN-free weights, and that it permutes any input.
+func FuzzSortWeighed(f *testing.F) {
+	f.Add([]byte{3, 1, 4, 1, 5, 9, 2, 6}, false)
+	f.Add([]byte{0, 0, 255, 1, 1, 255, 2}, true)
+	f.Fuzz(func(t *testing.T, data []byte, nans bool) {
+		p := make([]weighed, len(data))
+		for i, b := range data {
+			w := float64(b % 16)
+			if nans && b >= 240 {
+				w = math.NaN()
+			}
+			p[i] = weighed{w: w, idx: int32(i)}
+		}
+		want := append([]weighed(nil), p...)
+		sortWeighed(p, make([]weighed, len(p)))
+		seen := make([]bool, len(p))
+		for _, x := range p {
+			if seen[x.idx] {
+				t.Fatalf("host %d twice", x.idx)
+			}
+			seen[x.idx] = true
+		}
+		if nans {
+			return
+		}
+		// naive: stable insertion sort, highest first
+		for i := 1; i < len(want); i++ {
+			for j := i; j > 0 && want[j].w > want[j-1].w; j-- {
+				want[j], want[j-1] = want[j-1], want[j]
+			}
+		}
+		for i := range p {
+			if p[i] != want[i] {
+				t.Fatalf("sorted %v, naive %v", p, want)
+			}
+		}
+	})
+}
