@@ -3,6 +3,7 @@ package scheduler
 import (
 	"errors"
 	"log/slog"
+	"slices"
 )
 
 // Decision is the outcome of a request.
@@ -224,8 +225,10 @@ func (r *run) sortedHosts(hosts, dst []int32, index int, dec *Decision) ([]int32
 	if o.subset < sub {
 		sub = o.subset
 	}
-	c := r.s.rnd.IntN(sub)
-	chosen := filtered[c]
+	chosen := filtered[r.s.rnd.IntN(sub)]
+	// weighed_hosts.remove(chosen_host) takes out its first occurrence:
+	// with NaN weights the shuffle above can list a host twice.
+	c := slices.Index(filtered, chosen)
 	copy(filtered[1:c+1], filtered[:c])
 	filtered[0] = chosen
 	if it != nil {
@@ -249,6 +252,16 @@ func (r *run) filtered(hosts, dst []int32, index int, it *InstanceTrace) ([]int3
 		dst = append(dst, i)
 	}
 	if len(spec.IgnoreHosts) > 0 || len(spec.ForceHosts) > 0 || len(spec.ForceNodes) > 0 {
+		// nova keys the hosts by (host, node) here, which drops a host
+		// listed twice (see sortedHosts) after its first place.
+		j := 0
+		for k, i := range dst {
+			if !slices.Contains(dst[:k], i) {
+				dst[j] = i
+				j++
+			}
+		}
+		dst = dst[:j]
 		before := len(dst)
 		dst = keepIf(dst, func(i int32) bool {
 			name := pyLower(r.hosts[i].Host)
