@@ -1,0 +1,52 @@
+package cache
+
+import (
+	"errors"
+	"testing"
+)
+
+// FuzzParseServers checks that every list ParseServers accepts formats back
+// to a list that parses to the same servers, and that rejected input gives a
+// *SpecError, never a panic.
+func FuzzParseServers(f *testing.F) {
+	for _, seed := range []string{
+		"127.0.0.1:11211:1",         // host:port:weight
+		"10.0.0.1:11311:3 server1",  // with nutcracker's name
+		"a:1:1,b:2:2 bee,c:65535:9", // a list
+		"::1:11311:2",               // IPv6 without brackets
+		"[::1]:11311:2",             // and with
+		"host:11211:0",              // zero weight
+		"host:99999:1",              // port out of range
+		"host:11211:2147483648",     // weight overflows a C int
+		"a:1:1,,b:1:1",              // empty entry
+		"h\xff\xfe:11311:1",         // non-UTF-8 host
+		" a:1:1 , b:1:1 n ",         // spaces around entries
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		servers, err := ParseServers(in)
+		if err != nil {
+			var se *SpecError
+			if !errors.As(err, &se) || !errors.Is(err, ErrInvalidServer) {
+				t.Fatalf("ParseServers(%q) = %v, not a *SpecError", in, err)
+			}
+			return
+		}
+		again, err := ParseServers(FormatServers(servers))
+		if err != nil {
+			t.Fatalf("ParseServers(%q) ok, but its format %q fails: %v", in, FormatServers(servers), err)
+		}
+		if len(again) != len(servers) {
+			t.Fatalf("round trip of %q: %d servers, then %d", in, len(servers), len(again))
+		}
+		for i := range servers {
+			if again[i] != servers[i] {
+				t.Fatalf("round trip of %q: server %d %+v became %+v", in, i, servers[i], again[i])
+			}
+		}
+		if _, err := NewRing(RingConfig{Servers: servers}); err != nil {
+			t.Fatalf("NewRing on parsed %q: %v", in, err)
+		}
+	})
+}
