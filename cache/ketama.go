@@ -1,9 +1,11 @@
 package cache
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // pointsPerServer is KETAMA_POINTS_PER_SERVER in nutcracker and
@@ -77,13 +79,46 @@ func ketamaName(mode Mode, s Server) string {
 	return host + ":" + portText
 }
 
+// placementOrder returns the servers' indexes in the order the tool
+// places them. libmemcached keeps the order servers were added in.
+// nutcracker sorts its servers by name, shorter names first and equal
+// lengths bytewise (conf_validate_server sorts with conf_server_name_cmp,
+// which is string_compare), and refuses two servers of the same name, so
+// its order depends on the names alone; ModeTwemproxy returns an error
+// naming the duplicate.
+func placementOrder(mode Mode, servers []Server) ([]int, error) {
+	order := make([]int, len(servers))
+	for i := range order {
+		order[i] = i
+	}
+	if mode != ModeTwemproxy {
+		return order, nil
+	}
+	names := make([]string, len(servers))
+	for i, s := range servers {
+		names[i] = ketamaName(mode, s)
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		if d := len(names[a]) - len(names[b]); d != 0 {
+			return d
+		}
+		return strings.Compare(names[a], names[b])
+	})
+	for k := 1; k < len(order); k++ {
+		if names[order[k-1]] == names[order[k]] {
+			return nil, fmt.Errorf("cache: RingConfig.Servers[%d] and [%d] are both named %q (nutcracker refuses servers of the same name)", order[k-1], order[k], names[order[k]])
+		}
+	}
+	return order, nil
+}
+
 // buildContinuum places the live servers' points: for each point group i of
 // a server, md5("<name>-<i>") gives four points, its little-endian words.
-// Points are sorted by value, and equal values by server index: libmemcached
-// compares both (continuum_item_cmp); nutcracker compares values only but
-// sorts with glibc's qsort, a stable merge sort, over points generated in
-// server order, which gives the same order.
-func buildContinuum(mode Mode, servers []Server, weights []uint32, live []bool) (values []uint32, owners []int32) {
+// Points are sorted by value, and equal values by the servers' places in
+// order: libmemcached compares both (continuum_item_cmp); nutcracker
+// compares values only but sorts with glibc's qsort, a stable merge sort,
+// over points generated in server order, which gives the same order.
+func buildContinuum(mode Mode, servers []Server, order []int, weights []uint32, live []bool) (values []uint32, owners []int32) {
 	var total uint32
 	nlive := 0
 	for i := range servers {
@@ -96,11 +131,14 @@ func buildContinuum(mode Mode, servers []Server, weights []uint32, live []bool) 
 		return nil, nil
 	}
 	pts := make([]point, 0, nlive*pointsPerServer)
+	rank := make([]int32, len(servers))
 	buf := make([]byte, 0, 64)
-	for i, s := range servers {
+	for r, i := range order {
+		rank[i] = int32(r)
 		if !live[i] {
 			continue
 		}
+		s := servers[i]
 		n := ketamaPoints(mode, weights[i], total, nlive)
 		name := ketamaName(mode, s)
 		for g := 0; g < n/4; g++ {
@@ -122,7 +160,7 @@ func buildContinuum(mode Mode, servers []Server, weights []uint32, live []bool) 
 		case a.value > b.value:
 			return 1
 		}
-		return int(a.owner - b.owner)
+		return int(rank[a.owner] - rank[b.owner])
 	})
 	values = make([]uint32, len(pts))
 	owners = make([]int32, len(pts))

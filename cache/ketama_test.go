@@ -1,8 +1,11 @@
 package cache
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -114,9 +117,9 @@ func TestKetamaDispatchLowerBound(t *testing.T) {
 }
 
 func TestContinuumSortedWithTiesByIndex(t *testing.T) {
-	// Two servers of the same name have the same points: every tie must
-	// go to the lower index.
-	r, err := NewRing(RingConfig{Servers: []Server{{Addr: "b:1", Weight: 1, Name: "x"}, {Addr: "a:1", Weight: 1, Name: "x"}}})
+	// libmemcached takes two servers of the same address, which have the
+	// same points: every tie must go to the one added first.
+	r, err := NewRing(RingConfig{Servers: []Server{{Addr: "a:1", Weight: 1}, {Addr: "a:1", Weight: 1}}, Mode: ModeLibmemcached})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,4 +142,36 @@ func mustServers(t testing.TB, spec string) []Server {
 		t.Fatal(err)
 	}
 	return s
+}
+
+func TestTwemproxyOrdersServersByName(t *testing.T) {
+	// conf_validate_server sorts by name length, then bytes.
+	servers := mustServers(t, "ccc:1:1,bb:11211:1,a:11211:1 zz,b:1:1")
+	order, err := placementOrder(ModeTwemproxy, servers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Names: "ccc:1", "bb", "zz", "b:1".
+	if want := []int{1, 2, 3, 0}; !slices.Equal(order, want) {
+		t.Errorf("order %v, want %v", order, want)
+	}
+	if order, _ := placementOrder(ModeLibmemcached, servers); !slices.Equal(order, []int{0, 1, 2, 3}) {
+		t.Errorf("libmemcached order %v", order)
+	}
+	// Modula follows that order: a 2-entry table bb, ccc for weights 1.
+	r, err := NewRing(RingConfig{Servers: mustServers(t, "ccc:1:1,bb:11211:1"), Distribution: DistModula, Hash: HashCRC32a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 100 {
+		k := fmt.Sprint(i)
+		if got, want := r.IndexString(k), []int{1, 0}[HashCRC32a.SumString(k)%2]; got != want {
+			t.Fatalf("%q -> %d, want %d", k, got, want)
+		}
+	}
+	for _, dup := range []string{"a:1:1,a:1:2", "a:11211:1,b:1:1 a", "x:1:1 n,y:2:1 n"} {
+		if _, err := NewRing(RingConfig{Servers: mustServers(t, dup)}); err == nil || !strings.Contains(err.Error(), "same name") {
+			t.Errorf("%s: %v, want a duplicate name error", dup, err)
+		}
+	}
 }

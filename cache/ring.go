@@ -79,9 +79,11 @@ func (d Distribution) String() string {
 // RingConfig configures a Ring. The zero value of each field is a
 // documented default; Servers is required.
 type RingConfig struct {
-	// Servers lists the servers in order. The order matters to modula and
-	// to the rare ketama points of equal value, as it does in nutcracker's
-	// servers: list and in the order of memcached_server_add calls.
+	// Servers lists the servers. Lookups return indexes into this list.
+	// Their order matters to modula and to the rare ketama points of equal
+	// value as it does to each tool: libmemcached keeps the order of its
+	// memcached_server_add calls, nutcracker sorts servers by name (and
+	// refuses two of the same name, as ModeTwemproxy does).
 	Servers []Server
 	// Mode is whose placement to reproduce; zero is ModeTwemproxy.
 	Mode Mode
@@ -103,6 +105,7 @@ type Ring struct {
 	cfg     RingConfig // Servers is the Ring's own copy
 	hash    Hash
 	weights []uint32
+	order   []int // servers in the tool's placement order
 	live    []bool
 	nlive   int
 
@@ -169,6 +172,11 @@ func NewRing(cfg RingConfig) (*Ring, error) {
 	if total > math.MaxUint32 {
 		return nil, fmt.Errorf("cache: RingConfig.Servers: total weight %d exceeds %d (nutcracker adds weights in a uint32)", total, uint64(math.MaxUint32))
 	}
+	order, err := placementOrder(cfg.Mode, cfg.Servers)
+	if err != nil {
+		return nil, err
+	}
+	r.order = order
 	r.cfg = cfg
 	all := make([]bool, len(cfg.Servers))
 	for i := range all {
@@ -204,21 +212,18 @@ func (r *Ring) build(live []bool) {
 	r.values, r.owners, r.modula, r.seeds = nil, nil, nil, nil
 	switch r.cfg.Distribution {
 	case DistKetama:
-		r.values, r.owners = buildContinuum(r.cfg.Mode, r.cfg.Servers, r.weights, live)
+		r.values, r.owners = buildContinuum(r.cfg.Mode, r.cfg.Servers, r.order, r.weights, live)
 	case DistModula:
-		if r.cfg.Mode == ModeTwemproxy {
-			for i, l := range live {
-				if l {
-					for range r.weights[i] {
-						r.modula = append(r.modula, int32(i))
-					}
-				}
+		for _, i := range r.order {
+			if !live[i] {
+				continue
 			}
-		} else {
-			for i, l := range live {
-				if l {
+			if r.cfg.Mode == ModeTwemproxy {
+				for range r.weights[i] {
 					r.modula = append(r.modula, int32(i))
 				}
+			} else {
+				r.modula = append(r.modula, int32(i))
 			}
 		}
 	case DistRendezvous:

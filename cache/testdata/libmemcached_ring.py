@@ -1,12 +1,14 @@
 #!/usr/bin/python3
 """Asks libmemcached itself where keys go.
 
-Reads one JSON object from stdin:
-    {"servers": [["127.0.0.1", 11311, 3], ...], "keys": ["<hex>", ...]}
-adds the servers in order with memcached_server_add_with_weight, sets
-MEMCACHED_BEHAVIOR_KETAMA_WEIGHTED, and prints one JSON array on stdout: for
-each key, the index of the server memcached_generate_hash picks (the server
-memcached_server_by_key returns). No connection is made.
+Reads one JSON object from stdin, a batch of cases:
+    {"cases": [{"servers": [["127.0.0.1", 11311, 3], ...], "keys": ["<hex>", ...]}, ...]}
+For each case it adds the servers in order with
+memcached_server_add_with_weight to a new memcached_st, sets
+MEMCACHED_BEHAVIOR_KETAMA_WEIGHTED, and asks memcached_generate_hash for each
+key: the index of the server libmemcached picks (the one
+memcached_server_by_key returns). No connection is made. It prints
+    {"version": "<libmemcached version>", "index": [[i, ...], ...]}
 """
 import ctypes
 import json
@@ -28,10 +30,9 @@ lib.memcached_generate_hash.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes
 lib.memcached_lib_version.restype = ctypes.c_char_p
 
 
-def main():
-    req = json.load(sys.stdin)
+def place(case):
     memc = lib.memcached_create(None)
-    for host, port, weight in req["servers"]:
+    for host, port, weight in case["servers"]:
         rc = lib.memcached_server_add_with_weight(memc, host.encode(), port, weight)
         if rc != MEMCACHED_SUCCESS:
             sys.exit("memcached_server_add_with_weight(%s, %d, %d) = %d" % (host, port, weight, rc))
@@ -39,10 +40,16 @@ def main():
     if rc != MEMCACHED_SUCCESS:
         sys.exit("memcached_behavior_set(KETAMA_WEIGHTED) = %d" % rc)
     out = []
-    for hexkey in req["keys"]:
+    for hexkey in case["keys"]:
         key = bytes.fromhex(hexkey)
         out.append(lib.memcached_generate_hash(memc, key, len(key)))
     lib.memcached_free(memc)
+    return out
+
+
+def main():
+    req = json.load(sys.stdin)
+    out = [place(case) for case in req["cases"]]
     json.dump({"version": lib.memcached_lib_version().decode(), "index": out}, sys.stdout)
 
 
