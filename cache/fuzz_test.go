@@ -56,3 +56,34 @@ func FuzzParseServers(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseMemcachedStats checks that stats lines that parse format back to
+// lines that parse to the same map, and that nothing panics.
+func FuzzParseMemcachedStats(f *testing.F) {
+	f.Add("STAT pid 1\nSTAT version 1.6.21")    // two plain lines
+	f.Add("STAT rusage_user 0.123456\nSTAT x ") // empty value
+	f.Add("pid 1")                              // no STAT prefix
+	f.Add("STAT \xff\xfe v")                    // non-UTF-8 name
+	f.Fuzz(func(t *testing.T, in string) {
+		st, err := ParseMemcachedStats(strings.Split(in, "\n"))
+		if err != nil {
+			if !errors.Is(err, ErrUnhealthy) {
+				t.Fatalf("error %v does not wrap ErrUnhealthy", err)
+			}
+			return
+		}
+		var lines []string
+		for k, v := range st {
+			lines = append(lines, "STAT "+k+" "+v)
+		}
+		again, err := ParseMemcachedStats(lines)
+		if err != nil || len(again) != len(st) {
+			t.Fatalf("round trip of %q: %v, %v", in, again, err)
+		}
+		for k, v := range st {
+			if again[k] != v {
+				t.Fatalf("round trip of %q: %s=%q became %q", in, k, v, again[k])
+			}
+		}
+	})
+}
