@@ -87,3 +87,41 @@ func FuzzParseMemcachedStats(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseSentinelEvent checks that every Sentinel message that parses
+// formats back (Payload) to a message that parses to the same event, and
+// that malformed ones give a *SentinelParseError, never a panic.
+func FuzzParseSentinelEvent(f *testing.F) {
+	for _, seed := range [][2]string{
+		{"+sdown", "master hakit 127.0.0.1 16379"},                                  // a master: no @ part
+		{"+sdown", "slave 127.0.0.1:16380 127.0.0.1 16380 @ hakit 127.0.0.1 16379"}, // a replica and its master
+		{"+odown", "master hakit 127.0.0.1 16379 #quorum 2/2"},                      // rest after the instance
+		{"+switch-master", "hakit 127.0.0.1 16379 127.0.0.1 16380"},                 // name, old ip/port, new ip/port
+		{"+switch-master", "hakit ::1 16379 ::1 16380"},                             // IPv6
+		{"+failover-end", "master hakit 127.0.0.1 16379"},                           //
+		{"+new-epoch", "7"},                                                         // not in the instance format
+		{"+tilt", "#tilt mode entered"},                                             //
+		{"+sdown", "master hakit 127.0.0.1 99999"},                                  // port out of range
+		{"+switch-master", "hakit 127.0.0.1 16379"},                                 // too short
+		{"+sdown", "sentinel abc 127.0.0.1 26380 @ hakit 127.0.0.1 16379"},          // a sentinel
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, channel, payload string) {
+		ev, err := ParseSentinelEvent(channel, payload)
+		if err != nil {
+			var pe *SentinelParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("ParseSentinelEvent(%q, %q) = %v, not a *SentinelParseError", channel, payload, err)
+			}
+			return
+		}
+		again, err := ParseSentinelEvent(channel, ev.Payload())
+		if err != nil {
+			t.Fatalf("%q parsed, but its Payload %q does not: %v", payload, ev.Payload(), err)
+		}
+		if again != ev {
+			t.Fatalf("round trip of %q: %+v became %+v", payload, ev, again)
+		}
+	})
+}
