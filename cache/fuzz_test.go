@@ -99,11 +99,11 @@ func FuzzParseSentinelEvent(f *testing.F) {
 		{"+switch-master", "hakit 127.0.0.1 16379 127.0.0.1 16380"},                 // name, old ip/port, new ip/port
 		{"+switch-master", "hakit ::1 16379 ::1 16380"},                             // IPv6
 		{"+failover-end", "master hakit 127.0.0.1 16379"},                           //
-		{"+new-epoch", "7"},                                                         // not in the instance format
-		{"+tilt", "#tilt mode entered"},                                             //
-		{"+sdown", "master hakit 127.0.0.1 99999"},                                  // port out of range
-		{"+switch-master", "hakit 127.0.0.1 16379"},                                 // too short
-		{"+sdown", "sentinel abc 127.0.0.1 26380 @ hakit 127.0.0.1 16379"},          // a sentinel
+		{"+new-epoch", "7"},                                                // not in the instance format
+		{"+tilt", "#tilt mode entered"},                                    //
+		{"+sdown", "master hakit 127.0.0.1 99999"},                         // port out of range
+		{"+switch-master", "hakit 127.0.0.1 16379"},                        // too short
+		{"+sdown", "sentinel abc 127.0.0.1 26380 @ hakit 127.0.0.1 16379"}, // a sentinel
 	} {
 		f.Add(seed[0], seed[1])
 	}

@@ -50,7 +50,9 @@ func Role(ctx context.Context, c redis.UniversalClient) (RoleInfo, error) {
 
 // parseRole reads ROLE's array answer as go-redis returns it.
 func parseRole(v []any) (RoleInfo, error) {
-	bad := func(what string) (RoleInfo, error) { return RoleInfo{}, fmt.Errorf("unexpected answer %v: %s", v, what) }
+	bad := func(what string) (RoleInfo, error) {
+		return RoleInfo{}, fmt.Errorf("unexpected answer %v: %s", v, what)
+	}
 	if len(v) == 0 {
 		return bad("empty")
 	}

@@ -216,14 +216,18 @@ func TestSentinelChecker(t *testing.T) {
 	defer sc.Close()
 	ctx := context.Background()
 	chk := cache.SentinelChecker{Sentinel: sc, MasterName: "hakit"}
-	f.set(func() { f.masterAddr, f.ckquorum = []string{"127.0.0.1", "16379"}, "OK 3 usable Sentinels. Quorum and failover authorization can be reached" })
+	f.set(func() {
+		f.masterAddr, f.ckquorum = []string{"127.0.0.1", "16379"}, "OK 3 usable Sentinels. Quorum and failover authorization can be reached"
+	})
 	if addr, err := cache.SentinelMasterAddr(ctx, sc, "hakit"); err != nil || addr != "127.0.0.1:16379" {
 		t.Errorf("master addr %q, %v", addr, err)
 	}
 	if err := chk.Check(ctx); err != nil {
 		t.Errorf("healthy: %v", err)
 	}
-	f.set(func() { f.ckquorum = "-NOQUORUM 1 usable Sentinels. Not enough available Sentinels to reach the specified quorum for this master" })
+	f.set(func() {
+		f.ckquorum = "-NOQUORUM 1 usable Sentinels. Not enough available Sentinels to reach the specified quorum for this master"
+	})
 	if err := chk.Check(ctx); !errors.Is(err, cache.ErrUnhealthy) || !strings.Contains(err.Error(), "NOQUORUM") {
 		t.Errorf("no quorum: %v", err)
 	}
