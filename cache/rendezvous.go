@@ -27,10 +27,11 @@ func mix64(x uint64) uint64 {
 // rendezvous returns the live server with the highest score for key. The
 // score of server i is w_i / -ln(u_i), with u_i uniform in (0, 1) drawn from
 // the key and the server's seed: server i wins with probability w_i / Σw
-// (weighted rendezvous hashing, Schindelhauer and Schomaker 2005). With
-// equal weights the largest u_i wins and no logarithm is taken.
+// (weighted rendezvous hashing, Schindelhauer and Schomaker 2005). The key
+// is hashed once, with the Ring's hash. With equal weights the largest u_i
+// wins and no logarithm is taken.
 func (r *Ring) rendezvous(key []byte) int {
-	kh := uint64(sum(r.hash, key))<<32 | uint64(fnv1a_32(key))
+	kh := mix64(uint64(sum(r.hash, key)))
 	best, bestScore := -1, math.Inf(-1)
 	var bestU uint64
 	for i, seed := range r.seeds {
