@@ -536,7 +536,11 @@ func TestMachineConfigErrors(t *testing.T) {
 		{"VIPs", func(c *MachineConfig) { c.VIPs = nil }},
 		{"VIPs", func(c *MachineConfig) { c.VIPs = []netip.Addr{vip, vip} }},
 		{"VIPs", func(c *MachineConfig) { c.VIPs = []netip.Addr{vip, netip.MustParseAddr("fd00::1")} }},
-		{"Version", func(c *MachineConfig) { c.Version = Version2; c.VIPs = []netip.Addr{netip.MustParseAddr("fd00::1")}; c.Primary = netip.MustParseAddr("fe80::1") }},
+		{"Version", func(c *MachineConfig) {
+			c.Version = Version2
+			c.VIPs = []netip.Addr{netip.MustParseAddr("fd00::1")}
+			c.Primary = netip.MustParseAddr("fe80::1")
+		}},
 		{"Primary", func(c *MachineConfig) { c.Primary = netip.Addr{} }},
 		{"Primary", func(c *MachineConfig) { c.Primary = netip.MustParseAddr("fe80::1") }},
 		{"NoPreempt", func(c *MachineConfig) { c.Priority = 255; c.NoPreempt = true }},

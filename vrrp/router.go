@@ -86,10 +86,8 @@ func (r *Router) Run(ctx context.Context) error {
 	tracks := r.cfg.Track
 	if link == nil {
 		raw, err := OpenRawLink(r.cfg.Interface, RawLinkConfig{
-			IPv6:      r.mc.VIPs[0].Is6(),
-			Unicast:   len(r.cfg.UnicastPeers) > 0,
-			VRID:      r.cfg.VRID,
-			Announcer: true,
+			IPv6:    r.mc.VIPs[0].Is6(),
+			Unicast: len(r.cfg.UnicastPeers) > 0,
 		})
 		if err != nil {
 			return err
@@ -412,4 +410,3 @@ func (d *driver) send(a Advert) {
 		})
 	}
 }
-
