@@ -140,8 +140,26 @@ func (r *Router) Run(ctx context.Context) error {
 		wg.Go(func() { runTrack(inner, i, t, results) })
 	}
 
-	if prio, _ := d.trackedPriority(); prio != m.Priority() {
+	if implicit := len(tracks) > len(r.cfg.Track); implicit {
+		// Start in FAULT rather than BACKUP when the interface is down,
+		// as keepalived does.
+		last := &d.tracks[len(tracks)-1]
+		last.err = last.t.Checker.Check(ctx)
+		last.up = last.err == nil
+	}
+	prio, fault := d.trackedPriority()
+	if prio != m.Priority() {
 		d.step(PriorityChanged{Priority: prio})
+	}
+	if fault {
+		if d.sync != nil {
+			d.sync.setFault(true)
+			for _, ev := range d.sync.take() {
+				d.step(ev)
+			}
+		} else {
+			d.step(FaultChanged{Fault: true})
+		}
 	}
 	d.step(Startup{})
 	var syncWake <-chan struct{}
