@@ -348,7 +348,9 @@ func (m *Machine) startup() []Action {
 	if m.cfg.Priority == OwnerPriority {
 		return m.becomeMaster(ReasonOwner)
 	}
-	return m.enterBackup(ReasonStartup)
+	// keepalived removes the addresses when it starts as BACKUP ("removing
+	// VIPs"): a previous run killed while MASTER may have left them.
+	return append([]Action{RemoveVIPs{}}, m.enterBackup(ReasonStartup)...)
 }
 
 // enterBackup: RFC 5798 section 6.4.1: "Set Master_Adver_Interval to

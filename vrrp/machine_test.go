@@ -99,13 +99,13 @@ func TestMachineRFC(t *testing.T) {
 		state State
 	}{
 		{
-			name: "RFC 5798 6.4.1: startup of a non-owner sets Master_Down_Timer and goes BACKUP",
+			name: "RFC 5798 6.4.1: startup of a non-owner sets Master_Down_Timer and goes BACKUP (keepalived: removing stale VIPs first)",
 			mk: func(t *testing.T) *Machine {
 				m, _ := NewMachine(baseConfig())
 				return m
 			},
 			ev:    Startup{},
-			want:  []Action{SetTimer{TimerMasterDown, down100}, Transition{StateInit, StateBackup, ReasonStartup}},
+			want:  []Action{RemoveVIPs{}, SetTimer{TimerMasterDown, down100}, Transition{StateInit, StateBackup, ReasonStartup}},
 			state: StateBackup,
 		},
 		{
