@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"runtime"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -277,7 +278,9 @@ func (l *RawLink) WritePacket(p Packet) error {
 	if l.c4 != nil {
 		_, err = l.c4.WriteTo(p.Payload, &ipv4.ControlMessage{IfIndex: l.ifi.Index, Src: l.primary.AsSlice()}, dst)
 	} else {
-		dst.Zone = l.ifi.Name
+		// A numeric zone: a name would be looked up in the calling
+		// thread's namespace, not necessarily the link's.
+		dst.Zone = strconv.Itoa(l.ifi.Index)
 		_, err = l.c6.WriteTo(p.Payload, &ipv6.ControlMessage{IfIndex: l.ifi.Index, Src: l.primary.AsSlice(), HopLimit: TTL}, dst)
 	}
 	if err != nil {

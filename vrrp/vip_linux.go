@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strconv"
 
 	"github.com/hakit/hakit"
 	"github.com/mdlayher/arp"
@@ -116,8 +117,13 @@ func (l *RawLink) garp(ip netip.Addr) error {
 // l.mu held.
 func (l *RawLink) unsolicitedNA(ip netip.Addr) error {
 	if l.ndp == nil {
+		// ndp uses the interface name as the IPv6 zone, which Go resolves
+		// in the calling thread's namespace: a numeric zone (the index)
+		// is right in any namespace.
+		ifi := *l.ifi
+		ifi.Name = strconv.Itoa(ifi.Index)
 		err := l.inNetns(func() error {
-			c, _, err := ndp.Listen(l.ifi, ndp.LinkLocal)
+			c, _, err := ndp.Listen(&ifi, ndp.LinkLocal)
 			if err != nil {
 				return err
 			}
