@@ -31,11 +31,16 @@ type Config struct {
 	// advert_int). VRRPv3: whole centiseconds, 10ms..40.95s; VRRPv2: whole
 	// seconds.
 	Interval time.Duration
-	// NoPreempt, PreemptDelay and NoAccept are as in MachineConfig
-	// (keepalived's nopreempt, preempt_delay, no_accept).
+	// NoPreempt and PreemptDelay are as in MachineConfig (keepalived's
+	// nopreempt and preempt_delay).
 	NoPreempt    bool
 	PreemptDelay time.Duration
-	NoAccept     bool
+	// NoAccept is as in MachineConfig (keepalived's no_accept). The
+	// Machine decides Accept_Mode, but a Link only adds and removes
+	// addresses: RawLink installs no packet filter (keepalived uses
+	// iptables or nftables rules), so with NoAccept the caller must drop
+	// traffic to the VIPs itself, for instance from OnStateChange.
+	NoAccept bool
 	// UnicastPeers, when set, receive the adverts instead of the multicast
 	// group (keepalived's unicast_peer).
 	UnicastPeers []netip.Addr

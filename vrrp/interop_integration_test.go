@@ -83,10 +83,12 @@ func failover(t *testing.T, f family, master, backup impl) timing {
 	vip := f.vip.Addr()
 	sn := sniff(t, bn, f.v6)
 
-	bk := start(t, backup, bn, f.spec(100))
+	// The master first, so that the backup never is MASTER for a moment
+	// because the master's process was slow to start.
 	ms := start(t, master, mn, f.spec(200))
 	mn.waitHas(t, vip, true, 10*time.Second)
-	time.Sleep(1500 * time.Millisecond)
+	bk := start(t, backup, bn, f.spec(100))
+	time.Sleep(2 * time.Second)
 	if !mn.has(t, vip) || bn.has(t, vip) {
 		t.Fatalf("election: master holds VIP %v, backup %v; want true, false", mn.has(t, vip), bn.has(t, vip))
 	}
