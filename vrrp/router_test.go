@@ -423,3 +423,19 @@ func TestTrackedPriority(t *testing.T) {
 		}
 	}
 }
+
+func TestScriptChecker(t *testing.T) {
+	ok := vrrp.Script("/bin/sh", "-c", "exit 0")
+	if err := ok.Check(t.Context()); err != nil {
+		t.Errorf("exit 0: %v", err)
+	}
+	bad := vrrp.Script("/bin/sh", "-c", "echo broken; exit 3")
+	if err := bad.Check(t.Context()); err == nil || !contains(err.Error(), "broken") {
+		t.Errorf("exit 3: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if err := vrrp.Script("/bin/sh", "-c", "sleep 5").Check(ctx); err == nil {
+		t.Errorf("a script past its timeout succeeded")
+	}
+}

@@ -158,7 +158,11 @@ func (s *trackState) observe(err error) bool {
 // finishing before the probe's timeout) is a failure.
 func Script(path string, args ...string) hakit.Checker {
 	return hakit.CheckerFunc(func(ctx context.Context) error {
-		out, err := exec.CommandContext(ctx, path, args...).CombinedOutput()
+		cmd := exec.CommandContext(ctx, path, args...)
+		// A script's children may hold its output open after it is
+		// killed: stop waiting for them soon after.
+		cmd.WaitDelay = 500 * time.Millisecond
+		out, err := cmd.CombinedOutput()
 		if err != nil {
 			if len(out) > 200 {
 				out = out[:200]

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/netip"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -82,5 +83,41 @@ func TestFlagErrors(t *testing.T) {
 	var out, errs syncBuffer
 	if code := run(context.Background(), []string{"-vrid", "1", "-vip", "192.0.2.100/24"}, &out, &errs, nil); code != 2 || !strings.Contains(errs.String(), "-iface") {
 		t.Errorf("missing -iface: %d %s", code, errs.String())
+	}
+}
+
+// -notify runs PROG INSTANCE VRID STATE PRIORITY for each transition, in
+// order, like keepalived's notify script.
+func TestNotify(t *testing.T) {
+	dir := t.TempDir()
+	log := dir + "/log"
+	prog := dir + "/notify.sh"
+	if err := os.WriteFile(prog, []byte("#!/bin/sh\necho \"$@\" >> "+log+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	lan := vrrptest.NewLAN(1)
+	h := lan.AddHost("eth0", netip.MustParseAddr("192.0.2.1"))
+	ctx, cancel := context.WithCancel(t.Context())
+	var out, errs syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"-vrid", "7", "-priority", "120", "-vip", "192.0.2.100/24", "-advert", "10ms", "-notify", prog}, &out, &errs, h)
+	}()
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(out.String(), "MASTER"); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no MASTER: %s %s", out.String(), errs.String())
+		}
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "INSTANCE 7 BACKUP 120\nINSTANCE 7 MASTER 120\nINSTANCE 7 INIT 120\n"
+	if string(b) != want {
+		t.Errorf("notify calls:\n%s\nwant:\n%s", b, want)
 	}
 }
