@@ -14,12 +14,8 @@ import (
 	"time"
 
 	"github.com/bradfitz/gomemcache/memcache"
+	"github.com/hakit/hakit/internal/testenv"
 )
-
-// ownMemcachedPort is a port of this package's range for a memcached the
-// test starts, stops and restarts itself, so that the shared instances are
-// never disturbed.
-const ownMemcachedPort = 22124
 
 // startMemcached runs memcached on 127.0.0.1:port and returns a function
 // that stops it by pid and waits for it to exit (t.Cleanup calls it too).
@@ -70,9 +66,14 @@ func startMemcached(t *testing.T, port int) (stop func()) {
 // while the other servers keep serving, restarts it, and sees it put back
 // after RetryTimeout.
 func TestClientEjectsRealMemcached(t *testing.T) {
-	shared := memcachedAddrs(t)
-	stop := startMemcached(t, ownMemcachedPort)
-	own := fmt.Sprintf("127.0.0.1:%d", ownMemcachedPort)
+	shared := testenv.Memcached(t)
+	// A memcached of its own, on a spare port of this package's range
+	// (nutcracker's 22124), to stop and restart without disturbing the
+	// shared ones.
+	own := testenv.Nutcracker(t).SpareListen[1]
+	_, p, _ := net.SplitHostPort(own)
+	ownPort, _ := strconv.Atoi(p)
+	stop := startMemcached(t, ownPort)
 	servers := []Server{{Addr: shared[0], Weight: 1}, {Addr: shared[1], Weight: 1}, {Addr: own, Weight: 1}}
 	var ejected, returned atomic.Int32
 	c, err := NewClient(ClientConfig{
@@ -127,7 +128,7 @@ func TestClientEjectsRealMemcached(t *testing.T) {
 		}
 	}
 
-	startMemcached(t, ownMemcachedPort)
+	startMemcached(t, ownPort)
 	for deadline := time.Now().Add(10 * time.Second); returned.Load() == 0; {
 		if time.Now().After(deadline) {
 			t.Fatal("restarted memcached not put back within 10s")

@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/bradfitz/gomemcache/memcache"
+	"github.com/hakit/hakit/internal/testenv"
 )
 
 // memcacheKey returns a random key memcached's text protocol carries: 1 to
@@ -63,7 +63,8 @@ func TestNutcrackerModula(t *testing.T) {
 }
 
 func testNutcracker(t *testing.T, dist Distribution) {
-	backends := memcachedAddrs(t)
+	env := testenv.Nutcracker(t)
+	backends := env.Servers
 	seed := rand.Uint64()
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 7))
@@ -88,7 +89,7 @@ func testNutcracker(t *testing.T, dist Distribution) {
 			sets = 1
 		}
 		for range sets {
-			total += nutcrackerCase(t, rng, h, dist, backends, direct, deadOK)
+			total += nutcrackerCase(t, env, rng, h, dist, backends, direct, deadOK)
 		}
 	}
 	t.Logf("%d keys placed as nutcracker placed them", total)
@@ -96,7 +97,7 @@ func testNutcracker(t *testing.T, dist Distribution) {
 
 // nutcrackerCase runs one random server set and returns how many keys it
 // checked.
-func nutcrackerCase(t *testing.T, rng *rand.Rand, h Hash, dist Distribution, backends []string, direct []*memcache.Client, deadOK bool) int {
+func nutcrackerCase(t *testing.T, env testenv.NutcrackerEnv, rng *rand.Rand, h Hash, dist Distribution, backends []string, direct []*memcache.Client, deadOK bool) int {
 	t.Helper()
 	// A random subset of the backends in random order, each spelled in
 	// one of the ways getaddrinfo reads as 127.0.0.1.
@@ -132,10 +133,11 @@ func nutcrackerCase(t *testing.T, rng *rand.Rand, h Hash, dist Distribution, bac
 		t.Fatal(err)
 	}
 	desc := fmt.Sprintf("%v %v %s", dist, h, FormatServers(servers))
-	stop := startNutcracker(t, ownNutcrackerPort, ownNutcrackerStatsPort, nutcrackerPool(ownNutcrackerPort, h, dist, servers))
+	listen, stats := env.SpareListen[0], env.SpareStats[0]
+	stop := startNutcracker(t, listen, stats, nutcrackerPool(listen, h, dist, servers))
 	defer stop()
 
-	proxy := memcache.New(net.JoinHostPort("127.0.0.1", strconv.Itoa(ownNutcrackerPort)))
+	proxy := memcache.New(listen)
 	proxy.Timeout = 5 * time.Second
 	defer proxy.Close()
 	nonce := []byte(fmt.Sprintf("hakit-%x", rng.Uint64()))
@@ -205,4 +207,43 @@ func nutcrackerCase(t *testing.T, rng *rand.Rand, h Hash, dist Distribution, bac
 		}
 	}
 	return len(keys)
+}
+
+// TestSharedNutcrackerPools writes keys through the shared nutcracker pools
+// of scripts/services.sh (ketama, md5 and fnv1a_64, weights 1 to 4) and
+// finds each on the memcached the Ring names.
+func TestSharedNutcrackerPools(t *testing.T) {
+	env := testenv.Nutcracker(t)
+	var servers []Server
+	for i, a := range env.Servers {
+		servers = append(servers, Server{Addr: a, Weight: env.Weights[i]})
+	}
+	rng := rand.New(rand.NewPCG(rand.Uint64(), 8))
+	for _, pool := range []struct {
+		addr string
+		hash Hash
+	}{{env.MD5, HashMD5}, {env.FNV1a64, HashFNV1a_64}} {
+		ring, err := NewRing(RingConfig{Servers: servers, Hash: pool.hash})
+		if err != nil {
+			t.Fatal(err)
+		}
+		proxy := memcache.New(pool.addr)
+		proxy.Timeout = 5 * time.Second
+		nonce := []byte(fmt.Sprintf("hakit-%x", rng.Uint64()))
+		for range 300 {
+			k := memcacheKey(rng)
+			if err := proxy.Set(&memcache.Item{Key: k, Value: nonce, Expiration: 60}); err != nil {
+				t.Fatalf("%v pool: set %q: %v", pool.hash, k, err)
+			}
+			want := ring.IndexString(k)
+			direct := memcache.New(env.Servers[want])
+			it, err := direct.Get(k)
+			direct.Close()
+			if err != nil || string(it.Value) != string(nonce) {
+				t.Errorf("%v pool: key %x not on %s, where the ring puts it: %v", pool.hash, k, env.Servers[want], err)
+			}
+			proxy.Delete(k)
+		}
+		proxy.Close()
+	}
 }

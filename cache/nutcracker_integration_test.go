@@ -9,26 +9,18 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 )
 
-// Ports this package's tests may give their own nutcracker instances
-// (DESIGN.md: nutcracker 22121-22124, stats 22131-22134; 22121-22122 are
-// the shared instances of scripts/services.sh).
-const (
-	ownNutcrackerPort      = 22123
-	ownNutcrackerStatsPort = 22133
-)
-
 // startNutcracker runs nutcracker with the pool configuration yaml (which
-// must listen on port) until the test ends, and returns once it accepts
+// must listen on listen) and its stats on stats (host:port each, one of
+// testenv's spare ports) until the test ends, and returns once it accepts
 // connections. The returned function stops it (by its pid) and waits for
 // it to exit; t.Cleanup calls it too.
-func startNutcracker(t *testing.T, port, statsPort int, yaml string) (stop func()) {
+func startNutcracker(t *testing.T, listen, stats string, yaml string) (stop func()) {
 	t.Helper()
 	bin, err := exec.LookPath("nutcracker")
 	if err != nil {
@@ -40,7 +32,11 @@ func startNutcracker(t *testing.T, port, statsPort int, yaml string) (stop func(
 		t.Fatal(err)
 	}
 	logf := filepath.Join(dir, "nutcracker.log")
-	cmd := exec.Command(bin, "-c", conf, "-s", strconv.Itoa(statsPort), "-a", "127.0.0.1", "-o", logf, "-v", "4")
+	statsHost, statsPort, err := net.SplitHostPort(stats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-c", conf, "-s", statsPort, "-a", statsHost, "-o", logf, "-v", "4")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -56,7 +52,7 @@ func startNutcracker(t *testing.T, port, statsPort int, yaml string) (stop func(
 		})
 	}
 	t.Cleanup(stop)
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	addr := listen
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		select {
@@ -80,9 +76,9 @@ func startNutcracker(t *testing.T, port, statsPort int, yaml string) (stop func(
 }
 
 // nutcrackerPool returns a nutcracker configuration of one memcached pool.
-func nutcrackerPool(port int, hash Hash, dist Distribution, servers []Server) string {
+func nutcrackerPool(listen string, hash Hash, dist Distribution, servers []Server) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "hk:\n  listen: 127.0.0.1:%d\n  hash: %s\n  distribution: %s\n  timeout: 2000\n  servers:\n", port, hash, dist)
+	fmt.Fprintf(&b, "hk:\n  listen: %s\n  hash: %s\n  distribution: %s\n  timeout: 2000\n  servers:\n", listen, hash, dist)
 	for _, s := range servers {
 		fmt.Fprintf(&b, "   - %s\n", s)
 	}
