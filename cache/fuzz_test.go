@@ -125,3 +125,31 @@ func FuzzParseSentinelEvent(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseReplication checks that INFO replication text that parses
+// rebuilds (field by field) to text that parses to the same fields, and that
+// nothing panics.
+func FuzzParseReplication(f *testing.F) {
+	f.Add("# Replication\r\nrole:master\r\nconnected_slaves:1\r\nslave0:ip=127.0.0.1,port=16380,state=online,offset=10,lag=0\r\nmaster_repl_offset:10\r\n") // a master and its replica
+	f.Add("role:slave\r\nmaster_host:::1\r\nmaster_port:16379\r\nmaster_link_status:up\r\nmaster_last_io_seconds_ago:0\r\n")                                // a replica, IPv6 master
+	f.Add("role:master\nslave0:ip=a,port=x\n")                                                                                                              // bad replica port
+	f.Add("role:master\nslave0:ip=a,port=1\nslave0:ip=b,port=2\n")                                                                                          // a duplicate field
+	f.Add("no colon")                                                                                                                                       // malformed line
+	f.Fuzz(func(t *testing.T, in string) {
+		r, err := ParseReplication(in)
+		if err != nil {
+			return
+		}
+		var b strings.Builder
+		for k, v := range r.Fields {
+			b.WriteString(k + ":" + v + "\r\n")
+		}
+		again, err := ParseReplication(b.String())
+		if err != nil {
+			t.Fatalf("%q parsed, its fields %q do not: %v", in, b.String(), err)
+		}
+		if again.Role != r.Role || len(again.Fields) != len(r.Fields) || len(again.Replicas) != len(r.Replicas) || again.MasterReplOffset != r.MasterReplOffset {
+			t.Fatalf("round trip of %q: %+v became %+v", in, r, again)
+		}
+	})
+}

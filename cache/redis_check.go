@@ -171,6 +171,9 @@ func ParseReplication(text string) (Replication, error) {
 		if !ok {
 			return Replication{}, fmt.Errorf("cache: redis INFO replication: bad line %q", line)
 		}
+		if _, dup := r.Fields[k]; dup {
+			return Replication{}, fmt.Errorf("cache: redis INFO replication: field %q twice", k)
+		}
 		r.Fields[k] = v
 		var err error
 		switch {
