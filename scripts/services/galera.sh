@@ -184,6 +184,40 @@ galera_all_synced() {
 	done
 }
 
+# galera_restart_stragglers restarts running nodes that are not members of
+# the largest Primary component (such as a lone node a test isolated and
+# bootstrapped with pc.bootstrap while the others went on), so they rejoin
+# it with a state transfer.
+galera_restart_stragglers() {
+	local i best= bestsize=0 size ref
+	for i in "${GALERA_NODES[@]}"; do
+		galera_pid "$i" >/dev/null && galera_primary "$i" || continue
+		size=$(galera_var "$i" wsrep_cluster_size 2>/dev/null || echo 0)
+		if [ "${size:-0}" -gt "$bestsize" ]; then
+			best=$i
+			bestsize=$size
+		fi
+	done
+	[ -n "$best" ] || return 0
+	# wsrep_incoming_addresses lists the SQL addresses of the members of a
+	# node's component.
+	in_best_component() {
+		galera_pid "$1" >/dev/null && galera_primary "$1" &&
+			galera_var "$best" wsrep_incoming_addresses | tr ',' '\n' | grep -qx "127.0.0.1:1330$1"
+	}
+	for i in "${GALERA_NODES[@]}"; do
+		[ "$i" = "$best" ] && continue
+		galera_pid "$i" >/dev/null || continue
+		wait_until 30 in_best_component "$i" && continue
+		log "galera: node $i is not in the Primary component of node $best: restarting it"
+		local d
+		d=$(galera_node_dir "$i")
+		galera_pid "$i" >"$d/launch.pid"
+		stop_pidfile "$d/launch.pid" mariadbd 120
+		missing+=("$i")
+	done
+}
+
 galera_up() {
 	local i running=() missing=()
 	mkdir -p "$GALERA_DIR"
@@ -245,6 +279,8 @@ galera_up() {
 				galera_fail "node $best did not become Primary after pc.bootstrap"
 		fi
 	fi
+
+	galera_restart_stragglers
 
 	# Joiners start one at a time: each takes a state transfer from a
 	# Synced donor.
