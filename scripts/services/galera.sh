@@ -133,7 +133,7 @@ galera_start() {
 # that Galera marked safe_to_bootstrap, else the initialized node with the
 # highest seqno, else node 1.
 galera_bootstrap_choice() {
-	local i best= bestseq=-2 seq
+	local i best="" bestseq=-2 seq
 	for i in "${GALERA_NODES[@]}"; do
 		galera_initialized "$i" || continue
 		if [ "$(galera_grastate "$i" safe_to_bootstrap)" = 1 ]; then
@@ -189,9 +189,9 @@ galera_all_synced() {
 # bootstrapped with pc.bootstrap while the others went on), so they rejoin
 # it with a state transfer.
 galera_restart_stragglers() {
-	local i best= bestsize=0 size ref
+	local i best="" bestsize=0 size
 	for i in "${GALERA_NODES[@]}"; do
-		galera_pid "$i" >/dev/null && galera_primary "$i" || continue
+		if ! galera_pid "$i" >/dev/null || ! galera_primary "$i"; then continue; fi
 		size=$(galera_var "$i" wsrep_cluster_size 2>/dev/null || echo 0)
 		if [ "${size:-0}" -gt "$bestsize" ]; then
 			best=$i

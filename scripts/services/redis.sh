@@ -166,7 +166,7 @@ redis_ready() {
 redis_up() {
 	mkdir -p "$REDIS_DIR"
 	chmod 755 "$REDIS_DIR"
-	local p any_alive= m
+	local p any_alive="" m
 	for p in "${REDIS_PORTS[@]}" "${SENTINEL_PORTS[@]}"; do
 		redis_pid "$p" >/dev/null && any_alive=1
 	done
