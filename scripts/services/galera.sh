@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # galera.sh — three MariaDB Galera nodes on loopback (sourced by services.sh).
 #
 # Node i (1..3): SQL 1330i, gcomm 1450i, IST 1460i, SST (rsync) 1470i, state

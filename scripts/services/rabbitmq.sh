@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # rabbitmq.sh — a 3-node RabbitMQ cluster (sourced by services.sh).
 #
 # Node i (1..3) is hakit<i>@localhost: AMQP 127.0.0.1:568<i>, Erlang
@@ -14,7 +15,7 @@ RABBIT_NODES=(1 2 3)
 RABBIT_EPMD_PORT=25680
 RABBIT_LIB=/usr/lib/rabbitmq/bin
 
-rabbitmq_pkgs() { printf '%s\n' rabbitmq-server; }
+rabbitmq_pkgs() { printf '%s\n' rabbitmq-server python3; }
 
 rabbit_node() { echo "hakit$1@localhost"; }
 rabbit_node_dir() { echo "$RABBIT_DIR/hakit$1"; }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # redis.sh — Redis master + 2 replicas and 3 Sentinels (sourced by services.sh).
 #
 # Data ports 16379-16381 (16379 is the master of a fresh start), Sentinels
