@@ -64,18 +64,24 @@ func TestRedisRestoreRestartsReplica(t *testing.T) {
 	}
 }
 
-// TestRabbitMQStopStartApp stops the application of node 3, checks that
-// its AMQP port closed, and starts it again.
+// TestRabbitMQStopStartApp stops the application of a node, checks that
+// its AMQP port closed, and starts it again: once with StartApp, once with
+// Restore.
 func TestRabbitMQStopStartApp(t *testing.T) {
 	testenv.Exclusive(t, "rabbitmq")
 	env := testenv.RabbitMQ(t)
 	t.Cleanup(func() { env.Restore(t) })
 
-	env.StopApp(t, 2)
-	if accepts(env.Addrs[2]) {
-		env.StartApp(t, 2)
-		t.Fatalf("%s still accepts connections after stop_app", env.Addrs[2])
+	for i, restart := range []func(){
+		func() { env.StartApp(t, 1) },
+		func() { env.Restore(t) },
+	} {
+		node := 1 + i
+		env.StopApp(t, node)
+		if accepts(env.Addrs[node]) {
+			t.Fatalf("%s still accepts connections after stop_app", env.Addrs[node])
+		}
+		restart()
+		testenv.RabbitMQ(t) // fails unless all three answer AMQP again
 	}
-	env.StartApp(t, 2)
-	testenv.RabbitMQ(t) // fails unless all three answer AMQP again
 }

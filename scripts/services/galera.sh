@@ -170,6 +170,9 @@ galera_bootstrap() {
 
 galera_ensure_user() {
 	local i=$1
+	# Granting is DDL that every node applies in total order: skip it when
+	# both accounts exist.
+	[ "$(galera_sql "$i" "SELECT COUNT(*) FROM mysql.global_priv WHERE User = 'hakit' AND Host IN ('127.0.0.1', 'localhost')" 2>/dev/null)" = 2 ] && return 0
 	galera_sql "$i" "
 		CREATE USER IF NOT EXISTS 'hakit'@'127.0.0.1' IDENTIFIED BY 'hakit';
 		CREATE USER IF NOT EXISTS 'hakit'@'localhost' IDENTIFIED BY 'hakit';

@@ -183,6 +183,18 @@ rabbitmq_up() {
 			started+=("$i")
 		fi
 	done
+	# A live VM whose AMQP port is closed may have had its application
+	# stopped (rabbitmqctl stop_app): start it again.
+	local skip j
+	for i in "${RABBIT_NODES[@]}"; do
+		skip=
+		for j in "${started[@]}"; do [ "$j" = "$i" ] && skip=1; done
+		[ -z "$skip" ] || continue
+		if [ "$(tcp_head "568$i" 'AMQP\x00\x00\x09\x01' 1 | od -An -tx1 | tr -d ' ')" != 01 ]; then
+			log "rabbitmq: $(rabbit_node "$i") runs but AMQP does not answer: start_app"
+			rabbit_ctl "$i" start_app >>"$RABBIT_DIR/ctl.log" 2>&1 || true
+		fi
+	done
 	for i in "${RABBIT_NODES[@]}"; do
 		rabbit_wait_booted "$i" ||
 			rabbit_fail "$(rabbit_node "$i") did not finish booting within ${HAKIT_WAIT}s"
