@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 )
 
@@ -37,8 +38,11 @@ func main() {
 	fmt.Println("\nThe tour is over: every scene ran on in-memory fakes.")
 }
 
-// timeline prints lines stamped with the time since it was made.
+// timeline prints lines stamped with the time since it was made. Scenes
+// print from callbacks on many goroutines, so lines are written one at a
+// time.
 type timeline struct {
+	mu    sync.Mutex
 	w     io.Writer
 	start time.Time
 }
@@ -46,5 +50,7 @@ type timeline struct {
 func newTimeline(w io.Writer) *timeline { return &timeline{w: w, start: time.Now()} }
 
 func (t *timeline) printf(format string, args ...any) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	fmt.Fprintf(t.w, "[%6.3fs] %s\n", time.Since(t.start).Seconds(), fmt.Sprintf(format, args...))
 }
