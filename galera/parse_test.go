@@ -90,7 +90,9 @@ func TestParseNodeStateValues(t *testing.T) {
 			delete(st, "wsrep_local_recv_queue")
 			delete(st, "wsrep_cluster_state_uuid")
 			delete(v, "wsrep_reject_queries")
-		}, func(s NodeState) bool { return s.RecvQueue == 0 && s.ClusterStateUUID == "" && s.MaintMode == MaintModeAbsent }},
+		}, func(s NodeState) bool {
+			return s.RecvQueue == 0 && s.ClusterStateUUID == "" && s.MaintMode == MaintModeAbsent
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
