@@ -1,0 +1,194 @@
+package hakit
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Defaults of MonitorConfig, from HAProxy's configuration manual (section
+// 5.2, "inter", "rise", "fall", "error-limit").
+const (
+	DefaultInter      = 2 * time.Second
+	DefaultRise       = 2
+	DefaultFall       = 3
+	DefaultErrorLimit = 10
+)
+
+// InitState is the state a Monitor starts in, HAProxy's "init-state".
+type InitState int
+
+const (
+	// InitStateUp starts UP, but the first failed check marks it DOWN:
+	// HAProxy's behaviour when init-state is not set.
+	InitStateUp InitState = iota
+	// InitStateFullyUp starts UP; Fall failed checks mark it DOWN.
+	InitStateFullyUp
+	// InitStateDown starts DOWN, but the first passed check marks it UP.
+	InitStateDown
+	// InitStateFullyDown starts DOWN; Rise passed checks mark it UP.
+	InitStateFullyDown
+)
+
+// String returns HAProxy's keyword for the init state.
+func (s InitState) String() string {
+	switch s {
+	case InitStateUp:
+		return "up"
+	case InitStateFullyUp:
+		return "fully-up"
+	case InitStateDown:
+		return "down"
+	case InitStateFullyDown:
+		return "fully-down"
+	}
+	return fmt.Sprintf("InitState(%d)", int(s))
+}
+
+// OnError is what a Monitor does when ErrorLimit consecutive errors have been
+// reported by passive observation: HAProxy's "on-error".
+type OnError int
+
+const (
+	// OnErrorFastInter only brings the next check forward to FastInter.
+	// HAProxy's default.
+	OnErrorFastInter OnError = iota
+	// OnErrorFailCheck counts as one failed check, then FastInter.
+	OnErrorFailCheck
+	// OnErrorSuddenDeath leaves a healthy monitor one failed check away
+	// from DOWN (a "pre-fatal" failure), then FastInter.
+	OnErrorSuddenDeath
+	// OnErrorMarkDown marks the monitor DOWN at once, then FastInter.
+	OnErrorMarkDown
+)
+
+// String returns HAProxy's keyword for the mode.
+func (o OnError) String() string {
+	switch o {
+	case OnErrorFastInter:
+		return "fastinter"
+	case OnErrorFailCheck:
+		return "fail-check"
+	case OnErrorSuddenDeath:
+		return "sudden-death"
+	case OnErrorMarkDown:
+		return "mark-down"
+	}
+	return fmt.Sprintf("OnError(%d)", int(o))
+}
+
+// MonitorConfig configures a Monitor. The zero value of every field but
+// Checker is a documented default.
+type MonitorConfig struct {
+	// Checker is the probe. Required.
+	Checker Checker
+
+	// Inter is the interval between checks while fully up or, when
+	// DownInter and FastInter are zero, always. Zero means 2s, HAProxy's
+	// default "inter".
+	Inter time.Duration
+	// FastInter is the interval while in transition (going up or going
+	// down). Zero means Inter, as in HAProxy.
+	FastInter time.Duration
+	// DownInter is the interval while fully down. Zero means Inter, as in
+	// HAProxy.
+	DownInter time.Duration
+	// Timeout bounds one check. Zero means Inter, as HAProxy does when
+	// "timeout check" is not set.
+	Timeout time.Duration
+
+	// Rise is how many consecutive passed checks mark a DOWN monitor UP.
+	// Zero means 2, HAProxy's default.
+	Rise int
+	// Fall is how many consecutive failed checks mark an UP monitor DOWN.
+	// Zero means 3, HAProxy's default.
+	Fall int
+	// InitState is the starting state. Zero means InitStateUp, HAProxy's
+	// default.
+	InitState InitState
+
+	// ErrorLimit is how many consecutive errors passed to Report trigger
+	// OnError. Zero means 10, HAProxy's default "error-limit".
+	ErrorLimit int
+	// OnError is the action taken at ErrorLimit. Zero means
+	// OnErrorFastInter, HAProxy's default.
+	OnError OnError
+
+	// OnChange, if not nil, is called after every change of Status,
+	// transitional steps included ("UP" to "UP 2/3"), with the status
+	// before and after. Calls are made one at a time, in order, from the
+	// goroutine that caused the change (Run's, or Report's caller). It may
+	// call Status and Stats but must not call Report.
+	OnChange func(prev, cur Status)
+
+	// Logger, if not nil, receives a line for every UP/DOWN transition.
+	Logger *slog.Logger
+}
+
+// withDefaults returns a copy of c with zero fields set to their defaults,
+// or an error naming the first invalid field.
+func (c MonitorConfig) withDefaults() (MonitorConfig, error) {
+	if c.Checker == nil {
+		return c, fmt.Errorf("hakit: MonitorConfig.Checker is nil")
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"Inter", c.Inter}, {"FastInter", c.FastInter}, {"DownInter", c.DownInter}, {"Timeout", c.Timeout}} {
+		if d.v < 0 {
+			return c, fmt.Errorf("hakit: MonitorConfig.%s %v is negative", d.name, d.v)
+		}
+	}
+	for _, n := range []struct {
+		name string
+		v    int
+	}{{"Rise", c.Rise}, {"Fall", c.Fall}, {"ErrorLimit", c.ErrorLimit}} {
+		if n.v < 0 {
+			return c, fmt.Errorf("hakit: MonitorConfig.%s %d is negative", n.name, n.v)
+		}
+	}
+	if c.InitState < InitStateUp || c.InitState > InitStateFullyDown {
+		return c, fmt.Errorf("hakit: MonitorConfig.InitState %d is not one of the InitState constants", int(c.InitState))
+	}
+	if c.OnError < OnErrorFastInter || c.OnError > OnErrorMarkDown {
+		return c, fmt.Errorf("hakit: MonitorConfig.OnError %d is not one of the OnError constants", int(c.OnError))
+	}
+	if c.Inter == 0 {
+		c.Inter = DefaultInter
+	}
+	if c.FastInter == 0 {
+		c.FastInter = c.Inter
+	}
+	if c.DownInter == 0 {
+		c.DownInter = c.Inter
+	}
+	if c.Timeout == 0 {
+		c.Timeout = c.Inter
+	}
+	if c.Rise == 0 {
+		c.Rise = DefaultRise
+	}
+	if c.Fall == 0 {
+		c.Fall = DefaultFall
+	}
+	if c.ErrorLimit == 0 {
+		c.ErrorLimit = DefaultErrorLimit
+	}
+	return c, nil
+}
+
+// initialHealth places the counter where HAProxy's init-state puts it.
+func (c MonitorConfig) initialHealth() health {
+	h := health{rise: c.Rise, fall: c.Fall}
+	switch c.InitState {
+	case InitStateUp:
+		h.value = c.Rise
+	case InitStateFullyUp:
+		h.value = h.full()
+	case InitStateDown:
+		h.value = c.Rise - 1
+	case InitStateFullyDown:
+		h.value = 0
+	}
+	return h
+}
