@@ -100,8 +100,15 @@ func probeConfig(c *mysql.Config, timeout time.Duration) *mysql.Config {
 	dc.ReadTimeout = timeout
 	dc.WriteTimeout = timeout
 	dc.Params = nil
+	dc.Logger = nopLogger{}
 	return dc
 }
+
+// nopLogger silences go-sql-driver's own log lines for probe connections:
+// a probe's failure is reported as its error.
+type nopLogger struct{}
+
+func (nopLogger) Print(...any) {}
 
 // Node returns the address of the node checked.
 func (c *Checker) Node() string { return c.node }
