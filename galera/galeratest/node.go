@@ -140,7 +140,8 @@ func (n *Node) SetState(f func(*galera.NodeState)) {
 }
 
 // Inject makes the next count data statements on this node (on any of its
-// connections) fail as f says.
+// connections) fail as f says. The zero Fault lets a statement pass: inject
+// it to fail a later statement (say, the COMMIT after an UPDATE).
 func (n *Node) Inject(count int, f Fault) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -592,7 +593,7 @@ func (n *Node) answer(pc *packetConn, sess *session, q string, params []value, b
 	kind := classify(toks)
 	data := kind != kindAdmin
 	if data {
-		if f, ok := n.nextFault(); ok {
+		if f, ok := n.nextFault(); ok && f != (Fault{}) {
 			switch {
 			case f.Drop && !f.AfterExec:
 				return false
