@@ -70,7 +70,7 @@ func TestRetryTxLostConnectionBeforeCommitIsRetried(t *testing.T) {
 
 func TestRetryTxLostConnectionAtCommitIsUnknown(t *testing.T) {
 	c, db := appCluster(t)
-	c.Node(0).Inject(1, galeratest.Fault{})                             // the UPDATE
+	c.Node(0).Inject(1, galeratest.Fault{})                            // the UPDATE
 	c.Node(0).Inject(1, galeratest.Fault{Drop: true, AfterExec: true}) // COMMIT applied, no answer
 	err := galera.RetryTx(context.Background(), db, fast, incr)
 	if !errors.Is(err, galera.ErrOutcomeUnknown) {
