@@ -193,4 +193,3 @@ func closeTime(a, b time.Time) bool {
 	d := a.Sub(b)
 	return d > -time.Millisecond && d < time.Millisecond
 }
-

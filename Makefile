@@ -1,0 +1,43 @@
+# hakit: the two commands a new user types are `make demo` and `make test`.
+GO          ?= go
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+TIMEOUT     ?= 30m
+FUZZTIME    ?= 10s
+
+.PHONY: demo test test-unit test-integration lint services bench fuzz
+
+# The whole stack in one process, on in-memory fakes: needs nothing installed.
+demo:
+	$(GO) run ./examples/tour
+
+# Installs and starts the real services, then runs every check and test.
+test: services lint
+	$(GO) test -race -timeout $(TIMEOUT) ./...
+	$(GO) test -race -timeout $(TIMEOUT) -tags integration ./...
+
+# Unit tests only: no services.
+test-unit: lint
+	$(GO) test -race -timeout $(TIMEOUT) ./...
+
+test-integration: services
+	$(GO) test -race -timeout $(TIMEOUT) -tags integration ./...
+
+services:
+	bash scripts/services.sh up
+
+lint:
+	@files=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$files" ]; then echo "gofmt would change:"; echo "$$files"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) vet -tags integration ./...
+	$(GO) run $(STATICCHECK) ./...
+	$(GO) run $(STATICCHECK) -tags integration ./...
+
+# Benchmarks that compare against a peer (haproxy, keepalived, nova, raw
+# drivers) in the same run and report the ratio.
+bench: services
+	$(GO) test -tags integration -run '^$$' -bench . -benchmem -timeout $(TIMEOUT) ./...
+
+# Every fuzz target, briefly.
+fuzz:
+	FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh

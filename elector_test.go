@@ -1,0 +1,370 @@
+package hakit_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/hakit/hakit"
+	"github.com/hakit/hakit/hakittest"
+)
+
+// leaderLog records every leadership and fails the test when two overlap.
+type leaderLog struct {
+	t       *testing.T
+	mu      sync.Mutex
+	current string
+	tokens  []uint64
+	holders []string
+	bad     []string
+}
+
+// onStarted is an OnStartedLeading for candidate id: it holds the
+// leadership until ctx ends.
+func (l *leaderLog) onStarted(id string) func(context.Context, uint64) {
+	return func(ctx context.Context, token uint64) {
+		l.mu.Lock()
+		if l.current != "" {
+			l.bad = append(l.bad, fmt.Sprintf("%v: %s leads with token %d while %s still leads", time.Now().Format("15:04:05.000"), id, token, l.current))
+		}
+		if n := len(l.tokens); n > 0 && token <= l.tokens[n-1] {
+			l.bad = append(l.bad, fmt.Sprintf("%s leads with token %d after token %d", id, token, l.tokens[n-1]))
+		}
+		l.current = id
+		l.tokens = append(l.tokens, token)
+		l.holders = append(l.holders, id)
+		l.mu.Unlock()
+		<-ctx.Done()
+		l.mu.Lock()
+		if l.current == id {
+			l.current = ""
+		}
+		l.mu.Unlock()
+	}
+}
+
+func (l *leaderLog) leader() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.current
+}
+
+func (l *leaderLog) elections() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.tokens)
+}
+
+func (l *leaderLog) check(t *testing.T) {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, b := range l.bad {
+		t.Error(b)
+	}
+}
+
+var electConfig = hakit.ElectorConfig{LeaseDuration: 3 * time.Second, RenewDeadline: 2 * time.Second, RetryPeriod: 500 * time.Millisecond}
+
+// Many candidates on a store whose clients are partitioned, delayed, lose
+// replies and fail at random never have two leaders at the same instant,
+// and every leadership has a higher token than the one before.
+func TestElectorSafetyUnderFaults(t *testing.T) {
+	for seed := range uint64(50) {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) { electionChaos(t, seed) })
+		})
+	}
+}
+
+func electionChaos(t *testing.T, seed uint64) {
+	rng := rand.New(rand.NewPCG(seed, 42))
+	store := hakittest.NewLease()
+	log := &leaderLog{t: t}
+	ctx, cancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	clients := make([]*hakittest.Lease, 5)
+	for i := range clients {
+		id := fmt.Sprintf("c%d", i)
+		clients[i] = store.Client(id)
+		clients[i].SetLatency(time.Duration(rng.IntN(200))*time.Millisecond, 300*time.Millisecond)
+		cfg := electConfig
+		cfg.Lease, cfg.Identity = clients[i], id
+		cfg.ReleaseOnCancel = i%2 == 0
+		cfg.OnStartedLeading = log.onStarted(id)
+		e, err := hakit.NewElector(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() { e.Run(ctx) })
+	}
+
+	// Five virtual minutes of faults.
+	for end := time.Now().Add(5 * time.Minute); time.Now().Before(end); {
+		time.Sleep(time.Duration(rng.IntN(3000)) * time.Millisecond)
+		c := clients[rng.IntN(len(clients))]
+		switch rng.IntN(6) {
+		case 0:
+			c.Partition()
+		case 1:
+			c.Heal()
+		case 2:
+			c.LoseReplies(1 + rng.IntN(2))
+		case 3:
+			c.FailNext(1+rng.IntN(3), errors.New("injected"))
+		case 4:
+			c.SetLatency(time.Duration(rng.IntN(1500))*time.Millisecond, time.Duration(rng.IntN(1000))*time.Millisecond)
+		case 5:
+			c.SetLatency(0, 0)
+		}
+	}
+	// Heal everything: one leader must emerge.
+	for _, c := range clients {
+		c.Heal()
+		c.SetLatency(0, 0)
+	}
+	time.Sleep(20 * time.Second)
+	if log.leader() == "" {
+		t.Errorf("no leader 20s after every fault healed (store holds %+v)", must(store.Record()))
+	}
+	cancel()
+	wg.Wait()
+	log.check(t)
+	if n := log.elections(); n < 3 {
+		t.Errorf("only %d leaderships in 5 minutes of faults: the test exercised too little", n)
+	}
+	// Tokens in the store never went down.
+	var last uint64
+	for _, r := range store.History() {
+		if r.Token < last {
+			t.Fatalf("store token went from %d down to %d", last, r.Token)
+		}
+		last = r.Token
+	}
+}
+
+func must(r hakit.LeaseRecord, _ bool) hakit.LeaseRecord { return r }
+
+// A leader cut off from the store stops leading exactly RenewDeadline after
+// the start of its last successful renewal, and another candidate takes over
+// LeaseDuration after it last saw the record change, with the next token.
+func TestElectorTakeoverTiming(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := hakittest.NewLease()
+		a, b := store.Client("a"), store.Client("b")
+		started := make(chan string, 4)
+		var stoppedAt time.Time
+		ea, _ := hakit.NewElector(hakit.ElectorConfig{Lease: a, Identity: "a", JitterFactor: -1,
+			OnStartedLeading: func(ctx context.Context, token uint64) {
+				started <- fmt.Sprint("a:", token)
+				<-ctx.Done()
+				stoppedAt = time.Now()
+			}})
+		eb, _ := hakit.NewElector(hakit.ElectorConfig{Lease: b, Identity: "b", JitterFactor: -1,
+			OnStartedLeading: func(ctx context.Context, token uint64) { started <- fmt.Sprint("b:", token) }})
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		t0 := time.Now()
+		go ea.Run(ctx)
+		time.Sleep(time.Second) // b retries at odd seconds, a renews at even ones
+		go eb.Run(ctx)
+		if got := <-started; got != "a:1" {
+			t.Fatalf("first leader %s, want a:1", got)
+		}
+		synctest.Wait()
+		if !ea.IsLeader() || ea.Token() != 1 || eb.IsLeader() || eb.Leader() != "a" {
+			t.Fatalf("a leads=%v token=%d, b leads=%v sees %q", ea.IsLeader(), ea.Token(), eb.IsLeader(), eb.Leader())
+		}
+		// a renews at 2s, 4s, 6s; cut it off just after the renewal at 6s.
+		time.Sleep(6*time.Second + time.Millisecond)
+		a.Partition()
+		got := <-started
+		takeover := time.Since(t0)
+		if got != "b:2" {
+			t.Fatalf("second leader %s, want b:2", got)
+		}
+		if d := stoppedAt.Sub(t0); d != 16*time.Second {
+			t.Errorf("a stopped leading at %v, want 16s (last renewal at 6s + RenewDeadline 10s)", d)
+		}
+		// b retries every 2s from 1s and saw the 6s renewal at 7s; the
+		// lease runs out at 22s, and b's next retry after that is at 23s.
+		if takeover != 23*time.Second {
+			t.Errorf("b took over at %v, want 23s", takeover)
+		}
+		if ea.IsLeader() || ea.Token() != 0 {
+			t.Errorf("a still believes it leads")
+		}
+	})
+}
+
+// A leader whose ctx is cancelled with ReleaseOnCancel hands over at the
+// other candidate's next retry, with the next token.
+func TestElectorReleaseOnCancel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := hakittest.NewLease()
+		tokens := make(chan string, 2)
+		mk := func(id string) *hakit.Elector {
+			e, err := hakit.NewElector(hakit.ElectorConfig{Lease: store.Client(id), Identity: id, ReleaseOnCancel: true, JitterFactor: -1,
+				OnStartedLeading: func(_ context.Context, tok uint64) { tokens <- fmt.Sprint(id, ":", tok) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return e
+		}
+		ctxA, cancelA := context.WithCancel(t.Context())
+		ctxB, cancelB := context.WithCancel(t.Context())
+		defer cancelB()
+		doneA := make(chan struct{})
+		go func() { mk("a").Run(ctxA); close(doneA) }()
+		synctest.Wait()
+		go mk("b").Run(ctxB)
+		<-tokens
+		time.Sleep(5 * time.Second)
+		cancelA()
+		<-doneA
+		released := time.Now()
+		r, _ := store.Record()
+		if r.Holder != "" || r.Token != 1 || r.Duration != time.Second {
+			t.Fatalf("after release the store holds %+v, want no holder, token 1, duration 1s", r)
+		}
+		if got := <-tokens; got != "b:2" {
+			t.Fatalf("next leader %s, want b:2", got)
+		}
+		if d := time.Since(released); d > 2*time.Second {
+			t.Fatalf("b took over %v after the release, want within RetryPeriod 2s", d)
+		}
+	})
+}
+
+// A write applied by the store whose reply is lost is recognised as the
+// candidate's own at the next attempt.
+func TestElectorLostReplies(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := hakittest.NewLease()
+		a := store.Client("a")
+		a.LoseReplies(1)
+		tokens := make(chan uint64, 1)
+		e, _ := hakit.NewElector(hakit.ElectorConfig{Lease: a, Identity: "a", OnStartedLeading: func(_ context.Context, tok uint64) { tokens <- tok }})
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		go e.Run(ctx)
+		if tok := <-tokens; tok != 2 {
+			t.Fatalf("token %d, want 2 (the lost create took 1)", tok)
+		}
+		// A lost renewal reply does not end the leadership.
+		a.LoseReplies(1)
+		time.Sleep(30 * time.Second)
+		if !e.IsLeader() || e.Token() != 2 {
+			t.Fatalf("after a lost renewal reply: leader=%v token=%d, want still leading with 2", e.IsLeader(), e.Token())
+		}
+		if s := e.Stats(); s.Elections != 1 || s.Renewals < 10 {
+			t.Fatalf("stats %+v, want 1 election and ≥10 renewals", s)
+		}
+	})
+}
+
+// Store errors are retried; they never end Run or panic.
+func TestElectorStoreErrors(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := hakittest.NewLease()
+		a := store.Client("a")
+		a.FailNext(5, errors.New("connection reset"))
+		e, _ := hakit.NewElector(hakit.ElectorConfig{Lease: a, Identity: "a", RetryPeriod: time.Second, JitterFactor: -1})
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error)
+		go func() { done <- e.Run(ctx) }()
+		time.Sleep(10 * time.Second)
+		if !e.IsLeader() {
+			t.Fatalf("not leading after the errors stopped: %+v", e.Stats())
+		}
+		s := e.Stats()
+		if s.Errors != 5 || s.LastError == nil || !strings.Contains(s.LastError.Error(), "connection reset") {
+			t.Fatalf("stats %+v, want 5 errors, the last one the injected one", s)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("Run returned %v after cancel, want nil", err)
+		}
+	})
+}
+
+func TestElectorNewLeaderAndStopped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := hakittest.NewLease()
+		var mu sync.Mutex
+		var events []string
+		add := func(s string) { mu.Lock(); events = append(events, s); mu.Unlock() }
+		a := store.Client("a")
+		ea, _ := hakit.NewElector(hakit.ElectorConfig{Lease: a, Identity: "a", JitterFactor: -1,
+			OnStartedLeading: func(ctx context.Context, tok uint64) { add(fmt.Sprint("a started ", tok)); <-ctx.Done() },
+			OnStoppedLeading: func() { add("a stopped") },
+			OnNewLeader:      func(id string) { add("a sees " + id) }})
+		eb, _ := hakit.NewElector(hakit.ElectorConfig{Lease: store.Client("b"), Identity: "b", JitterFactor: -1,
+			OnStartedLeading: func(ctx context.Context, tok uint64) { add(fmt.Sprint("b started ", tok)) },
+			OnNewLeader:      func(id string) { add("b sees " + id) }})
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		go ea.Run(ctx)
+		synctest.Wait()
+		go eb.Run(ctx)
+		time.Sleep(time.Second)
+		a.Partition()
+		time.Sleep(30 * time.Second)
+		a.Heal()
+		time.Sleep(10 * time.Second)
+		mu.Lock()
+		defer mu.Unlock()
+		want := "a sees a,a started 1,b sees a,a stopped,b sees b,b started 2,a sees b"
+		if got := strings.Join(events, ","); got != want {
+			t.Fatalf("events:\n got %s\nwant %s", got, want)
+		}
+	})
+}
+
+func TestElectorConfigErrors(t *testing.T) {
+	l := hakittest.NewLease()
+	tests := []struct {
+		cfg  hakit.ElectorConfig
+		want string
+	}{
+		{hakit.ElectorConfig{Identity: "a"}, "Lease"},
+		{hakit.ElectorConfig{Lease: l}, "Identity"},
+		{hakit.ElectorConfig{Lease: l, Identity: "a", LeaseDuration: -1}, "LeaseDuration"},
+		{hakit.ElectorConfig{Lease: l, Identity: "a", RenewDeadline: 20 * time.Second}, "RenewDeadline 20s must be shorter than LeaseDuration 15s"},
+		{hakit.ElectorConfig{Lease: l, Identity: "a", RenewDeadline: 15 * time.Second}, "RenewDeadline 15s must be shorter than LeaseDuration 15s"},
+		{hakit.ElectorConfig{Lease: l, Identity: "a", RetryPeriod: 9 * time.Second}, "RenewDeadline 10s must be longer than RetryPeriod 9s × JitterFactor 1.2"},
+		{hakit.ElectorConfig{Lease: l, Identity: "a", RetryPeriod: -1}, "RetryPeriod"},
+	}
+	for _, tt := range tests {
+		_, err := hakit.NewElector(tt.cfg)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("NewElector(%+v) = %v, want an error containing %q", tt.cfg, err, tt.want)
+		}
+	}
+	if _, err := hakit.NewElector(hakit.ElectorConfig{Lease: l, Identity: "a"}); err != nil {
+		t.Errorf("minimal config: %v", err)
+	}
+}
+
+func TestElectorRunTwice(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e, _ := hakit.NewElector(hakit.ElectorConfig{Lease: hakittest.NewLease(), Identity: "a"})
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		go e.Run(ctx)
+		synctest.Wait()
+		if err := e.Run(ctx); err == nil {
+			t.Fatal("second concurrent Run returned nil, want an error")
+		}
+	})
+}
+
+func TestInMemoryLeaseConformance(t *testing.T) {
+	hakittest.TestLease(t, func(*testing.T) hakit.Lease { return hakittest.NewLease() })
+}
