@@ -1,12 +1,5 @@
 module github.com/hakit/hakit
 
-<<<<<<< HEAD
-go 1.26
-
-require github.com/go-sql-driver/mysql v1.10.1
-
-require filippo.io/edwards25519 v1.2.0 // indirect
-=======
 go 1.26.0
 
 require (
@@ -20,4 +13,3 @@ require (
 	go.uber.org/atomic v1.12.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 )
->>>>>>> main
