@@ -551,7 +551,7 @@ func (s *session) update(p *parser, x *tx) (*result, error) {
 		return nil, err
 	}
 	res := &result{}
-	for _, kr := range s.node.cluster.store.scan(x, t) {
+	for _, kr := range s.candidates(x, t, cs) {
 		if !matches(kr.row, cs) {
 			continue
 		}
@@ -614,7 +614,7 @@ func (s *session) delete(p *parser, x *tx) (*result, error) {
 		return nil, err
 	}
 	res := &result{}
-	for _, kr := range s.node.cluster.store.scan(x, t) {
+	for _, kr := range s.candidates(x, t, cs) {
 		if matches(kr.row, cs) {
 			x.put(t, kr.key, nil)
 			res.affected++
@@ -760,7 +760,7 @@ func (s *session) selectStmt(p *parser) (*result, error) {
 		x = newTx(0)
 	}
 	var rows [][]value
-	for _, kr := range s.node.cluster.store.scan(x, t) {
+	for _, kr := range s.candidates(x, t, cs) {
 		if matches(kr.row, cs) {
 			rows = append(rows, kr.row)
 		}
@@ -862,6 +862,36 @@ func (s *session) selectStmt(p *parser) (*result, error) {
 		res.rows = append(res.rows, out)
 	}
 	return res, nil
+}
+
+// candidates returns the rows a WHERE may match: the one row its
+// equalities on the whole primary key name, or every row.
+func (s *session) candidates(x *tx, t *table, cs []cond) []keyedRow {
+	if len(t.pk) > 0 {
+		row := make([]value, len(t.cols))
+		found := 0
+		for _, i := range t.pk {
+			for _, c := range cs {
+				if c.colIx == i && c.op == "=" {
+					v, err := coerce(t.cols[i], c.vals[0])
+					if err != nil {
+						return nil
+					}
+					row[i] = v
+					found++
+					break
+				}
+			}
+		}
+		if found == len(t.pk) {
+			k := t.key(row)
+			if r, ok := s.node.cluster.store.get(x, t, k); ok {
+				return []keyedRow{{k, r}}
+			}
+			return nil
+		}
+	}
+	return s.node.cluster.store.scan(x, t)
 }
 
 func isLiteralKw(s string) bool {
