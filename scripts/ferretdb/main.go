@@ -6,6 +6,7 @@
 // Usage:
 //
 //	ferretdb -listen 127.0.0.1:27117 -dir /var/tmp/hakit/ferretdb/data
+//	ferretdb -ping 127.0.0.1:27117
 //
 // It runs until SIGINT or SIGTERM.
 package main
@@ -27,7 +28,16 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:27117", "TCP address of the MongoDB wire protocol listener")
 	dir := flag.String("dir", "data", "directory of the SQLite databases")
 	level := flag.String("log-level", "warn", "log level: debug, info, warn or error")
+	pingAddr := flag.String("ping", "", "instead of serving, ping the server at this address and exit 0 if it answers")
 	flag.Parse()
+
+	if *pingAddr != "" {
+		if err := ping(*pingAddr); err != nil {
+			fmt.Fprintln(os.Stderr, "ferretdb: ping:", err)
+			os.Exit(1)
+		}
+		return
+	}
 
 	if err := run(*listen, *dir, *level); err != nil {
 		fmt.Fprintln(os.Stderr, "ferretdb:", err)

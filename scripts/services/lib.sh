@@ -20,7 +20,7 @@ die_log() {
 		for f in "$@"; do
 			[ -f "$f" ] || continue
 			printf -- '---- last lines of %s ----\n' "$f"
-			tail -n 40 "$f"
+			tail -n "${HAKIT_LOG_LINES:-30}" "$f"
 		done
 	} >&2
 	exit 1
@@ -154,6 +154,16 @@ tcp_exchange() {
 		printf "%b" "$2" >&3
 		timeout 2 cat <&3 || true
 	' _ "$1" "$2" 2>/dev/null
+}
+
+# tcp_head PORT TEXT N sends TEXT to 127.0.0.1:PORT and prints the first N
+# bytes of the answer (for servers that keep the connection open).
+tcp_head() {
+	timeout 5 bash -c '
+		exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+		printf "%b" "$2" >&3
+		head -c "$3" <&3
+	' _ "$1" "$2" "$3" 2>/dev/null
 }
 
 # status_line NAME STATE DETAIL prints one line of `services.sh status`.
