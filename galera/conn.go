@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -16,6 +17,17 @@ type trackedConn struct {
 	net.Conn
 	n    *rnode
 	once sync.Once
+}
+
+// SyscallConn exposes the socket, so that go-sql-driver's liveness check
+// (CheckConnLiveness) still finds a dead idle connection before reuse and
+// answers driver.ErrBadConn, rather than failing the next statement with
+// an unknown outcome.
+func (c *trackedConn) SyscallConn() (syscall.RawConn, error) {
+	if sc, ok := c.Conn.(syscall.Conn); ok {
+		return sc.SyscallConn()
+	}
+	return nil, errors.New("galera: connection has no file descriptor")
 }
 
 func (c *trackedConn) Close() error {

@@ -24,10 +24,10 @@ import (
 // realEnv is the project's 3-node cluster with helpers.
 type realEnv struct {
 	testenv.GaleraEnv
-	t *testing.T
+	t testing.TB
 }
 
-func galeraEnv(t *testing.T, exclusive bool) realEnv {
+func galeraEnv(t testing.TB, exclusive bool) realEnv {
 	t.Helper()
 	if exclusive {
 		testenv.Exclusive(t, "galera")
@@ -272,7 +272,7 @@ type ackLoad struct {
 	acked map[int64]time.Time
 }
 
-func (l *ackLoad) run(ctx context.Context, w *sql.DB, stop <-chan struct{}) {
+func (l *ackLoad) run(ctx context.Context, w *sql.DB, stop <-chan struct{}, table string) {
 	for id := int64(1); ; id++ {
 		unknown := false
 		for {
@@ -282,7 +282,7 @@ func (l *ackLoad) run(ctx context.Context, w *sql.DB, stop <-chan struct{}) {
 			default:
 			}
 			actx, cancel := context.WithTimeout(ctx, 15*time.Second)
-			_, err := w.ExecContext(actx, "INSERT INTO t (id, at) VALUES (?, ?)", id, time.Now().UnixMilli())
+			_, err := w.ExecContext(actx, "INSERT INTO "+table+" (id, at) VALUES (?, ?)", id, time.Now().UnixMilli())
 			cancel()
 			var me *mysql.MySQLError
 			if err == nil || errors.As(err, &me) && me.Number == 1062 && unknown {
@@ -347,7 +347,7 @@ func TestIntegrationKillWriterUnderLoad(t *testing.T) {
 	l := &ackLoad{acked: map[int64]time.Time{}}
 	stop := make(chan struct{})
 	done := make(chan struct{})
-	go func() { defer close(done); l.run(ctx, w, stop) }()
+	go func() { defer close(done); l.run(ctx, w, stop, "t") }()
 	time.Sleep(time.Second)
 	evicted := e.evictionWatch(survivor)
 	pid := e.PID(t, old)
