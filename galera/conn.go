@@ -104,6 +104,9 @@ func (c writerConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	}
 	var lastErr error
 	for range len(r.nodes) + 1 {
+		if err := r.waitElection(ctx); err != nil {
+			return nil, err
+		}
 		r.mu.Lock()
 		w := r.writer
 		gen := r.writerGen.Load()
@@ -183,6 +186,33 @@ func (c readerConnector) Connect(ctx context.Context) (driver.Conn, error) {
 		}
 	}
 	return nil, lastErr
+}
+
+// waitElection waits while the Router chooses a new writer on fresh
+// probes, bounded by ctx and twice the probe timeout.
+func (r *Router) waitElection(ctx context.Context) error {
+	var t *time.Timer
+	for {
+		r.mu.Lock()
+		electing, changed := r.electing, r.changed
+		r.mu.Unlock()
+		if !electing {
+			return nil
+		}
+		if t == nil {
+			t = time.NewTimer(2 * r.cfg.ProbeTimeout)
+			defer t.Stop()
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-r.done:
+			return ErrClosed
+		case <-t.C:
+			return nil
+		}
+	}
 }
 
 // waitReady waits for the first probe round, bounded by ctx and by twice

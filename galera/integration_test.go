@@ -481,7 +481,7 @@ func TestIntegrationCertificationConflict(t *testing.T) {
 	// With RetryTx both increments land.
 	var retries atomic.Int32
 	cfg := galera.RetryConfig{Interval: 10 * time.Millisecond, OnRetry: func(int, error, time.Duration) { retries.Add(1) }}
-	gate := make(chan struct{})
+	updated0, done1 := make(chan struct{}), make(chan struct{})
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	for i := range 2 {
@@ -493,14 +493,20 @@ func TestIntegrationCertificationConflict(t *testing.T) {
 				}
 				if first {
 					first = false
+					// Both update before either commits; node 0 commits
+					// after node 1 has.
 					if i == 0 {
-						<-gate
+						close(updated0)
+						<-done1
 					} else {
-						defer close(gate)
+						<-updated0
 					}
 				}
 				return nil
 			})
+			if i == 1 {
+				close(done1)
+			}
 		})
 	}
 	wg.Wait()

@@ -115,7 +115,7 @@ func TestRetryTxConcurrentConflictingWriters(t *testing.T) {
 	db1 := openNode(t, c, 1, "app")
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
-	gate := make(chan struct{})
+	updated0, done1 := make(chan struct{}), make(chan struct{})
 	for i, db := range []*sql.DB{db0, db1} {
 		wg.Go(func() {
 			first := true
@@ -125,14 +125,20 @@ func TestRetryTxConcurrentConflictingWriters(t *testing.T) {
 				}
 				if first {
 					first = false
+					// Both update before either commits; node 0 commits
+					// after node 1 has.
 					if i == 0 {
-						<-gate // node 0 commits after node 1
+						close(updated0)
+						<-done1
 					} else {
-						defer close(gate)
+						<-updated0
 					}
 				}
 				return nil
 			})
+			if i == 1 {
+				close(done1)
+			}
 		})
 	}
 	wg.Wait()

@@ -158,9 +158,13 @@ type Router struct {
 	ready   chan struct{} // closed after the first probe round
 	done    chan struct{} // closed when Run returns
 
-	mu        sync.Mutex
-	started   bool // the first probe round is complete
-	writer    int
+	mu         sync.Mutex
+	started    bool // the first probe round is complete
+	electing   bool // the writer was lost; waiting for fresh probes
+	freshAfter time.Time
+	reported   int           // the writer last reported to OnWriterChange
+	changed    chan struct{} // closed and replaced at every recompute
+	writer     int
 	writerGen atomic.Uint64 // changes with every writer change
 	readers   []int
 	rr        atomic.Uint64
@@ -193,6 +197,7 @@ type rnode struct {
 	failures   uint64
 	suspects   uint64
 	latency    time.Duration
+	probeStart time.Time     // when the last completed probe began
 	probed     chan struct{} // closed and replaced after every probe
 
 	connsMu sync.Mutex
@@ -235,7 +240,7 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 	}
 	cfg.Nodes = append([]NodeConfig(nil), cfg.Nodes...)
 	cfg.Driver = cfg.Driver.Clone()
-	r := &Router{cfg: cfg, log: cfg.Logger, writer: -1, ready: make(chan struct{}), done: make(chan struct{}), cbWake: make(chan struct{}, 1)}
+	r := &Router{cfg: cfg, log: cfg.Logger, writer: -1, reported: -1, changed: make(chan struct{}), ready: make(chan struct{}), done: make(chan struct{}), cbWake: make(chan struct{}, 1)}
 	seen := map[string]bool{}
 	for i, nc := range cfg.Nodes {
 		if nc.Addr == "" {
@@ -350,14 +355,15 @@ func (r *Router) probe(ctx context.Context, n *rnode) {
 	if ctx.Err() != nil {
 		return
 	}
-	r.observe(n, st, err, time.Since(start))
+	r.observe(n, st, err, start)
 }
 
 // observe records a probe's result and recomputes the roles.
-func (r *Router) observe(n *rnode, st NodeState, err error, latency time.Duration) {
+func (r *Router) observe(n *rnode, st NodeState, err error, start time.Time) {
 	r.mu.Lock()
 	n.probes++
-	n.latency = latency
+	n.latency = time.Since(start)
+	n.probeStart = start
 	wasUp := n.up
 	if err == nil {
 		n.state, n.err = st, nil
@@ -399,7 +405,36 @@ func (r *Router) recomputeLocked() {
 		views[i] = nodeView{up: n.up, state: n.state, priority: n.priority}
 	}
 	old := r.writer
-	w := selectWriter(views, old, r.cfg.Failback)
+	// When the writer loses its role, its successor is chosen on states
+	// read after that moment: a node that lost quorum together with the
+	// writer still looks Primary in its previous probe. The other nodes
+	// are probed at once; connections wait for the choice.
+	if old >= 0 && !writerEligible(views[old]) && r.freshAfter.IsZero() {
+		r.freshAfter = time.Now()
+		for i, n := range r.nodes {
+			if i != old {
+				select {
+				case n.kick <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}
+	w := -1
+	r.electing = false
+	if !r.freshAfter.IsZero() {
+		for i, n := range r.nodes {
+			if views[i].up && n.probeStart.Before(r.freshAfter) {
+				r.electing = true
+			}
+		}
+		if !r.electing {
+			r.freshAfter = time.Time{}
+		}
+	}
+	if !r.electing {
+		w = selectWriter(views, old, r.cfg.Failback)
+	}
 	readers := selectReaders(views, w, r.cfg.Readers, r.cfg.ReadFromDonors, r.cfg.ReaderMaxRecvQueue, !r.cfg.NoReaderFallback)
 	isReader := make([]bool, len(r.nodes))
 	for _, i := range readers {
@@ -408,8 +443,11 @@ func (r *Router) recomputeLocked() {
 	if w != old {
 		r.writer = w
 		r.writerGen.Add(1)
+	}
+	if !r.electing && w != r.reported {
+		from, to := r.addrOf(r.reported), r.addrOf(w)
+		r.reported = w
 		r.stats.WriterChanges++
-		from, to := r.addrOf(old), r.addrOf(w)
 		if r.log != nil {
 			r.log.Warn("galera: writer changed", "from", from, "to", to)
 		}
@@ -442,6 +480,8 @@ func (r *Router) recomputeLocked() {
 		}
 	}
 	r.readers = readers
+	close(r.changed)
+	r.changed = make(chan struct{})
 }
 
 func (r *Router) readerHas(i int, readers []int) bool {
