@@ -165,10 +165,10 @@ type Router struct {
 	reported   int           // the writer last reported to OnWriterChange
 	changed    chan struct{} // closed and replaced at every recompute
 	writer     int
-	writerGen atomic.Uint64 // changes with every writer change
-	readers   []int
-	rr        atomic.Uint64
-	stats     RouterStats
+	writerGen  atomic.Uint64 // changes with every writer change
+	readers    []int
+	rr         atomic.Uint64
+	stats      RouterStats
 
 	cbMu   sync.Mutex
 	cbq    []func()
