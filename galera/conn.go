@@ -419,22 +419,21 @@ var (
 func (s *routedStmt) Close() error  { return s.inner.Close() }
 func (s *routedStmt) NumInput() int { return s.inner.NumInput() }
 
-//lint:ignore SA1019 driver.Stmt requires the deprecated methods.
+// Exec and Query serve callers of the pre-context interface.
 func (s *routedStmt) Exec(args []driver.Value) (driver.Result, error) {
-	if s.c.stale() {
-		return nil, s.c.retire()
-	}
-	res, err := s.inner.Exec(args) //lint:ignore SA1019 pass-through
-	return res, s.c.observe(err)
+	return s.ExecContext(context.Background(), named(args))
 }
 
-//lint:ignore SA1019 driver.Stmt requires the deprecated methods.
 func (s *routedStmt) Query(args []driver.Value) (driver.Rows, error) {
-	if s.c.stale() {
-		return nil, s.c.retire()
+	return s.QueryContext(context.Background(), named(args))
+}
+
+func named(args []driver.Value) []driver.NamedValue {
+	out := make([]driver.NamedValue, len(args))
+	for i, v := range args {
+		out[i] = driver.NamedValue{Ordinal: i + 1, Value: v}
 	}
-	rows, err := s.inner.Query(args) //lint:ignore SA1019 pass-through
-	return rows, s.c.observe(err)
+	return out
 }
 
 func (s *routedStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {

@@ -32,10 +32,6 @@ const (
 	maxStateValueBytes = 4096
 )
 
-// ServerVariables lists the server variables (SHOW GLOBAL VARIABLES) that
-// NodeState reads besides the wsrep_% status variables.
-var serverVariables = []string{varReadOnly, varDesync, varRejectQueries, varDonorRejects, varMaintMode}
-
 var errNegative = errors.New("negative value")
 
 // ParseNodeState builds a NodeState from the rows a node answered:

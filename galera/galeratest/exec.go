@@ -3,7 +3,6 @@ package galeratest
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -1093,5 +1092,3 @@ func boolSetting(name string, v value) (bool, error) {
 	}
 	return false, &sqlError{1231, "42000", fmt.Sprintf("Variable '%s' can't be set to the value of '%s'", name, v.String())}
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

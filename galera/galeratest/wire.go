@@ -276,13 +276,12 @@ func handshakePacket(connID uint32, salt []byte) []byte {
 }
 
 type handshakeResponse struct {
-	caps     uint32
-	user     string
-	auth     []byte
-	db       string
-	plugin   string
-	hasDB    bool
-	attrsRaw []byte
+	caps   uint32
+	user   string
+	auth   []byte
+	db     string
+	plugin string
+	hasDB  bool
 }
 
 func parseHandshakeResponse(p []byte) (handshakeResponse, error) {
