@@ -19,7 +19,9 @@
 //   - wsrep_ready, wsrep_connected; wsrep_reject_queries NONE, ALL (1047
 //     for new queries) or ALL_KILL (connections killed too); a donor's
 //     wsrep_sst_donor_rejects_queries; read_only, which leaves the state at
-//     4; pxc_maint_mode on Percona XtraDB Cluster.
+//     4 (MariaDB desyncs the node for an instant while it sets it);
+//     pxc_maint_mode on Percona XtraDB Cluster. Status stays readable under
+//     wsrep_reject_queries=ALL.
 //   - wsrep_local_recv_queue and flow control (a node far behind serves
 //     stale reads); wsrep_local_index, wsrep_cluster_size,
 //     wsrep_cluster_conf_id, the state UUIDs and wsrep_last_committed.

@@ -7,6 +7,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -195,13 +199,26 @@ func TestIntegrationStates(t *testing.T) {
 	if err := e.checker(w, galera.Policy{AvailableWhenDonor: true}).Check(ctx); err != nil {
 		t.Fatalf("clustercheck available_when_donor=1 on a desynced node: %v", err)
 	}
+	srv := httptest.NewServer(galera.Handler{Checker: e.checker(w, galera.Policy{})})
+	defer srv.Close()
+	res, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 503 || !strings.HasPrefix(string(body), galera.ReasonNotSynced) {
+		t.Fatalf("HTTP check of a desynced node: %d %q", res.StatusCode, body)
+	}
 	w2 := e.index(e.waitWriter(r, func(a string) bool { return a != e.Nodes[w] && a != "" }, 3*time.Second))
 	e.exec(w, "SET GLOBAL wsrep_desync=OFF")
 	// The node passes through 3 (Joined) on its way back to 4.
 	e.waitState(w, galera.LocalStateSynced, 5*time.Second)
 
-	// read_only=ON leaves the state at 4.
+	// read_only=ON leaves the state at 4 (MariaDB pauses and desyncs
+	// the provider for an instant while it sets it).
 	e.exec(w2, "SET GLOBAL read_only=ON")
+	e.waitState(w2, galera.LocalStateSynced, 5*time.Second)
 	if st, err := e.state(w2); err != nil || st.LocalState != galera.LocalStateSynced || !st.ReadOnly {
 		t.Fatalf("read-only node: %+v %v", st, err)
 	}
@@ -218,11 +235,32 @@ func TestIntegrationStates(t *testing.T) {
 	// wsrep_reject_queries=ALL on the writer: the strict check fails and
 	// the writer moves.
 	e.exec(w3, "SET GLOBAL wsrep_reject_queries=ALL")
-	if err := e.checker(w3, galera.StrictPolicy()).Check(ctx); err == nil {
+	err = e.checker(w3, galera.StrictPolicy()).Check(ctx)
+	if err == nil {
 		t.Fatal("strict check passed on a node rejecting queries")
 	}
-	e.waitWriter(r, func(a string) bool { return a != e.Nodes[w3] && a != "" }, 3*time.Second)
+	t.Logf("strict check of a node with wsrep_reject_queries=ALL: %v", err)
+	w4 := e.waitWriter(r, func(a string) bool { return a != e.Nodes[w3] && a != "" }, 3*time.Second)
 	e.exec(w3, "SET GLOBAL wsrep_reject_queries=NONE")
+
+	// Readers (ReadersStandbys) are the nodes other than the writer.
+	e.waitState(w3, galera.LocalStateSynced, 5*time.Second)
+	deadline := time.Now().Add(3 * time.Second)
+	for r.Stats().Nodes[w3].Role != galera.RoleReader && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	rd := sql.OpenDB(r.Reader())
+	defer rd.Close()
+	rd.SetMaxIdleConns(0)
+	for range 6 {
+		var port int
+		if err := rd.QueryRow("SELECT @@port").Scan(&port); err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprintf("127.0.0.1:%d", port) == w4 {
+			t.Fatalf("a read went to the writer %s", w4)
+		}
+	}
 }
 
 // A SIGSTOPped node accepts TCP connections but never sends its handshake:
