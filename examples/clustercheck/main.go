@@ -16,6 +16,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -28,21 +29,28 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "clustercheck:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
-	dsn := flag.String("dsn", "", "go-sql-driver DSN of the node to check, e.g. user:pass@tcp(127.0.0.1:3306)/")
-	listen := flag.String("listen", "", "HTTP listen address, e.g. 127.0.0.1:9200")
-	donor := flag.Bool("available-when-donor", false, "report a Donor/Desynced node (state 2) available")
-	readonly := flag.Bool("available-when-readonly", true, "report a node with read_only=ON available")
-	timeout := flag.Duration("timeout", time.Second, "bound on dial, handshake and queries of one check")
-	flag.Parse()
+// run serves until ctx is done.
+func run(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("clustercheck", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dsn := fs.String("dsn", "", "go-sql-driver DSN of the node to check, e.g. user:pass@tcp(127.0.0.1:3306)/")
+	listen := fs.String("listen", "", "HTTP listen address, e.g. 127.0.0.1:9200")
+	donor := fs.Bool("available-when-donor", false, "report a Donor/Desynced node (state 2) available")
+	readonly := fs.Bool("available-when-readonly", true, "report a node with read_only=ON available")
+	timeout := fs.Duration("timeout", time.Second, "bound on dial, handshake and queries of one check")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 	if *dsn == "" || *listen == "" {
-		flag.Usage()
+		fs.Usage()
 		return errors.New("-dsn and -listen are required")
 	}
 	if *timeout <= 0 {
@@ -52,7 +60,7 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("bad -dsn: %w", err)
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	log := slog.New(slog.NewTextHandler(stderr, nil))
 	checker, err := galera.NewChecker(galera.CheckerConfig{
 		Driver:  cfg,
 		Timeout: *timeout,
@@ -65,8 +73,6 @@ func run() error {
 	defer checker.Close()
 
 	srv := &http.Server{Addr: *listen, Handler: galera.Handler{Checker: checker}, ReadHeaderTimeout: 5 * time.Second}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	log.Info("clustercheck: serving", "listen", *listen, "node", cfg.Addr)
