@@ -518,7 +518,8 @@ func (r *Router) Stats() RouterStats {
 	return s
 }
 
-// WriterAddr returns the current writer's address, "" when none.
+// WriterAddr returns the current writer's address, "" when there is none
+// or while a new one is being chosen.
 func (r *Router) WriterAddr() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
