@@ -21,6 +21,19 @@ type routerEnv struct {
 	w, rd   *sql.DB
 	mu      sync.Mutex
 	changes []string
+	nodes   []galera.NodeStatus // OnNodeChange calls
+}
+
+func (e *routerEnv) nodeChanges(addr string) []galera.Role {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []galera.Role
+	for _, s := range e.nodes {
+		if s.Addr == addr {
+			out = append(out, s.Role)
+		}
+	}
+	return out
 }
 
 func (e *routerEnv) writerChanges() []string {
@@ -48,6 +61,11 @@ func startRouter(t *testing.T, edit func(*galera.RouterConfig)) *routerEnv {
 		OnWriterChange: func(from, to string) {
 			e.mu.Lock()
 			e.changes = append(e.changes, from+">"+to)
+			e.mu.Unlock()
+		},
+		OnNodeChange: func(s galera.NodeStatus) {
+			e.mu.Lock()
+			e.nodes = append(e.nodes, s)
 			e.mu.Unlock()
 		},
 	}
@@ -179,6 +197,18 @@ func TestRouterFailoverOnKill(t *testing.T) {
 	st := e.r.Stats()
 	if st.Nodes[0].Role == galera.RoleDown || st.Nodes[1].Role != galera.RoleWriter || e.r.WriterAddr() != n1.Addr() {
 		t.Fatalf("roles after restart (no failback): %+v", st.Nodes)
+	}
+	// OnNodeChange saw node 0 as writer, down, then back as a reader.
+	deadline = time.Now().Add(2 * time.Second)
+	want := []galera.Role{galera.RoleWriter, galera.RoleDown, galera.RoleReader}
+	for !slices.Equal(e.nodeChanges(n0.Addr()), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("OnNodeChange roles of node 0: %v, want %v", e.nodeChanges(n0.Addr()), want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if s := e.r.Stats(); s.WriterChanges != 2 || s.Opened == 0 || s.Nodes[0].Failures == 0 || s.Nodes[0].Suspects == 0 {
+		t.Fatalf("stats %+v", s)
 	}
 }
 
