@@ -13,7 +13,7 @@ import (
 	"github.com/hakit/hakit/galera/galeratest"
 )
 
-func fakeCluster(t *testing.T) *galeratest.Cluster {
+func fakeCluster(t testing.TB) *galeratest.Cluster {
 	t.Helper()
 	c, err := galeratest.NewCluster(galeratest.Config{})
 	if err != nil {

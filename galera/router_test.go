@@ -44,7 +44,11 @@ func (e *routerEnv) writerChanges() []string {
 
 // startRouter runs a Router with fast probes over a fake cluster whose
 // database "app" has a table t(id, at).
-func startRouter(t *testing.T, edit func(*galera.RouterConfig)) *routerEnv {
+func startRouterB(b *testing.B) *routerEnv { return startRouterTB(b, nil) }
+
+func startRouter(t *testing.T, edit func(*galera.RouterConfig)) *routerEnv { return startRouterTB(t, edit) }
+
+func startRouterTB(t testing.TB, edit func(*galera.RouterConfig)) *routerEnv {
 	t.Helper()
 	c := fakeCluster(t)
 	e := &routerEnv{c: c}
@@ -96,7 +100,7 @@ func startRouter(t *testing.T, edit func(*galera.RouterConfig)) *routerEnv {
 	return e
 }
 
-func openNode(t *testing.T, c *galeratest.Cluster, i int, db string) *sql.DB {
+func openNode(t testing.TB, c *galeratest.Cluster, i int, db string) *sql.DB {
 	t.Helper()
 	d, err := sql.Open("mysql", c.DSN(i, db))
 	if err != nil {
