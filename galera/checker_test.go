@@ -110,3 +110,20 @@ func TestHandlerOverFakeNode(t *testing.T) {
 		t.Fatalf("joined node answered %d", code)
 	}
 }
+
+// A node answering garbage gives an error naming the node, the variable
+// and the value.
+func TestCheckerGarbageAnswer(t *testing.T) {
+	c := fakeCluster(t)
+	ch := newChecker(t, c, 2, galera.Policy{}, time.Second)
+	c.Node(2).SetRows(func(status, _ map[string]string) { status["wsrep_cluster_status"] = "Primary\x00junk" })
+	err := ch.Check(context.Background())
+	var se *galera.StateError
+	if !errors.As(err, &se) || se.Node != c.Node(2).Addr() || se.Variable != "wsrep_cluster_status" || se.Value != "Primary\x00junk" {
+		t.Fatalf("err = %v, want a *StateError naming node, variable and value", err)
+	}
+	c.Node(2).SetRows(func(status, _ map[string]string) { delete(status, "wsrep_local_state") })
+	if err := ch.Check(context.Background()); !errors.As(err, &se) || !se.Missing {
+		t.Fatalf("missing wsrep_local_state: %v", err)
+	}
+}

@@ -46,7 +46,9 @@ func (e *routerEnv) writerChanges() []string {
 // database "app" has a table t(id, at).
 func startRouterB(b *testing.B) *routerEnv { return startRouterTB(b, nil) }
 
-func startRouter(t *testing.T, edit func(*galera.RouterConfig)) *routerEnv { return startRouterTB(t, edit) }
+func startRouter(t *testing.T, edit func(*galera.RouterConfig)) *routerEnv {
+	return startRouterTB(t, edit)
+}
 
 func startRouterTB(t testing.TB, edit func(*galera.RouterConfig)) *routerEnv {
 	t.Helper()

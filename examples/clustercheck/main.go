@@ -24,7 +24,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/hakit/hakit/galera"
 )
 
@@ -56,9 +55,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if *timeout <= 0 {
 		return fmt.Errorf("-timeout %v must be positive", *timeout)
 	}
-	cfg, err := mysql.ParseDSN(*dsn)
+	cfg, err := galera.ParseDSN(*dsn)
 	if err != nil {
-		return fmt.Errorf("bad -dsn: %w", err)
+		return fmt.Errorf("-dsn: %w", err)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	checker, err := galera.NewChecker(galera.CheckerConfig{

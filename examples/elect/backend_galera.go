@@ -20,9 +20,9 @@ func init() { backends["galera"] = openGaleraLease }
 // missing. Writes go through a galera.Router over the DSN's node, so a node
 // outside the Primary component answers galera.ErrNoWriter at once.
 func openGaleraLease(ctx context.Context, addr, name string) (hakit.Lease, func() error, error) {
-	cfg, err := mysql.ParseDSN(addr)
+	cfg, err := galera.ParseDSN(addr)
 	if err != nil {
-		return nil, nil, fmt.Errorf("galera: bad DSN: %w", err)
+		return nil, nil, err
 	}
 	if cfg.DBName == "" || strings.ContainsAny(cfg.DBName, "`\x00") {
 		return nil, nil, errors.New("galera: the DSN must name a database, e.g. user:pass@tcp(127.0.0.1:13301)/elect")

@@ -59,6 +59,7 @@ type Node struct {
 	desync, readOnly, donorRejects bool
 	reject                         galera.RejectQueries
 	override                       func(*galera.NodeState)
+	rowsEdit                       func(status, variables map[string]string)
 	faults                         []Fault
 	queries                        []string
 	connID                         uint32
@@ -136,6 +137,17 @@ func (n *Node) stateLocked() galera.NodeState {
 func (n *Node) SetState(f func(*galera.NodeState)) {
 	n.mu.Lock()
 	n.override = f
+	n.mu.Unlock()
+}
+
+// SetRows installs f to edit the raw rows the node answers to SHOW
+// GLOBAL STATUS and SHOW GLOBAL VARIABLES, after SetState; nil removes it.
+// Tests use it to make a node answer garbage (an unknown
+// wsrep_cluster_status, a missing wsrep_local_state); the node itself
+// keeps acting on its State.
+func (n *Node) SetRows(f func(status, variables map[string]string)) {
+	n.mu.Lock()
+	n.rowsEdit = f
 	n.mu.Unlock()
 }
 
@@ -361,6 +373,12 @@ func (n *Node) rows() (status, variables map[string]string) {
 	variables["version"] = "10.11.0-MariaDB-galeratest"
 	variables["wsrep_node_address"] = n.addr
 	status["wsrep_provider_name"] = "Galera"
+	n.mu.Lock()
+	edit := n.rowsEdit
+	n.mu.Unlock()
+	if edit != nil {
+		edit(status, variables)
+	}
 	return status, variables
 }
 
