@@ -44,8 +44,6 @@ func (e *routerEnv) writerChanges() []string {
 
 // startRouter runs a Router with fast probes over a fake cluster whose
 // database "app" has a table t(id, at).
-func startRouterB(b *testing.B) *routerEnv { return startRouterTB(b, nil) }
-
 func startRouter(t *testing.T, edit func(*galera.RouterConfig)) *routerEnv {
 	return startRouterTB(t, edit)
 }
