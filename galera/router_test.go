@@ -437,3 +437,38 @@ func TestNewRouterValidation(t *testing.T) {
 		}
 	}
 }
+
+// Rise: a node that was down needs Rise successful probes in a row to
+// count as up again (HAProxy's rise).
+func TestRouterRise(t *testing.T) {
+	e := startRouter(t, func(c *galera.RouterConfig) { c.Rise = 3 })
+	n2 := e.c.Node(2)
+	waitWriter(t, e.r, e.c.Node(0).Addr())
+	n2.Kill()
+	deadline := time.Now().Add(3 * time.Second)
+	for e.r.Stats().Nodes[2].Role != galera.RoleDown {
+		if time.Now().After(deadline) {
+			t.Fatal("node 2 not down")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := n2.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	before := e.r.Stats().Nodes[2]
+	deadline = time.Now().Add(3 * time.Second)
+	for {
+		s := e.r.Stats().Nodes[2]
+		if s.Role != galera.RoleDown {
+			ok := (s.Probes - s.Failures) - (before.Probes - before.Failures)
+			if ok < 3 {
+				t.Fatalf("node 2 up after %d successful probes, want 3", ok)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("node 2 never came back")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
