@@ -19,16 +19,18 @@ type trackedConn struct {
 	once sync.Once
 }
 
-// SyscallConn exposes the socket, so that go-sql-driver's liveness check
-// (CheckConnLiveness) still finds a dead idle connection before reuse and
-// answers driver.ErrBadConn, rather than failing the next statement with
-// an unknown outcome.
-func (c *trackedConn) SyscallConn() (syscall.RawConn, error) {
-	if sc, ok := c.Conn.(syscall.Conn); ok {
-		return sc.SyscallConn()
-	}
-	return nil, errors.New("galera: connection has no file descriptor")
+// trackedSysConn is a trackedConn over a socket with a file descriptor.
+// Exposing it keeps go-sql-driver's liveness check (CheckConnLiveness)
+// working: a dead idle connection is found before reuse and answers
+// driver.ErrBadConn, rather than failing the next statement with an
+// unknown outcome. Connections without one (an in-memory pipe) are not
+// checked, as go-sql-driver does for them.
+type trackedSysConn struct {
+	*trackedConn
+	sc syscall.Conn
 }
+
+func (c trackedSysConn) SyscallConn() (syscall.RawConn, error) { return c.sc.SyscallConn() }
 
 func (c *trackedConn) Close() error {
 	c.once.Do(func() {
@@ -58,6 +60,9 @@ func (n *rnode) dialer(base func(ctx context.Context, network, addr string) (net
 		n.connsMu.Lock()
 		n.conns[tc] = struct{}{}
 		n.connsMu.Unlock()
+		if sc, ok := c.(syscall.Conn); ok {
+			return trackedSysConn{tc, sc}, nil
+		}
 		return tc, nil
 	}
 }

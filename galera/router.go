@@ -162,6 +162,7 @@ type Router struct {
 	started    bool // the first probe round is complete
 	electing   bool // the writer was lost; waiting for fresh probes
 	freshAfter time.Time
+	lostWriter int           // the writer whose loss started the election
 	reported   int           // the writer last reported to OnWriterChange
 	changed    chan struct{} // closed and replaced at every recompute
 	writer     int
@@ -411,6 +412,7 @@ func (r *Router) recomputeLocked() {
 	// are probed at once; connections wait for the choice.
 	if old >= 0 && !writerEligible(views[old]) && r.freshAfter.IsZero() {
 		r.freshAfter = time.Now()
+		r.lostWriter = old
 		for i, n := range r.nodes {
 			if i != old {
 				select {
@@ -423,8 +425,12 @@ func (r *Router) recomputeLocked() {
 	w := -1
 	r.electing = false
 	if !r.freshAfter.IsZero() {
+		// Wait for every node, down ones too (one may have just come
+		// back): routers that see the same cluster then pick the same
+		// writer. A probe that fails fast (refused) costs nothing; a
+		// stopped node holds the choice back for up to ProbeTimeout.
 		for i, n := range r.nodes {
-			if views[i].up && n.probeStart.Before(r.freshAfter) {
+			if i != r.lostWriter && n.probeStart.Before(r.freshAfter) {
 				r.electing = true
 			}
 		}

@@ -1,6 +1,7 @@
 package galeratest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -23,6 +24,13 @@ type Config struct {
 	// Now is the clock behind NOW() and UNIX_TIMESTAMP(); nil means
 	// time.Now.
 	Now func() time.Time
+	// InMemory runs the nodes without sockets: addresses are
+	// "nodeN.galeratest:3306" and connections are in-memory pipes opened
+	// by Cluster.DialContext (DriverConfig sets it as the DialFunc), so
+	// tests can run inside a testing/synctest bubble on its fake clock.
+	// A killed node refuses with ECONNREFUSED. DSN cannot carry the dial
+	// function: open such a cluster through DriverConfig.
+	InMemory bool
 }
 
 // Cluster is a set of fake Galera nodes sharing one synchronously
@@ -67,12 +75,17 @@ func NewCluster(cfg Config) (*Cluster, error) {
 	}
 	c := &Cluster{cfg: cfg, store: newStore(), uuid: "6b1f2d10-c9c8-11ef-8a5b-7e3a8c2f3c5e"}
 	for i := range cfg.Nodes {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			c.Close()
-			return nil, fmt.Errorf("galeratest: listen: %w", err)
+		n := &Node{cluster: c, index: i, conns: map[net.Conn]struct{}{}}
+		if cfg.InMemory {
+			n.addr = fmt.Sprintf("node%d.galeratest:3306", i+1)
+		} else {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				c.Close()
+				return nil, fmt.Errorf("galeratest: listen: %w", err)
+			}
+			n.addr, n.ln = ln.Addr().String(), ln
 		}
-		n := &Node{cluster: c, index: i, addr: ln.Addr().String(), ln: ln, conns: map[net.Conn]struct{}{}}
 		c.nodes = append(c.nodes, n)
 	}
 	for i := range c.nodes {
@@ -81,9 +94,24 @@ func NewCluster(cfg Config) (*Cluster, error) {
 	c.confID = 1
 	c.recompute()
 	for _, n := range c.nodes {
-		n.startAccepting(n.ln)
+		if n.ln != nil {
+			n.startAccepting(n.ln)
+		}
 	}
 	return c, nil
+}
+
+// DialContext connects to the node at addr without the network: an
+// in-memory pipe served by the node, or ECONNREFUSED when the node is
+// killed. It is go-sql-driver's Config.DialFunc for InMemory clusters and
+// works for the others too.
+func (c *Cluster) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	for _, n := range c.nodes {
+		if n.addr == addr {
+			return n.dialPipe()
+		}
+	}
+	return nil, &net.OpError{Op: "dial", Net: network, Err: fmt.Errorf("galeratest: no node at %s", addr)}
 }
 
 func (c *Cluster) now() time.Time { return c.cfg.Now() }
@@ -110,6 +138,9 @@ func (c *Cluster) DriverConfig(db string) *mysql.Config {
 	m := mysql.NewConfig()
 	m.User, m.Passwd, m.Net, m.Addr, m.DBName = c.cfg.User, c.cfg.Password, "tcp", c.nodes[0].addr, db
 	m.Timeout, m.ReadTimeout, m.WriteTimeout = 5*time.Second, 30*time.Second, 30*time.Second
+	if c.cfg.InMemory {
+		m.DialFunc = c.DialContext
+	}
 	return m
 }
 

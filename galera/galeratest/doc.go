@@ -2,7 +2,11 @@
 // nodes that listen on loopback ports and speak enough of the MySQL
 // client/server protocol for go-sql-driver, so code under test connects to
 // them exactly as it connects to MariaDB, through galera.Router, a
-// galera.Checker or plain sql.Open.
+// galera.Checker or plain sql.Open. With Config.InMemory the nodes have no
+// sockets: go-sql-driver reaches them through in-memory pipes
+// (Cluster.DialContext as its DialFunc), and a test can run the whole
+// cluster inside a testing/synctest bubble, where probe intervals and
+// timeouts follow the fake clock.
 //
 // Each node reports a wsrep state (SHOW GLOBAL STATUS LIKE 'wsrep_%' and
 // the variables galera.ReadNodeState reads) derived from the cluster's

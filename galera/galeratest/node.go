@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/hakit/hakit/galera"
 )
@@ -240,9 +242,12 @@ func (n *Node) Restart() error {
 		return nil
 	}
 	n.mu.Unlock()
-	ln, err := net.Listen("tcp", n.addr)
-	if err != nil {
-		return fmt.Errorf("galeratest: restart %s: %w", n.addr, err)
+	var ln net.Listener
+	if !n.cluster.cfg.InMemory {
+		var err error
+		if ln, err = net.Listen("tcp", n.addr); err != nil {
+			return fmt.Errorf("galeratest: restart %s: %w", n.addr, err)
+		}
 	}
 	n.mu.Lock()
 	n.killed = false
@@ -251,7 +256,9 @@ func (n *Node) Restart() error {
 	n.faults = nil
 	n.mu.Unlock()
 	n.cluster.recompute()
-	n.startAccepting(ln)
+	if ln != nil {
+		n.startAccepting(ln)
+	}
 	return nil
 }
 
@@ -353,6 +360,23 @@ func (n *Node) startAccepting(ln net.Listener) {
 			go n.serve(c, id)
 		}
 	}()
+}
+
+// dialPipe opens an in-memory connection served by the node.
+func (n *Node) dialPipe() (net.Conn, error) {
+	n.mu.Lock()
+	if n.killed {
+		n.mu.Unlock()
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	}
+	client, server := net.Pipe()
+	n.conns[server] = struct{}{}
+	n.accepted++
+	n.connID++
+	id := n.connID
+	n.mu.Unlock()
+	go n.serve(server, id)
+	return client, nil
 }
 
 func (n *Node) dropConn(c net.Conn) {
