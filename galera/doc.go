@@ -66,8 +66,10 @@
 // wsrep_local_index, as MaxScale's galeramon chooses. Without Failback the
 // writer keeps its role until it loses eligibility, as a haproxy backup
 // server stays active. When the writer loses its role, the next one is
-// chosen on probes taken after that moment, so that a node which lost
-// quorum together with it is not picked on an old answer. Readers follow
+// chosen on probes of every other node taken after that moment, so that a
+// node which lost quorum together with it is not picked on an old answer
+// and routers that see the same cluster pick the same node; the writer
+// connector waits for that choice, at most twice ProbeTimeout. Readers follow
 // RouterConfig.Readers (ProxySQL's writer_is_also_reader) and shed nodes
 // whose receive queue exceeds ReaderMaxRecvQueue.
 //

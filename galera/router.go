@@ -182,7 +182,8 @@ type rnode struct {
 	addr      string
 	priority  int
 	connector driver.Connector // client connections
-	probeDB   *sql.DB
+	probeConn driver.Connector // probes
+	probeDB   *sql.DB          // opened by Run
 	kick      chan struct{} // asks for an immediate probe
 	readerGen atomic.Uint64 // changes when the node stops being a reader
 
@@ -271,9 +272,7 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 		if err != nil {
 			return nil, fmt.Errorf("galera: RouterConfig.Driver for node %s: %w", nc.Addr, err)
 		}
-		n.probeDB = sql.OpenDB(pc)
-		n.probeDB.SetMaxOpenConns(1)
-		n.probeDB.SetMaxIdleConns(1)
+		n.probeConn = pc
 		r.nodes = append(r.nodes, n)
 	}
 	return r, nil
@@ -287,6 +286,11 @@ func (r *Router) Run(ctx context.Context) error {
 		return errors.New("galera: Router.Run called twice")
 	}
 	defer close(r.done)
+	for _, n := range r.nodes {
+		n.probeDB = sql.OpenDB(n.probeConn)
+		n.probeDB.SetMaxOpenConns(1)
+		n.probeDB.SetMaxIdleConns(1)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup

@@ -2,6 +2,8 @@ package galera_test
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -65,6 +67,37 @@ func TestRouterDetectionTiming(t *testing.T) {
 		st := r.Stats()
 		if st.Nodes[1].Role != galera.RoleDown || st.Writer != c.Node(0).Addr() || st.Nodes[2].Role != galera.RoleReader {
 			t.Fatalf("stats %+v", st)
+		}
+	})
+}
+
+// After Run returns, the connectors answer ErrClosed.
+func TestRouterClosed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, err := galeratest.NewCluster(galeratest.Config{InMemory: true, Nodes: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		r, err := galera.NewRouter(galera.RouterConfig{Driver: c.DriverConfig(""), Nodes: []galera.NodeConfig{{Addr: c.Node(0).Addr()}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- r.Run(ctx) }()
+		synctest.Wait()
+		if err := r.Run(ctx); err == nil {
+			t.Fatal("second Run accepted")
+		}
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Fatalf("Run = %v", err)
+		}
+		db := sql.OpenDB(r.Writer())
+		defer db.Close()
+		if err := db.Ping(); !errors.Is(err, galera.ErrClosed) {
+			t.Fatalf("Ping after Run returned: %v, want ErrClosed", err)
 		}
 	})
 }
