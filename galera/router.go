@@ -184,8 +184,8 @@ type rnode struct {
 	connector driver.Connector // client connections
 	probeConn driver.Connector // probes
 	probeDB   *sql.DB          // opened by Run
-	kick      chan struct{} // asks for an immediate probe
-	readerGen atomic.Uint64 // changes when the node stops being a reader
+	kick      chan struct{}    // asks for an immediate probe
+	readerGen atomic.Uint64    // changes when the node stops being a reader
 
 	// guarded by Router.mu
 	up         bool
