@@ -20,6 +20,7 @@ type scene struct {
 var scenes = []scene{
 	{"Leader election with fencing tokens (hakit.Elector on hakittest.Lease)", sceneElection},
 	{"Health checks with HAProxy's rise/fall (hakit.Monitor, hakit.Health)", sceneMonitor},
+	{"Cache tier: ketama placement, memcached ejection, Redis lease (cache on cachetest and miniredis)", sceneCache},
 	{"Virtual IPs with VRRP (vrrp.Router on vrrptest.LAN): crash, preempt, clean stop", sceneVRRP},
 }
 
