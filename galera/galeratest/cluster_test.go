@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/hakit/hakit/galera"
@@ -176,5 +178,60 @@ func TestBadPassword(t *testing.T) {
 	defer db.Close()
 	if err := db.Ping(); mysqlCode(err) != 1045 {
 		t.Fatalf("ping with wrong password: %v", err)
+	}
+}
+
+func TestIsolateAndFaults(t *testing.T) {
+	c := newCluster(t)
+	ctx := context.Background()
+	db0 := open(t, c, 0, "", true)
+	c.Node(0).Isolate()
+	st, err := galera.ReadNodeState(ctx, db0, "n0")
+	if err != nil || st.ClusterStatus != galera.ClusterStatusNonPrimary || st.ClusterSize != 1 {
+		t.Fatalf("isolated node: %+v %v", st, err)
+	}
+	if st := c.Node(1).State(); !st.Synced() || st.ClusterSize != 2 || st.LocalIndex != 0 {
+		t.Fatalf("majority side: %+v", st)
+	}
+	c.Node(0).Heal()
+	if st := c.Node(0).State(); !st.Synced() || st.ClusterSize != 3 {
+		t.Fatalf("after heal: %+v", st)
+	}
+
+	// Injected faults apply to data statements only, in order.
+	db0.ExecContext(ctx, "CREATE DATABASE app")
+	c.Node(0).Inject(1, galeratest.Fault{Code: 1205})
+	if _, err := db0.ExecContext(ctx, "SHOW GLOBAL STATUS"); err != nil {
+		t.Fatalf("status query took a fault: %v", err)
+	}
+	if _, err := db0.ExecContext(ctx, "CREATE TABLE app.x (id INT PRIMARY KEY)"); mysqlCode(err) != 1205 {
+		t.Fatalf("injected 1205: %v", err)
+	}
+	if _, err := db0.ExecContext(ctx, "CREATE TABLE app.x (id INT PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	if q := c.Node(0).Queries(); len(q) == 0 || !strings.HasPrefix(q[len(q)-1], "CREATE TABLE app.x") {
+		t.Fatalf("recorded %q", q)
+	}
+
+	// wsrep_reject_queries=ALL_KILL closes the other client connections.
+	db1 := open(t, c, 0, "", true)
+	db1.SetMaxIdleConns(1)
+	if err := db1.PingContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := c.Node(0).Conns()
+	if _, err := db0.ExecContext(ctx, "SET GLOBAL wsrep_reject_queries=ALL_KILL"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for c.Node(0).Conns() >= before && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if c.Node(0).Conns() >= before {
+		t.Fatalf("connections %d, were %d", c.Node(0).Conns(), before)
+	}
+	if _, err := db1.ExecContext(ctx, "CREATE DATABASE y"); err == nil {
+		t.Fatal("a node rejecting queries ran a statement")
 	}
 }
