@@ -124,7 +124,6 @@ func (c writerConnector) Connect(ctx context.Context) (driver.Conn, error) {
 			return nil, ErrNoWriter
 		}
 		n := r.nodes[w]
-		probed := n.probed
 		r.mu.Unlock()
 		conn, err := n.connector.Connect(ctx)
 		if err == nil {
@@ -139,16 +138,9 @@ func (c writerConnector) Connect(ctx context.Context) (driver.Conn, error) {
 		}
 		// The writer did not take the connection: probe it now and, if
 		// that moves the role, connect to the new writer.
+		failed := time.Now()
 		r.suspect(n, err)
-		t := time.NewTimer(r.cfg.ProbeTimeout + 100*time.Millisecond)
-		select {
-		case <-probed:
-		case <-ctx.Done():
-		case <-r.done:
-		case <-t.C:
-		}
-		t.Stop()
-		if r.writerGen.Load() == gen {
+		if !r.waitProbeAfter(ctx, n, failed) || r.writerGen.Load() == gen {
 			return nil, lastErr
 		}
 	}
@@ -191,6 +183,31 @@ func (c readerConnector) Connect(ctx context.Context) (driver.Conn, error) {
 		}
 	}
 	return nil, lastErr
+}
+
+// waitProbeAfter waits until a probe of n that began at or after t has
+// completed, bounded by ctx and the probe timeout. It reports whether one
+// did.
+func (r *Router) waitProbeAfter(ctx context.Context, n *rnode, t time.Time) bool {
+	timer := time.NewTimer(r.cfg.ProbeTimeout + 100*time.Millisecond)
+	defer timer.Stop()
+	for {
+		r.mu.Lock()
+		started, probed := n.probeStart, n.probed
+		r.mu.Unlock()
+		if !started.Before(t) {
+			return true
+		}
+		select {
+		case <-probed:
+		case <-ctx.Done():
+			return false
+		case <-r.done:
+			return false
+		case <-timer.C:
+			return false
+		}
+	}
 }
 
 // waitElection waits while the Router chooses a new writer on fresh

@@ -300,7 +300,7 @@ func (r *Router) Run(ctx context.Context) error {
 	for _, n := range r.nodes {
 		wg.Go(func() { r.probeLoop(ctx, n, first.Done) })
 	}
-	go func() {
+	wg.Go(func() {
 		first.Wait()
 		// Roles are chosen once every node has answered or failed its
 		// first probe: choosing on the first answer alone would make the
@@ -310,7 +310,7 @@ func (r *Router) Run(ctx context.Context) error {
 		r.recomputeLocked()
 		r.mu.Unlock()
 		close(r.ready)
-	}()
+	})
 	<-ctx.Done()
 	wg.Wait()
 	for _, n := range r.nodes {
