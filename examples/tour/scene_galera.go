@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/hakit/hakit/galera"
@@ -17,7 +18,8 @@ import (
 // brings it back, the others rejoin without taking the writer role back,
 // and a certification failure is retried.
 func sceneGalera(ctx context.Context, w io.Writer) error {
-	tl := newTimeline(w)
+	// The Router's callbacks print from their own goroutine.
+	tl := newTimeline(&galeraLockedWriter{w: w})
 	c, err := galeratest.NewCluster(galeratest.Config{})
 	if err != nil {
 		return err
@@ -142,4 +144,16 @@ func sceneGalera(ctx context.Context, w io.Writer) error {
 	}
 	tl.printf("%d acknowledged rows, none lost", n)
 	return nil
+}
+
+// galeraLockedWriter serializes the scene's writes.
+type galeraLockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *galeraLockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
