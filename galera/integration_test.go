@@ -78,6 +78,22 @@ func (e realEnv) admin(i int) *sql.DB {
 	return db
 }
 
+// causal opens a pool to node i whose reads wait for everything the
+// cluster committed before them (wsrep_sync_wait=1): a node applies other
+// nodes' commits asynchronously.
+func (e realEnv) causal(i int) *sql.DB {
+	c := e.driver("")
+	c.Addr = e.Nodes[i]
+	c.Params = map[string]string{"wsrep_sync_wait": "1"}
+	conn, err := mysql.NewConnector(c)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	db := sql.OpenDB(conn)
+	e.t.Cleanup(func() { db.Close() })
+	return db
+}
+
 func (e realEnv) index(addr string) int {
 	i := slices.Index(e.Nodes, addr)
 	if i < 0 {
@@ -428,7 +444,7 @@ func TestIntegrationKillWriterUnderLoad(t *testing.T) {
 		if i == old {
 			continue
 		}
-		db := e.admin(i)
+		db := e.causal(i)
 		for id := range l.acked {
 			var n int
 			if err := db.QueryRow("SELECT COUNT(*) FROM `"+dbName+"`.t WHERE id = ?", id).Scan(&n); err != nil || n != 1 {
@@ -501,6 +517,11 @@ func TestIntegrationCertificationConflict(t *testing.T) {
 	open := func(i int) *sql.DB {
 		c := e.driver(dbName)
 		c.Addr = e.Nodes[i]
+		// Another node applies a commit asynchronously: wsrep_sync_wait
+		// makes every read wait for what the cluster committed before it
+		// (without it, node 2 may not have the row yet and its UPDATE
+		// would match nothing).
+		c.Params = map[string]string{"wsrep_sync_wait": "1"}
 		conn, _ := mysql.NewConnector(c)
 		db := sql.OpenDB(conn)
 		t.Cleanup(func() { db.Close() })
@@ -562,7 +583,7 @@ func TestIntegrationCertificationConflict(t *testing.T) {
 		t.Fatal(errs)
 	}
 	var v int
-	if err := dbs[1].QueryRow("SELECT v FROM k WHERE k = 'a'").Scan(&v); err != nil || v != 3 {
+	if err := dbs[1].QueryRowContext(ctx, "SELECT v FROM k WHERE k = 'a'").Scan(&v); err != nil || v != 3 {
 		t.Fatalf("v = %d %v, want 3", v, err)
 	}
 	if retries.Load() == 0 {

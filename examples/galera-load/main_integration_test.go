@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/hakit/hakit/internal/testenv"
 )
 
@@ -140,7 +141,13 @@ func TestLoadSurvivesWriterKill(t *testing.T) {
 		if i == writer {
 			continue
 		}
-		ndb, err := sql.Open("mysql", g.DSN(i, db))
+		// Survivors apply commits asynchronously: read causally.
+		cfg, err := mysql.ParseDSN(g.DSN(i, db))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Params = map[string]string{"wsrep_sync_wait": "1"}
+		ndb, err := sql.Open("mysql", cfg.FormatDSN())
 		if err != nil {
 			t.Fatal(err)
 		}
