@@ -196,46 +196,47 @@ func lexString(q string) (string, int, bool) {
 }
 
 // likeMatch reports whether s matches the SQL LIKE pattern (% any run,
-// _ one character, backslash escapes), case-insensitively.
+// _ one character, backslash escapes), case-insensitively, in
+// O(len(pattern)·len(s)).
 func likeMatch(pattern, s string) bool {
 	pattern, s = strings.ToLower(pattern), strings.ToLower(s)
-	var match func(p, s string) bool
-	match = func(p, s string) bool {
-		for len(p) > 0 {
-			switch p[0] {
-			case '%':
-				for len(p) > 0 && p[0] == '%' {
-					p = p[1:]
-				}
-				if len(p) == 0 {
-					return true
-				}
-				for i := 0; i <= len(s); i++ {
-					if match(p, s[i:]) {
-						return true
-					}
-				}
-				return false
-			case '_':
-				if len(s) == 0 {
-					return false
-				}
-				p, s = p[1:], s[1:]
-			case '\\':
-				if len(p) > 1 {
-					p = p[1:]
-				}
-				fallthrough
+	// Tokenize the pattern: -1 is %, -2 is _, else a literal byte.
+	var toks []int
+	for i := 0; i < len(pattern); i++ {
+		switch c := pattern[i]; {
+		case c == '%':
+			toks = append(toks, -1)
+		case c == '_':
+			toks = append(toks, -2)
+		case c == '\\' && i+1 < len(pattern):
+			i++
+			toks = append(toks, int(pattern[i]))
+		default:
+			toks = append(toks, int(c))
+		}
+	}
+	// cur[j]: the first i bytes of s match the first j tokens.
+	cur := make([]bool, len(toks)+1)
+	cur[0] = true
+	for j, t := range toks {
+		cur[j+1] = cur[j] && t == -1
+	}
+	next := make([]bool, len(toks)+1)
+	for i := 0; i < len(s); i++ {
+		next[0] = false
+		for j, t := range toks {
+			switch t {
+			case -1:
+				next[j+1] = next[j] || cur[j+1]
+			case -2:
+				next[j+1] = cur[j]
 			default:
-				if len(s) == 0 || s[0] != p[0] {
-					return false
-				}
-				p, s = p[1:], s[1:]
+				next[j+1] = cur[j] && int(s[i]) == t
 			}
 		}
-		return len(s) == 0
+		cur, next = next, cur
 	}
-	return match(pattern, s)
+	return cur[len(toks)]
 }
 
 // countParams counts the ? placeholders outside strings, identifiers and
