@@ -22,6 +22,7 @@ var scenes = []scene{
 	{"Leader election with fencing tokens (hakit.Elector on hakittest.Lease)", sceneElection},
 	{"Health checks with HAProxy's rise/fall (hakit.Monitor, hakit.Health)", sceneMonitor},
 	{"Cache tier: ketama placement, memcached ejection, Redis lease (cache on cachetest and miniredis)", sceneCache},
+	{"Galera single-writer routing: kill -9, quorum loss, pc.bootstrap, certification retry (galera.Router on galeratest)", sceneGalera},
 	{"Virtual IPs with VRRP (vrrp.Router on vrrptest.LAN): crash, preempt, clean stop", sceneVRRP},
 }
 
