@@ -1,0 +1,200 @@
+// Command vrrpd runs one VRRP router (package vrrp) on a network interface:
+// it adds and removes the virtual addresses on the interface itself, sends
+// gratuitous ARP / unsolicited neighbour advertisements, and prints each
+// state transition as a JSON line on stdout:
+//
+//	{"state":"BACKUP","vrid":42}
+//
+// with state one of INIT, BACKUP, MASTER, FAULT (the first line is the
+// settling as BACKUP, or MASTER for priority 255, at start; the last, after
+// SIGTERM, is INIT).
+//
+// Usage:
+//
+//	vrrpd -iface IF -vrid N -priority P -vip CIDR [-vip CIDR]... [-advert 1s] [-version 3|2]
+//	      [-nopreempt] [-preempt-delay D] [-unicast-peer IP]... [-notify PROG]
+//
+// Adverts list exactly the -vip addresses (keepalived drops adverts whose
+// list differs from its own virtual_ipaddress). IPv6 VIPs are added with
+// nodad. -notify runs PROG INSTANCE VRID STATE PRIORITY on each transition,
+// like keepalived's notify script. Logs go to stderr.
+//
+// SIGTERM (or SIGINT) shuts the router down as RFC 5798 says: a MASTER
+// sends a priority 0 advert so that a backup takes over after Skew_Time,
+// removes its addresses, and vrrpd exits 0. SIGKILL leaves no goodbye: the
+// backups take over after Master_Down_Interval.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hakit/hakit/vrrp"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil))
+}
+
+// listFlag collects a repeated flag.
+type listFlag[T any] struct {
+	parse func(string) (T, error)
+	vals  []T
+}
+
+func (l *listFlag[T]) String() string { return fmt.Sprint(l.vals) }
+func (l *listFlag[T]) Set(s string) error {
+	v, err := l.parse(s)
+	if err != nil {
+		return err
+	}
+	l.vals = append(l.vals, v)
+	return nil
+}
+
+// line is one line of output.
+type line struct {
+	State string `json:"state"`
+	VRID  int    `json:"vrid"`
+}
+
+// run is vrrpd with its arguments and streams; link, if not nil, replaces
+// the raw-socket link (tests).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, link vrrp.Link) int {
+	fs := flag.NewFlagSet("vrrpd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	iface := fs.String("iface", "", "network interface to run on")
+	vrid := fs.Uint("vrid", 0, "virtual router id, 1..255")
+	prio := fs.Uint("priority", vrrp.DefaultPriority, "priority, 1..255 (255: address owner)")
+	vips := &listFlag[netip.Prefix]{parse: func(s string) (netip.Prefix, error) {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return p, err
+		}
+		return netip.PrefixFrom(p.Addr(), p.Bits()), nil
+	}}
+	fs.Var(vips, "vip", "virtual address in CIDR form (repeat for more)")
+	advert := fs.Duration("advert", vrrp.DefaultInterval, "advertisement interval")
+	version := fs.Uint("version", 3, "VRRP version, 3 or 2")
+	nopreempt := fs.Bool("nopreempt", false, "do not preempt a lower-priority master")
+	preemptDelay := fs.Duration("preempt-delay", 0, "wait this long after seeing a lower-priority master before preempting it")
+	peers := &listFlag[netip.Addr]{parse: netip.ParseAddr}
+	fs.Var(peers, "unicast-peer", "send adverts to this peer instead of the multicast group (repeat for more)")
+	notify := fs.String("notify", "", "program run as PROG INSTANCE VRID STATE PRIORITY on each transition")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	usage := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "vrrpd: "+format+"\n", a...)
+		fs.Usage()
+		return 2
+	}
+	switch {
+	case fs.NArg() > 0:
+		return usage("unexpected arguments %q", fs.Args())
+	case *iface == "" && link == nil:
+		return usage("-iface is required")
+	case *vrid < 1 || *vrid > 255:
+		return usage("-vrid %d is not in 1..255", *vrid)
+	case *prio < 1 || *prio > 255:
+		return usage("-priority %d is not in 1..255", *prio)
+	case len(vips.vals) == 0:
+		return usage("at least one -vip is required")
+	case *version != 2 && *version != 3:
+		return usage("-version %d is neither 3 nor 2", *version)
+	}
+
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	var outMu sync.Mutex
+	enc := json.NewEncoder(stdout)
+	notifier := newNotifier(ctx, *notify, log)
+	defer notifier.close()
+	var r *vrrp.Router
+	cfg := vrrp.Config{
+		Interface:    *iface,
+		VRID:         uint8(*vrid),
+		Priority:     uint8(*prio),
+		Version:      vrrp.Version(*version),
+		VIPs:         vips.vals,
+		Interval:     *advert,
+		NoPreempt:    *nopreempt,
+		PreemptDelay: *preemptDelay,
+		UnicastPeers: peers.vals,
+		Link:         link,
+		Logger:       log,
+		OnStateChange: func(t vrrp.Transition) {
+			outMu.Lock()
+			enc.Encode(line{State: t.To.String(), VRID: int(*vrid)})
+			outMu.Unlock()
+			notifier.notify(int(*vrid), t.To, r.Stats().Priority)
+		},
+	}
+	r, err := vrrp.New(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "vrrpd:", err)
+		return 2
+	}
+	if err := r.Run(ctx); err != nil {
+		fmt.Fprintln(stderr, "vrrpd:", err)
+		return 1
+	}
+	return 0
+}
+
+// notifier runs the -notify program for each transition, one at a time
+// and in order, off the router's goroutine (as keepalived does, a slow
+// script never delays adverts).
+type notifier struct {
+	prog string
+	log  *slog.Logger
+	ch   chan []string
+	done chan struct{}
+}
+
+func newNotifier(ctx context.Context, prog string, log *slog.Logger) *notifier {
+	n := &notifier{prog: prog, log: log, ch: make(chan []string, 64), done: make(chan struct{})}
+	go func() {
+		defer close(n.done)
+		for args := range n.ch {
+			// The last notification (INIT at shutdown) still runs, with
+			// a bound of its own.
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			if out, err := exec.CommandContext(cctx, n.prog, args...).CombinedOutput(); err != nil {
+				n.log.Warn("vrrpd: notify", "prog", n.prog, "args", args, "err", err, "output", string(out))
+			}
+			cancel()
+		}
+	}()
+	return n
+}
+
+func (n *notifier) notify(vrid int, s vrrp.State, prio uint8) {
+	if n.prog == "" {
+		return
+	}
+	select {
+	case n.ch <- []string{"INSTANCE", strconv.Itoa(vrid), s.String(), strconv.Itoa(int(prio))}:
+	default:
+		n.log.Warn("vrrpd: notify queue full, dropping", "state", s)
+	}
+}
+
+// close waits for queued notifications to finish.
+func (n *notifier) close() {
+	close(n.ch)
+	<-n.done
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/netip"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/hakit/hakit/vrrp/vrrptest"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// The output contract: one JSON line per transition, BACKUP first, INIT
+// after SIGTERM, exit 0.
+func TestOutputContract(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lan := vrrptest.NewLAN(1)
+		h := lan.AddHost("eth0", netip.MustParseAddr("192.0.2.1"))
+		ctx, cancel := context.WithCancel(t.Context())
+		var out, errs syncBuffer
+		done := make(chan int)
+		go func() {
+			done <- run(ctx, []string{"-vrid", "42", "-priority", "150", "-vip", "192.0.2.100/24", "-advert", "100ms"}, &out, &errs, h)
+		}()
+		time.Sleep(2 * time.Second)
+		if got := h.VIPs(); len(got) != 1 || got[0] != netip.MustParsePrefix("192.0.2.100/24") {
+			t.Errorf("VIPs %v", got)
+		}
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("exit %d, stderr %s", code, errs.String())
+		}
+		want := `{"state":"BACKUP","vrid":42}` + "\n" + `{"state":"MASTER","vrid":42}` + "\n" + `{"state":"INIT","vrid":42}` + "\n"
+		if out.String() != want {
+			t.Errorf("stdout:\n%s\nwant:\n%s", out.String(), want)
+		}
+		if len(h.VIPs()) != 0 {
+			t.Errorf("VIPs after SIGTERM: %v", h.VIPs())
+		}
+	})
+}
+
+func TestFlagErrors(t *testing.T) {
+	h := vrrptest.NewLAN(1).AddHost("eth0", netip.MustParseAddr("192.0.2.1"))
+	for _, args := range [][]string{
+		{"-vrid", "0", "-vip", "192.0.2.100/24"},
+		{"-vrid", "1"},
+		{"-vrid", "1", "-vip", "192.0.2.100"},
+		{"-vrid", "1", "-vip", "192.0.2.100/24", "-version", "4"},
+		{"-vrid", "1", "-vip", "192.0.2.100/24", "-priority", "0"},
+		{"-vrid", "1", "-vip", "fd00::1/64", "-version", "2"},
+		{"-vrid", "1", "-vip", "192.0.2.100/24", "extra"},
+	} {
+		var out, errs syncBuffer
+		if code := run(context.Background(), args, &out, &errs, h); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+		if out.String() != "" || !strings.Contains(errs.String(), "vrrpd") && !strings.Contains(errs.String(), "invalid") {
+			t.Errorf("%v: stdout %q stderr %q", args, out.String(), errs.String())
+		}
+	}
+	var out, errs syncBuffer
+	if code := run(context.Background(), []string{"-vrid", "1", "-vip", "192.0.2.100/24"}, &out, &errs, nil); code != 2 || !strings.Contains(errs.String(), "-iface") {
+		t.Errorf("missing -iface: %d %s", code, errs.String())
+	}
+}
+
+// -notify runs PROG INSTANCE VRID STATE PRIORITY for each transition, in
+// order, like keepalived's notify script.
+func TestNotify(t *testing.T) {
+	dir := t.TempDir()
+	log := dir + "/log"
+	prog := dir + "/notify.sh"
+	if err := os.WriteFile(prog, []byte("#!/bin/sh\necho \"$@\" >> "+log+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	lan := vrrptest.NewLAN(1)
+	h := lan.AddHost("eth0", netip.MustParseAddr("192.0.2.1"))
+	ctx, cancel := context.WithCancel(t.Context())
+	var out, errs syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"-vrid", "7", "-priority", "120", "-vip", "192.0.2.100/24", "-advert", "10ms", "-notify", prog}, &out, &errs, h)
+	}()
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(out.String(), "MASTER"); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no MASTER: %s %s", out.String(), errs.String())
+		}
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "INSTANCE 7 BACKUP 120\nINSTANCE 7 MASTER 120\nINSTANCE 7 INIT 120\n"
+	if string(b) != want {
+		t.Errorf("notify calls:\n%s\nwant:\n%s", b, want)
+	}
+}

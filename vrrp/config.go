@@ -1,0 +1,136 @@
+package vrrp
+
+import (
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"time"
+)
+
+// Config configures a Router. Zero values of optional fields are the
+// documented defaults, mostly keepalived's; New copies the Config and
+// never changes the caller's.
+type Config struct {
+	// Interface is the network interface the router runs on. Required
+	// unless Link is set; with Link set it only names the router in logs.
+	Interface string
+	// VRID is the virtual router identifier, 1..255. Required.
+	VRID uint8
+	// Priority is the base priority, 1..255 (255: the address owner).
+	// Zero means 100.
+	Priority uint8
+	// Version is Version3 or Version2. Zero means Version3. keepalived
+	// defaults to VRRPv2: set its "version 3" or use Version2 here.
+	Version Version
+	// VIPs are the virtual addresses with their prefix lengths (the length
+	// is used when adding them to the interface), 1..255, all IPv4 or all
+	// IPv6. Adverts carry exactly these addresses. Required.
+	VIPs []netip.Prefix
+	// Interval is the advertisement interval. Zero means 1s (keepalived's
+	// advert_int). VRRPv3: whole centiseconds, 10ms..40.95s; VRRPv2: whole
+	// seconds.
+	Interval time.Duration
+	// NoPreempt and PreemptDelay are as in MachineConfig (keepalived's
+	// nopreempt and preempt_delay).
+	NoPreempt    bool
+	PreemptDelay time.Duration
+	// NoAccept is as in MachineConfig (keepalived's no_accept). The
+	// Machine decides Accept_Mode, but a Link only adds and removes
+	// addresses: RawLink installs no packet filter (keepalived uses
+	// iptables or nftables rules), so with NoAccept the caller must drop
+	// traffic to the VIPs itself, for instance from OnStateChange.
+	NoAccept bool
+	// UnicastPeers, when set, receive the adverts instead of the multicast
+	// group (keepalived's unicast_peer).
+	UnicastPeers []netip.Addr
+	// Checksum selects the VRRPv3 IPv4 checksum convention. Zero is the
+	// RFC's.
+	Checksum ChecksumMode
+	// GARPRepeat, GARPDelay, GARPRefresh and GARPRefreshRepeat are as in
+	// MachineConfig (keepalived's garp_master_*).
+	GARPRepeat        int
+	GARPDelay         time.Duration
+	GARPRefresh       time.Duration
+	GARPRefreshRepeat int
+	// Track lists probes that change the priority or raise FAULT.
+	Track []Track
+	// DontTrackInterface stops the Router from tracking Interface itself
+	// (keepalived's dont_track_primary). By default, when Link is nil, a
+	// down Interface puts the router in FAULT.
+	DontTrackInterface bool
+	// SyncGroup, when set, makes this router change state together with
+	// the group's other members.
+	SyncGroup *SyncGroup
+	// Link is the network the router runs on. Nil means OpenRawLink on
+	// Interface (Linux only), opened by Run and closed when it returns.
+	// A Link given here is not closed by Run.
+	Link Link
+	// OnStateChange, if set, is called on every transition, in order,
+	// from Run's goroutine, after the transition's actions were carried
+	// out. It must not block for long: adverts wait for it.
+	OnStateChange func(Transition)
+	// Logger receives state changes and errors. Nil means silent.
+	Logger *slog.Logger
+}
+
+// validate returns a copy of c with defaults and the MachineConfig it
+// implies, or an error naming the bad field.
+func (c Config) validate() (Config, MachineConfig, error) {
+	bad := func(format string, args ...any) (Config, MachineConfig, error) {
+		return c, MachineConfig{}, fmt.Errorf("vrrp: %s: %w", fmt.Sprintf(format, args...), ErrInvalidConfig)
+	}
+	if c.Link == nil && c.Interface == "" {
+		return bad("Interface is empty and Link is nil")
+	}
+	c.VIPs = slices.Clone(c.VIPs)
+	c.UnicastPeers = slices.Clone(c.UnicastPeers)
+	c.Track = slices.Clone(c.Track)
+	addrs := make([]netip.Addr, len(c.VIPs))
+	for i, p := range c.VIPs {
+		if !p.IsValid() {
+			return bad("VIPs[%d] is not a valid prefix", i)
+		}
+		c.VIPs[i] = netip.PrefixFrom(p.Addr().Unmap(), p.Bits())
+		if p.Addr().Is4In6() && p.Bits() >= 96 {
+			c.VIPs[i] = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
+		addrs[i] = c.VIPs[i].Addr()
+	}
+	for i, ip := range c.UnicastPeers {
+		ip = ip.Unmap()
+		if !ip.IsValid() || ip.IsMulticast() || len(addrs) > 0 && ip.Is6() != addrs[0].Is6() {
+			return bad("UnicastPeers[%d] %v is not a unicast address of the VIPs' family", i, c.UnicastPeers[i])
+		}
+		c.UnicastPeers[i] = ip
+	}
+	for i := range c.Track {
+		t, err := c.Track[i].withDefaults(i)
+		if err != nil {
+			return c, MachineConfig{}, err
+		}
+		c.Track[i] = t
+	}
+	if c.Checksum > ChecksumV3AsV2 {
+		return bad("Checksum %d is unknown", uint8(c.Checksum))
+	}
+	// Primary is learned from the Link in Run; a placeholder of the right
+	// family lets NewMachine check the rest now.
+	mc := MachineConfig{
+		VRID: c.VRID, Priority: c.Priority, Version: c.Version, VIPs: addrs,
+		Interval: c.Interval, NoPreempt: c.NoPreempt, PreemptDelay: c.PreemptDelay,
+		NoAccept: c.NoAccept, GARPRepeat: c.GARPRepeat, GARPDelay: c.GARPDelay,
+		GARPRefresh: c.GARPRefresh, GARPRefreshRepeat: c.GARPRefreshRepeat,
+		Synced: c.SyncGroup != nil,
+	}
+	mc.Primary = netip.IPv4Unspecified()
+	if len(addrs) > 0 && addrs[0].Is6() {
+		mc.Primary = netip.IPv6Unspecified()
+	}
+	mc, err := mc.withDefaults()
+	if err != nil {
+		return c, MachineConfig{}, err
+	}
+	c.Priority, c.Version, c.Interval = mc.Priority, mc.Version, mc.Interval
+	return c, mc, nil
+}

@@ -1,0 +1,115 @@
+// Package vrrp holds virtual IP addresses with the Virtual Router
+// Redundancy Protocol: VRRPv3 (RFC 5798) over IPv4 and IPv6, and VRRPv2
+// (RFC 3768), interoperating with keepalived.
+//
+// A group of routers on one link shares a virtual router identifier (VRID)
+// and a list of virtual addresses (VIPs). The one with the highest priority
+// is MASTER: it holds the addresses on its interface, announces them with
+// gratuitous ARP / unsolicited neighbour advertisements, and multicasts an
+// advertisement every interval. The others are BACKUP: when they hear
+// nothing for Master_Down_Interval (three intervals plus a skew that is
+// shorter for higher priorities), the best of them takes over. A master
+// that stops says so with a priority 0 advert, and a backup takes over
+// after the skew alone.
+//
+// The package has four layers, each usable on its own:
+//
+//   - The codec (AppendAdvert, ParseAdvert) encodes and strictly checks
+//     advertisements: TTL / hop limit 255, version, type, VRID, address
+//     count, length and checksum (with keepalived's v3_checksum_as_v2
+//     variant), with a *ParseError naming the field.
+//   - Machine is the protocol as a pure state machine (INIT, BACKUP,
+//     MASTER and keepalived's FAULT): Step takes an Event and returns
+//     Actions. It never reads the clock or touches a socket, so tests drive
+//     it through any scenario without goroutines.
+//   - Router drives a Machine on a Link: it owns the timers, parses
+//     packets, runs tracking (Track: interfaces, scripts, any
+//     hakit.Checker, with keepalived's weights) and sync groups (SyncGroup),
+//     carries the actions out, and keeps Stats.
+//   - Links: RawLink is the real one on Linux (raw IP protocol 112 sockets,
+//     netlink for addresses, github.com/mdlayher/arp and ndp for
+//     announcements); package vrrptest provides an in-memory LAN with
+//     partitions, loss, delay and crashes under testing/synctest.
+//
+// # Using a Router
+//
+//  1. Fill a Config: Interface, VRID, VIPs (with prefix lengths) and
+//     usually Priority. Everything else has keepalived's default: advert
+//     interval 1s, preemption on, accept mode on, five gratuitous ARPs on
+//     becoming MASTER and five more 5s later. Version defaults to 3;
+//     keepalived defaults to 2, so say "version 3" there or set Version2
+//     here.
+//  2. List exactly the addresses the other routers list: keepalived drops
+//     adverts whose address list differs from its own virtual_ipaddress
+//     (same count, any order). Over IPv6 the adverts come from the
+//     link-local address, which is not in the list.
+//  3. Call New, then Run(ctx) in a goroutine. Run needs CAP_NET_RAW and
+//     CAP_NET_ADMIN for the raw link; it returns nil after ctx is done and
+//     the router has shut down (a MASTER sends priority 0 and removes its
+//     addresses).
+//  4. Watch OnStateChange or Stats. OnStateChange runs on Run's goroutine:
+//     hand slow work (scripts, API calls) to another goroutine.
+//
+// # Interoperation with keepalived
+//
+// The tests run Router (through examples/vrrpd) against keepalived 2.2.7 in
+// network namespaces: elections agree both ways for VRRPv3 over IPv4,
+// VRRPv2 and VRRPv3 over IPv6, for preemption, nopreempt and equal
+// priorities (the higher primary address wins between two masters).
+// Takeover times measured in one run, backup priority 100, advert interval
+// 1s (`go test -tags integration -run TestInteropFailover -v ./vrrp/`;
+// after a crash, measured from the master's last advert as the backup saw
+// it; after SIGTERM, from the signal):
+//
+//	family   master>backup          SIGTERM   kill -9
+//	v3-ipv4  keepalived>keepalived    668ms    3.623s
+//	v3-ipv4  vrrpd>keepalived         665ms    3.612s
+//	v3-ipv4  keepalived>vrrpd         615ms    3.612s
+//	v2-ipv4  keepalived>keepalived    672ms    3.620s
+//	v2-ipv4  vrrpd>keepalived         611ms    3.620s
+//	v2-ipv4  keepalived>vrrpd         614ms    3.649s
+//	v3-ipv6  keepalived>keepalived    617ms    3.626s
+//	v3-ipv6  vrrpd>keepalived         613ms    3.612s
+//	v3-ipv6  keepalived>vrrpd         614ms    3.611s
+//
+// Both are the protocol's figures: Master_Down_Interval 3.609s and
+// Skew_Time 0.609s for priority 100, plus a few milliseconds.
+//
+// # Failure model
+//
+// VRRP decides with what each router hears, nothing else. It survives the
+// crash, stop or disconnection of any router: a backup takes over after
+// Master_Down_Interval (about 3.6s with the defaults), or after Skew_Time
+// (about 0.6s) when the master stops cleanly. It does not survive, and
+// cannot detect:
+//
+//   - Split brain. When adverts are lost both ways (a partition, a
+//     firewall dropping protocol 112, a congested link, multicast not
+//     forwarded by a switch) every side believes the others dead and
+//     becomes MASTER, and the address is held twice: clients reach
+//     whichever host their ARP cache names. When the link heals, the
+//     masters hear each other and all but the best yield within one
+//     interval, with fresh gratuitous ARPs; nothing fences the loser
+//     during the partition. Run an odd number of routers on a link
+//     that cannot split from the clients, or put a fencing token
+//     (hakit.Elector) in front of anything that must never have two
+//     writers.
+//   - One-way loss. A backup that stops hearing a master that still hears
+//     it takes over, and the master does not yield (its adverts are higher):
+//     two masters until the loss ends.
+//   - A live master that no longer serves. VRRP only knows that the router
+//     process runs. Tracking is how the service's health reaches it: a
+//     failing Track of weight 0 puts the router in FAULT (it sends priority
+//     0, removes the addresses and stops advertising, so a backup takes
+//     over after Skew_Time); a weighted Track lowers the priority so that a
+//     preempting backup takes over after Master_Down_Interval. A FAULT
+//     router comes back as BACKUP when its tracks recover. When Link is
+//     nil the Router tracks its own interface and is in FAULT while it is
+//     down.
+//   - Sync groups move members together (a faulted member faults them
+//     all), but they coordinate only the routers of one process.
+//
+// A kill -9 leaves the addresses on the interface, as with any daemon,
+// until the next Run starts (it removes them on entering BACKUP, as
+// keepalived does): a supervisor should restart the process promptly.
+package vrrp

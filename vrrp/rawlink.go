@@ -1,0 +1,16 @@
+package vrrp
+
+// RawLinkConfig configures OpenRawLink.
+type RawLinkConfig struct {
+	// IPv6 selects VRRP over IPv6 (ff02::12, link-local source); false
+	// selects IPv4 (224.0.0.18, the interface's primary IPv4 address).
+	IPv6 bool
+	// Unicast skips joining the multicast group, for routers that only
+	// talk to unicast peers (keepalived's unicast_peer).
+	Unicast bool
+	// Netns, if set, is the name of a network namespace (as created by
+	// "ip netns add", under /run/netns) in which the interface lives; the
+	// link's sockets and netlink handle are opened there. Empty means the
+	// namespace of the calling process.
+	Netns string
+}

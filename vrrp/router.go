@@ -1,0 +1,430 @@
+package vrrp
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// interfaceTrackInterval is how often Run polls the state of its own
+// interface when it tracks it.
+const interfaceTrackInterval = 250 * time.Millisecond
+
+// Router runs one virtual router: a Machine driven by a Link's packets,
+// timers, tracking and a sync group. Create it with New and start it with
+// Run.
+type Router struct {
+	cfg Config
+	mc  MachineConfig
+
+	mu      sync.Mutex
+	stats   Stats
+	running bool
+}
+
+// New validates cfg and returns a Router. It does no I/O.
+func New(cfg Config) (*Router, error) {
+	c, mc, err := cfg.validate()
+	if err != nil {
+		return nil, err
+	}
+	r := &Router{cfg: c, mc: mc}
+	r.stats.Priority = mc.Priority
+	r.stats.MasterAdverInterval = mc.Interval
+	for _, t := range c.Track {
+		r.stats.Tracks = append(r.stats.Tracks, TrackStatus{Name: t.Name, Weight: t.Weight, Up: true})
+	}
+	return r, nil
+}
+
+// Stats returns a snapshot of the router's state and counters. It is safe
+// to call from any goroutine.
+func (r *Router) Stats() Stats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stats.clone()
+}
+
+// State returns the current state.
+func (r *Router) State() State {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stats.State
+}
+
+// received is one packet that the reader parsed (or failed to).
+type received struct {
+	pkt     Packet
+	adv     Advert
+	err     error
+	readErr bool // err is from the Link, not from ParseAdvert
+}
+
+// Run runs the router until ctx is done, then shuts it down as RFC 5798
+// section 6.4 says (a MASTER sends a priority 0 advert and removes its
+// addresses) and returns nil. It returns an error without running if the
+// Link cannot be opened or has no primary address, or if Run is already
+// running.
+func (r *Router) Run(ctx context.Context) error {
+	r.mu.Lock()
+	if r.running {
+		r.mu.Unlock()
+		return fmt.Errorf("vrrp: router %s VRID %d: Run called twice", r.cfg.Interface, r.cfg.VRID)
+	}
+	r.running = true
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		r.running = false
+		r.mu.Unlock()
+	}()
+
+	link := r.cfg.Link
+	tracks := r.cfg.Track
+	if link == nil {
+		raw, err := OpenRawLink(r.cfg.Interface, RawLinkConfig{
+			IPv6:    r.mc.VIPs[0].Is6(),
+			Unicast: len(r.cfg.UnicastPeers) > 0,
+		})
+		if err != nil {
+			return err
+		}
+		defer raw.Close()
+		link = raw
+		if !r.cfg.DontTrackInterface {
+			tracks = append(tracks, Track{
+				Name: "interface " + r.cfg.Interface, Checker: InterfaceUp(r.cfg.Interface),
+				Interval: interfaceTrackInterval, Timeout: interfaceTrackInterval, Rise: 1, Fall: 1,
+			})
+		}
+	}
+	mc := r.mc
+	mc.Primary = link.Primary().Unmap()
+	m, err := NewMachine(mc)
+	if err != nil {
+		return fmt.Errorf("vrrp: router %s VRID %d: link primary address: %w", r.cfg.Interface, r.cfg.VRID, err)
+	}
+	d := &driver{r: r, m: m, link: link, log: r.cfg.Logger}
+	if d.log == nil {
+		d.log = slog.New(slog.DiscardHandler)
+	}
+	d.log = d.log.With("iface", r.cfg.Interface, "vrid", r.cfg.VRID)
+	for i := range d.timers {
+		d.timers[i] = time.NewTimer(time.Hour)
+		d.timers[i].Stop()
+	}
+	defer func() {
+		for _, t := range d.timers {
+			t.Stop()
+		}
+	}()
+	if g := r.cfg.SyncGroup; g != nil {
+		d.sync = g.join()
+		defer g.leave(d.sync)
+	}
+
+	inner, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+
+	pkts := make(chan received, 16)
+	wg.Go(func() { d.read(inner, pkts) })
+	results := make(chan trackResult, len(tracks))
+	d.tracks = make([]trackState, len(tracks))
+	for i, t := range tracks {
+		d.tracks[i] = trackState{t: t, up: true}
+		wg.Go(func() { runTrack(inner, i, t, results) })
+	}
+
+	if implicit := len(tracks) > len(r.cfg.Track); implicit {
+		// Start in FAULT rather than BACKUP when the interface is down,
+		// as keepalived does.
+		last := &d.tracks[len(tracks)-1]
+		last.err = last.t.Checker.Check(ctx)
+		last.up = last.err == nil
+	}
+	prio, fault := d.trackedPriority()
+	if prio != m.Priority() {
+		d.step(PriorityChanged{Priority: prio})
+	}
+	if fault {
+		if d.sync != nil {
+			d.sync.setFault(true)
+			for _, ev := range d.sync.take() {
+				d.step(ev)
+			}
+		} else {
+			d.step(FaultChanged{Fault: true})
+		}
+	}
+	d.step(Startup{})
+	var syncWake <-chan struct{}
+	if d.sync != nil {
+		syncWake = d.sync.wake
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			d.step(Shutdown{})
+			return nil
+		case rcv := <-pkts:
+			d.packet(rcv)
+		case res := <-results:
+			d.track(res)
+		case <-syncWake:
+			for _, ev := range d.sync.take() {
+				d.step(ev)
+			}
+		case <-d.timers[TimerAdvert].C:
+			d.step(TimerFired{Timer: TimerAdvert})
+		case <-d.timers[TimerMasterDown].C:
+			d.step(TimerFired{Timer: TimerMasterDown})
+		case <-d.timers[TimerPreempt].C:
+			d.step(TimerFired{Timer: TimerPreempt})
+		case <-d.timers[TimerGARP].C:
+			d.step(TimerFired{Timer: TimerGARP})
+		case <-d.timers[TimerGARPRefresh].C:
+			d.step(TimerFired{Timer: TimerGARPRefresh})
+		}
+	}
+}
+
+// driver is the state of one Run: it feeds the Machine and carries out
+// its actions. Only Run's goroutine touches it, except read.
+type driver struct {
+	r      *Router
+	m      *Machine
+	link   Link
+	log    *slog.Logger
+	timers [numTimers]*time.Timer
+	tracks []trackState
+	sync   *syncMember
+	buf    []byte
+}
+
+// read parses packets from the link and hands them to Run's loop.
+func (d *driver) read(ctx context.Context, out chan<- received) {
+	mode := d.r.cfg.Checksum
+	for {
+		p, err := d.link.ReadPacket(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		var rcv received
+		if err != nil {
+			rcv.err, rcv.readErr = fmt.Errorf("vrrp: read: %w", err), true
+		} else {
+			rcv.pkt = p
+			rcv.adv, rcv.err = ParseAdvert(p.Payload, p.IPHeader, mode)
+		}
+		select {
+		case out <- rcv:
+		case <-ctx.Done():
+			return
+		}
+		if err != nil {
+			// A failing socket must not spin: wait a little.
+			t := time.NewTimer(100 * time.Millisecond)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return
+			}
+		}
+	}
+}
+
+func (d *driver) count(f func(s *Stats)) {
+	d.r.mu.Lock()
+	f(&d.r.stats)
+	d.r.mu.Unlock()
+}
+
+func (d *driver) fail(err error, f func(s *Stats)) {
+	d.count(func(s *Stats) {
+		f(s)
+		s.LastError = err
+	})
+}
+
+func (d *driver) packet(rcv received) {
+	switch {
+	case rcv.readErr:
+		d.log.Warn("vrrp: read failed", "err", rcv.err)
+		d.fail(rcv.err, func(s *Stats) {})
+		return
+	case rcv.err != nil:
+		d.log.Debug("vrrp: dropped malformed packet", "src", rcv.pkt.Src, "err", rcv.err)
+		d.fail(rcv.err, func(s *Stats) { s.ParseErrors++ })
+		return
+	case rcv.adv.VRID != d.r.cfg.VRID:
+		d.count(func(s *Stats) { s.OtherVRID++ })
+		return
+	}
+	acts, err := d.m.Step(AdvertReceived{Src: rcv.pkt.Src, Advert: rcv.adv})
+	if err != nil {
+		d.log.Info("vrrp: dropped advert", "src", rcv.pkt.Src, "err", err)
+		d.fail(err, func(s *Stats) { s.Rejected++ })
+		return
+	}
+	d.count(func(s *Stats) {
+		s.AdvertsReceived++
+		if rcv.adv.Priority == 0 {
+			s.PriorityZeroReceived++
+		}
+	})
+	d.do(acts)
+}
+
+func (d *driver) track(res trackResult) {
+	ts := &d.tracks[res.i]
+	if !ts.observe(res.err) {
+		ts.err = res.err
+		d.syncTracks()
+		return
+	}
+	if ts.up {
+		d.log.Info("vrrp: track up", "track", ts.t.Name)
+	} else {
+		d.log.Warn("vrrp: track down", "track", ts.t.Name, "err", res.err)
+	}
+	d.syncTracks()
+	prio, fault := d.trackedPriority()
+	if prio != d.m.Priority() {
+		d.step(PriorityChanged{Priority: prio})
+	}
+	if d.sync != nil {
+		d.sync.setFault(fault)
+	} else if fault != d.m.Fault() {
+		d.step(FaultChanged{Fault: fault})
+	}
+}
+
+func (d *driver) mc() MachineConfig { return d.r.mc }
+
+// trackedPriority applies TrackedPriority to the tracks' current status.
+func (d *driver) trackedPriority() (uint8, bool) {
+	st := make([]TrackStatus, len(d.tracks))
+	for i, t := range d.tracks {
+		st[i] = TrackStatus{Name: t.t.Name, Weight: t.t.Weight, Up: t.up, Err: t.err}
+	}
+	return TrackedPriority(d.mc().Priority, st)
+}
+
+// syncTracks copies the tracks' status into Stats (only the configured
+// ones; the implicit interface track shows through Fault).
+func (d *driver) syncTracks() {
+	d.count(func(s *Stats) {
+		for i := range s.Tracks {
+			t := d.tracks[i]
+			s.Tracks[i] = TrackStatus{Name: t.t.Name, Weight: t.t.Weight, Up: t.up, Err: t.err}
+		}
+	})
+}
+
+// step applies ev and carries out the resulting actions.
+func (d *driver) step(ev Event) {
+	acts, err := d.m.Step(ev)
+	if err != nil {
+		d.fail(err, func(s *Stats) { s.Rejected++ })
+		return
+	}
+	d.do(acts)
+}
+
+func (d *driver) do(acts []Action) {
+	var trans []Transition
+	for _, a := range acts {
+		switch a := a.(type) {
+		case SendAdvert:
+			d.send(a.Advert)
+		case AddVIPs:
+			if err := d.link.AddVIPs(d.r.cfg.VIPs); err != nil {
+				d.log.Error("vrrp: add VIPs", "err", err)
+				d.fail(err, func(s *Stats) { s.VIPErrors++ })
+			}
+		case RemoveVIPs:
+			if err := d.link.RemoveVIPs(d.r.cfg.VIPs); err != nil {
+				d.log.Error("vrrp: remove VIPs", "err", err)
+				d.fail(err, func(s *Stats) { s.VIPErrors++ })
+			}
+		case Announce:
+			for range a.Repeat {
+				if err := d.link.Announce(d.mc().VIPs); err != nil {
+					d.log.Warn("vrrp: announce VIPs", "err", err)
+					d.fail(err, func(s *Stats) { s.VIPErrors++ })
+					break
+				}
+			}
+		case SetTimer:
+			d.timers[a.Timer].Reset(a.After)
+		case StopTimer:
+			d.timers[a.Timer].Stop()
+		case Transition:
+			trans = append(trans, a)
+			d.log.Info("vrrp: state "+a.To.String(), "from", a.From.String(), "reason", a.Reason.String(), "priority", d.m.Priority())
+		case WantMaster:
+		}
+		if d.sync != nil {
+			switch a.(type) {
+			case Transition, WantMaster:
+				d.sync.observe(a)
+			}
+		}
+	}
+	d.count(func(s *Stats) {
+		s.State = d.m.State()
+		s.Priority = d.m.Priority()
+		s.Fault = d.m.Fault()
+		s.Master, s.MasterPriority = d.m.Master()
+		s.MasterAdverInterval = d.m.MasterAdverInterval()
+		for _, t := range trans {
+			s.Transitions++
+			if t.To == StateMaster {
+				s.BecameMaster++
+			}
+			if t.From == StateMaster {
+				s.ReleasedMaster++
+			}
+		}
+	})
+	if f := d.r.cfg.OnStateChange; f != nil {
+		for _, t := range trans {
+			f(t)
+		}
+	}
+}
+
+func (d *driver) send(a Advert) {
+	src := d.link.Primary()
+	dsts := d.r.cfg.UnicastPeers
+	if len(dsts) == 0 {
+		dsts = []netip.Addr{Group4}
+		if src.Is6() {
+			dsts[0] = Group6
+		}
+	}
+	for _, dst := range dsts {
+		var err error
+		d.buf, err = AppendAdvert(d.buf[:0], a, src, dst, d.r.cfg.Checksum)
+		if err == nil {
+			err = d.link.WritePacket(Packet{IPHeader: IPHeader{Src: src, Dst: dst, TTL: TTL}, Payload: d.buf})
+		}
+		if err != nil {
+			d.log.Warn("vrrp: send advert", "dst", dst, "err", err)
+			d.fail(err, func(s *Stats) { s.SendErrors++ })
+			continue
+		}
+		d.count(func(s *Stats) {
+			s.AdvertsSent++
+			if a.Priority == 0 {
+				s.PriorityZeroSent++
+			}
+		})
+	}
+}

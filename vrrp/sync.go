@@ -1,0 +1,152 @@
+package vrrp
+
+import (
+	"slices"
+	"sync"
+)
+
+// SyncGroup makes virtual routers change state together, as keepalived's
+// vrrp_sync_group does: typically the external and internal VIPs of one
+// router, which are useless apart.
+//
+//   - A member whose Master_Down_Timer fires becomes MASTER only when every
+//     other member wants to as well (or the group is already MASTER); then
+//     all members go MASTER together.
+//   - A member that leaves MASTER for BACKUP (a higher-priority peer) takes
+//     the others with it.
+//   - A member in FAULT puts every member in FAULT until it recovers.
+//
+// Add a SyncGroup to the Config of each member. A zero SyncGroup is ready
+// to use; it must not be copied after first use.
+type SyncGroup struct {
+	// Name identifies the group in logs.
+	Name string
+
+	mu      sync.Mutex
+	members []*syncMember
+}
+
+// syncMember is one Router's view of the group.
+type syncMember struct {
+	g     *SyncGroup
+	state State
+	want  bool // WantMaster
+	fault bool // own fault (not the group's)
+
+	mu      sync.Mutex
+	pending []Event
+	wake    chan struct{}
+}
+
+func (g *SyncGroup) join() *syncMember {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	m := &syncMember{g: g, wake: make(chan struct{}, 1)}
+	g.members = append(g.members, m)
+	return m
+}
+
+func (g *SyncGroup) leave(m *syncMember) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.members = slices.DeleteFunc(g.members, func(x *syncMember) bool { return x == m })
+	g.faultsChanged()
+}
+
+// post queues ev for m's Router; it never blocks.
+func (m *syncMember) post(ev Event) {
+	m.mu.Lock()
+	m.pending = append(m.pending, ev)
+	m.mu.Unlock()
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take returns and clears m's queued events.
+func (m *syncMember) take() []Event {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	evs := m.pending
+	m.pending = nil
+	return evs
+}
+
+// groupFault reports whether any member has a fault of its own. g.mu held.
+func (g *SyncGroup) groupFault() bool {
+	return slices.ContainsFunc(g.members, func(x *syncMember) bool { return x.fault })
+}
+
+// faultsChanged tells every member the group's fault. g.mu held.
+func (g *SyncGroup) faultsChanged() {
+	f := g.groupFault()
+	for _, x := range g.members {
+		x.post(FaultChanged{Fault: f})
+	}
+}
+
+// setFault records m's own fault.
+func (m *syncMember) setFault(f bool) {
+	g := m.g
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if m.fault == f {
+		return
+	}
+	m.fault = f
+	g.faultsChanged()
+}
+
+// observe records an action m's Machine took and moves the other members
+// as keepalived's vrrp_sync_master and vrrp_sync_backup do.
+func (m *syncMember) observe(a Action) {
+	g := m.g
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	switch a := a.(type) {
+	case WantMaster:
+		m.want = a.Want
+		if a.Want && g.canGoMaster(m) {
+			for _, x := range g.members {
+				x.post(SyncTo{State: StateMaster})
+			}
+		}
+	case Transition:
+		m.state = a.To
+		if a.To == StateMaster {
+			m.want = false
+		}
+		if a.Reason == ReasonSync {
+			return
+		}
+		switch {
+		case a.To == StateMaster:
+			for _, x := range g.members {
+				if x != m {
+					x.post(SyncTo{State: StateMaster})
+				}
+			}
+		case a.From == StateMaster && a.To == StateBackup:
+			for _, x := range g.members {
+				if x != m {
+					x.post(SyncTo{State: StateBackup})
+				}
+			}
+		}
+	}
+}
+
+// canGoMaster is keepalived's vrrp_sync_can_goto_master: the group is
+// already MASTER, or every other member wants to be. g.mu held.
+func (g *SyncGroup) canGoMaster(m *syncMember) bool {
+	if slices.ContainsFunc(g.members, func(x *syncMember) bool { return x != m && x.state == StateMaster }) {
+		return true
+	}
+	for _, x := range g.members {
+		if x != m && !x.want {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,38 @@
+//go:build !linux
+
+package vrrp
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+
+	"github.com/hakit/hakit"
+)
+
+// RawLink is the raw-socket Link; it exists on Linux only. Elsewhere
+// OpenRawLink returns ErrUnsupported.
+type RawLink struct{}
+
+var _ Link = (*RawLink)(nil)
+
+// OpenRawLink returns ErrUnsupported outside Linux.
+func OpenRawLink(ifname string, cfg RawLinkConfig) (*RawLink, error) {
+	return nil, fmt.Errorf("vrrp: open %s: %w", ifname, ErrUnsupported)
+}
+
+func (*RawLink) Primary() netip.Addr                        { return netip.Addr{} }
+func (*RawLink) ReadPacket(context.Context) (Packet, error) { return Packet{}, ErrUnsupported }
+func (*RawLink) WritePacket(Packet) error                   { return ErrUnsupported }
+func (*RawLink) AddVIPs([]netip.Prefix) error               { return ErrUnsupported }
+func (*RawLink) RemoveVIPs([]netip.Prefix) error            { return ErrUnsupported }
+func (*RawLink) Announce([]netip.Addr) error                { return ErrUnsupported }
+func (*RawLink) Close() error                               { return nil }
+
+// InterfaceUp returns a Checker that always fails with ErrUnsupported
+// outside Linux.
+func InterfaceUp(name string) hakit.Checker {
+	return hakit.CheckerFunc(func(context.Context) error {
+		return fmt.Errorf("vrrp: interface %s: %w", name, ErrUnsupported)
+	})
+}

@@ -1,0 +1,357 @@
+// Package vrrptest provides an in-memory LAN on which vrrp Routers run
+// without a network, so that failover logic can be tested with virtual
+// time (testing/synctest): partitions, packet loss, delays and crashes are
+// methods of the LAN and its hosts.
+//
+// A LAN carries VRRP packets as bytes, so the routers' codec runs exactly
+// as on a wire, and Inject can put malformed packets on it. Hosts keep the
+// virtual addresses their router adds, so a test can ask who holds an
+// address at any moment.
+package vrrptest
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/hakit/hakit/vrrp"
+)
+
+// inboxSize is how many packets a host queues before the LAN drops more,
+// as a full socket buffer would.
+const inboxSize = 256
+
+// LAN is one broadcast segment. Its zero value is not usable; call NewLAN.
+// All methods are safe for concurrent use.
+type LAN struct {
+	mu      sync.Mutex
+	hosts   []*Host
+	blocked map[[2]*Host]bool // from, to
+	loss    float64
+	delay   time.Duration
+	jitter  time.Duration
+	rng     *rand.Rand
+
+	// Delivered and Dropped count packets handed to a host and packets
+	// lost (partition, loss, full inbox, crashed host), read with Counts.
+	delivered, dropped uint64
+}
+
+// NewLAN returns an empty LAN whose random choices (loss, jitter) follow
+// seed, so a failing run can be replayed.
+func NewLAN(seed uint64) *LAN {
+	return &LAN{blocked: map[[2]*Host]bool{}, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+}
+
+// AddHost attaches a host with the given primary address (for IPv6, a
+// link-local address) and returns it; the Host is a vrrp.Link.
+func (l *LAN) AddHost(name string, primary netip.Addr) *Host {
+	h := &Host{Name: name, lan: l, primary: primary.Unmap(), inbox: make(chan vrrp.Packet, inboxSize), vips: map[netip.Prefix]bool{}}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.hosts = append(l.hosts, h)
+	return h
+}
+
+// Hosts returns the hosts in the order they were added.
+func (l *LAN) Hosts() []*Host {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.hosts)
+}
+
+// Block stops packets from one host to another (one direction).
+func (l *LAN) Block(from, to *Host) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.blocked[[2]*Host{from, to}] = true
+}
+
+// Partition splits the LAN: hosts in different groups cannot reach each
+// other; hosts in no group can reach no one. It replaces any earlier
+// partition or Block.
+func (l *LAN) Partition(groups ...[]*Host) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.blocked = map[[2]*Host]bool{}
+	group := map[*Host]int{}
+	for i, g := range groups {
+		for _, h := range g {
+			group[h] = i + 1
+		}
+	}
+	for _, a := range l.hosts {
+		for _, b := range l.hosts {
+			if a != b && (group[a] == 0 || group[a] != group[b]) {
+				l.blocked[[2]*Host{a, b}] = true
+			}
+		}
+	}
+}
+
+// Isolate cuts h off from every other host, both ways.
+func (l *LAN) Isolate(h *Host) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, o := range l.hosts {
+		if o != h {
+			l.blocked[[2]*Host{h, o}] = true
+			l.blocked[[2]*Host{o, h}] = true
+		}
+	}
+}
+
+// Heal removes partitions and blocks, loss and delay.
+func (l *LAN) Heal() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.blocked = map[[2]*Host]bool{}
+	l.loss, l.delay, l.jitter = 0, 0, 0
+}
+
+// SetLoss drops each packet to each host with probability p (0..1).
+func (l *LAN) SetLoss(p float64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.loss = p
+}
+
+// SetDelay delays each packet by d plus a random part of jitter.
+func (l *LAN) SetDelay(d, jitter time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.delay, l.jitter = d, jitter
+}
+
+// Counts returns how many packets were delivered to hosts and how many
+// were dropped.
+func (l *LAN) Counts() (delivered, dropped uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.delivered, l.dropped
+}
+
+// Holders returns the live (not crashed) hosts that hold addr as a
+// virtual address.
+func (l *LAN) Holders(addr netip.Addr) []*Host {
+	var out []*Host
+	for _, h := range l.Hosts() {
+		if h.Holds(addr) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// Inject puts a packet on the LAN as if src had sent it to dst with the
+// given TTL / hop limit: payload may be anything, to test that routers
+// count and drop bad packets. It reaches every live host but a host whose
+// primary address is src, subject to loss and delay.
+func (l *LAN) Inject(src, dst netip.Addr, ttl int, payload []byte) {
+	l.send(nil, vrrp.Packet{IPHeader: vrrp.IPHeader{Src: src.Unmap(), Dst: dst.Unmap(), TTL: ttl}, Payload: payload})
+}
+
+// send delivers p from host from (nil for Inject) to its destinations.
+func (l *LAN) send(from *Host, p vrrp.Packet) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if from != nil && from.crashed {
+		return
+	}
+	for _, to := range l.hosts {
+		if to == from || to.primary == p.Src || to.primary.Is6() != p.Src.Is6() {
+			continue
+		}
+		if !p.Dst.IsMulticast() && to.primary != p.Dst {
+			continue
+		}
+		if to.crashed || from != nil && l.blocked[[2]*Host{from, to}] || l.loss > 0 && l.rng.Float64() < l.loss {
+			l.dropped++
+			continue
+		}
+		q := p
+		q.Payload = slices.Clone(p.Payload)
+		d := l.delay
+		if l.jitter > 0 {
+			d += time.Duration(l.rng.Int64N(int64(l.jitter)))
+		}
+		if d <= 0 {
+			l.deliver(to, q)
+			continue
+		}
+		time.AfterFunc(d, func() {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			l.deliver(to, q)
+		})
+	}
+}
+
+// deliver queues q at to. l.mu held.
+func (l *LAN) deliver(to *Host, q vrrp.Packet) {
+	if to.crashed {
+		l.dropped++
+		return
+	}
+	select {
+	case to.inbox <- q:
+		l.delivered++
+	default:
+		l.dropped++
+	}
+}
+
+// Host is one machine on a LAN, with one interface. It implements
+// vrrp.Link.
+type Host struct {
+	// Name identifies the host in test output.
+	Name string
+
+	lan     *LAN
+	primary netip.Addr
+	inbox   chan vrrp.Packet
+
+	// guarded by lan.mu
+	vips      map[netip.Prefix]bool
+	announced int
+	sent      int
+	crashed   bool
+}
+
+var _ vrrp.Link = (*Host)(nil)
+
+func (h *Host) String() string { return h.Name }
+
+// Primary returns the host's primary address.
+func (h *Host) Primary() netip.Addr { return h.primary }
+
+// ReadPacket returns the next packet for the host.
+func (h *Host) ReadPacket(ctx context.Context) (vrrp.Packet, error) {
+	select {
+	case p := <-h.inbox:
+		return p, nil
+	case <-ctx.Done():
+		return vrrp.Packet{}, fmt.Errorf("vrrptest: host %s: %w", h.Name, ctx.Err())
+	}
+}
+
+// WritePacket sends p on the LAN from the host's primary address with TTL
+// 255. A crashed host's packets vanish.
+func (h *Host) WritePacket(p vrrp.Packet) error {
+	p.Src, p.TTL = h.primary, vrrp.TTL
+	h.lan.mu.Lock()
+	h.sent++
+	h.lan.mu.Unlock()
+	h.lan.send(h, p)
+	return nil
+}
+
+// AddVIPs records the addresses as held by the host.
+func (h *Host) AddVIPs(vips []netip.Prefix) error {
+	h.lan.mu.Lock()
+	defer h.lan.mu.Unlock()
+	for _, p := range vips {
+		h.vips[p] = true
+	}
+	return nil
+}
+
+// RemoveVIPs forgets the addresses.
+func (h *Host) RemoveVIPs(vips []netip.Prefix) error {
+	h.lan.mu.Lock()
+	defer h.lan.mu.Unlock()
+	for _, p := range vips {
+		delete(h.vips, p)
+	}
+	return nil
+}
+
+// Announce counts one round of gratuitous ARP / unsolicited NA.
+func (h *Host) Announce(addrs []netip.Addr) error {
+	h.lan.mu.Lock()
+	defer h.lan.mu.Unlock()
+	h.announced++
+	return nil
+}
+
+// Holds reports whether the host is live and holds addr.
+func (h *Host) Holds(addr netip.Addr) bool {
+	h.lan.mu.Lock()
+	defer h.lan.mu.Unlock()
+	if h.crashed {
+		return false
+	}
+	for p := range h.vips {
+		if p.Addr() == addr {
+			return true
+		}
+	}
+	return false
+}
+
+// VIPs returns the addresses the host holds, sorted.
+func (h *Host) VIPs() []netip.Prefix {
+	h.lan.mu.Lock()
+	defer h.lan.mu.Unlock()
+	var out []netip.Prefix
+	for p := range h.vips {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b netip.Prefix) int { return a.Addr().Compare(b.Addr()) })
+	return out
+}
+
+// Announcements returns how many announcement rounds the host sent.
+func (h *Host) Announcements() int {
+	h.lan.mu.Lock()
+	defer h.lan.mu.Unlock()
+	return h.announced
+}
+
+// Sent returns how many packets the host's router wrote.
+func (h *Host) Sent() int {
+	h.lan.mu.Lock()
+	defer h.lan.mu.Unlock()
+	return h.sent
+}
+
+// Crash takes the host off the LAN abruptly, as a power failure or kill -9
+// would: nothing it sends arrives, nothing reaches it, and it holds no
+// addresses anyone can reach. Its router keeps running in its own belief
+// until the test stops it (its goodbye, if any, is lost too). Restart
+// undoes Crash.
+func (h *Host) Crash() {
+	h.lan.mu.Lock()
+	defer h.lan.mu.Unlock()
+	h.crashed = true
+	h.vips = map[netip.Prefix]bool{}
+	for {
+		select {
+		case <-h.inbox:
+			continue
+		default:
+		}
+		break
+	}
+}
+
+// Restart puts a crashed host back on the LAN, with no addresses, as a
+// rebooted machine. Stop the crashed host's router before, and start a new
+// one after.
+func (h *Host) Restart() {
+	h.lan.mu.Lock()
+	defer h.lan.mu.Unlock()
+	h.crashed = false
+	h.vips = map[netip.Prefix]bool{}
+}
+
+// Crashed reports whether the host is crashed.
+func (h *Host) Crashed() bool {
+	h.lan.mu.Lock()
+	defer h.lan.mu.Unlock()
+	return h.crashed
+}
