@@ -35,11 +35,13 @@ type Config struct {
 	// nopreempt and preempt_delay).
 	NoPreempt    bool
 	PreemptDelay time.Duration
-	// NoAccept is as in MachineConfig (keepalived's no_accept). The
-	// Machine decides Accept_Mode, but a Link only adds and removes
-	// addresses: RawLink installs no packet filter (keepalived uses
-	// iptables or nftables rules), so with NoAccept the caller must drop
-	// traffic to the VIPs itself, for instance from OnStateChange.
+	// NoAccept is as in MachineConfig (keepalived's no_accept): while
+	// MASTER, a router that is not the address owner drops packets
+	// addressed to its VIPs. RawLink does it with nftables rules in a
+	// table of the router's own (see RawLink.BlockVIPs), installed on
+	// becoming MASTER and deleted on leaving it; with a Link that is not a
+	// Filter the mode is only logged. The default, as keepalived's outside
+	// vrrp_strict for both versions, is to accept.
 	NoAccept bool
 	// UnicastPeers, when set, receive the adverts instead of the multicast
 	// group (keepalived's unicast_peer).

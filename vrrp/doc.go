@@ -28,8 +28,9 @@
 //     carries the actions out, and keeps Stats.
 //   - Links: RawLink is the real one on Linux (raw IP protocol 112 sockets,
 //     netlink for addresses, github.com/mdlayher/arp and ndp for
-//     announcements); package vrrptest provides an in-memory LAN with
-//     partitions, loss, delay and crashes under testing/synctest.
+//     announcements, github.com/google/nftables for Accept_Mode); package
+//     vrrptest provides an in-memory LAN with partitions, loss, delay and
+//     crashes under testing/synctest.
 //
 // # Using a Router
 //
@@ -49,6 +50,26 @@
 //     addresses).
 //  4. Watch OnStateChange or Stats. OnStateChange runs on Run's goroutine:
 //     hand slow work (scripts, API calls) to another goroutine.
+//
+// # Accept mode
+//
+// RFC 5798 (section 6.1) defaults Accept_Mode to False, and RFC 3768
+// (section 6.4.3) has no such switch: a MASTER that is not the address
+// owner must not accept packets addressed to the virtual addresses. Like
+// keepalived outside vrrp_strict, for both versions, a Router accepts them
+// unless Config.NoAccept is set. With NoAccept, a RawLink enforces the rule
+// as keepalived 2.2.7 does with nftables: while the router is MASTER, and
+// only then, a table of its own (hakit_vrrp_IFACE_VRID, family ip or ip6)
+// drops every packet addressed to a VIP in the input hook and every packet
+// sent from one in the output hook, at priority -1, ICMP echo included;
+// ARP is not IP and IPv6 neighbour solicitations and advertisements are let
+// through, so the addresses stay resolvable. The table is created on
+// becoming MASTER, before the addresses are added, and deleted after they
+// are removed, and at startup (where a killed run may have left one). It
+// needs a kernel with nf_tables (CONFIG_NF_TABLES, CONFIG_NF_TABLES_IPV4 /
+// IPV6); without it the failure is logged and counted in Stats.VIPErrors,
+// and the addresses are added anyway, as keepalived does. The address
+// owner (priority 255) always accepts.
 //
 // # Interoperation with keepalived
 //

@@ -41,3 +41,24 @@ type Link interface {
 	// Override flag) for each address.
 	Announce(addrs []netip.Addr) error
 }
+
+// A Filter is a Link that can enforce RFC 5798's Accept_Mode False:
+// while a router that is not the address owner is MASTER with NoAccept, it
+// must not accept packets addressed to the virtual addresses (section
+// 6.4.3), though it holds them. RawLink is one (nftables rules, as
+// keepalived installs for no_accept). A Router whose Link is not a Filter
+// only reports the mode, in AddVIPs.Accept.
+//
+// A Router calls BlockVIPs before AddVIPs when it becomes MASTER without
+// accept mode, and UnblockVIPs after RemoveVIPs.
+type Filter interface {
+	Link
+	// BlockVIPs drops packets addressed to the addresses and packets sent
+	// from them, except IPv6 neighbour solicitations and advertisements,
+	// which keep the addresses resolvable. ARP is not IP and is unaffected.
+	// It replaces what an earlier BlockVIPs installed.
+	BlockVIPs(vips []netip.Prefix) error
+	// UnblockVIPs removes what BlockVIPs installed; nothing installed is
+	// not an error.
+	UnblockVIPs() error
+}

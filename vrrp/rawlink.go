@@ -10,7 +10,13 @@ type RawLinkConfig struct {
 	Unicast bool
 	// Netns, if set, is the name of a network namespace (as created by
 	// "ip netns add", under /run/netns) in which the interface lives; the
-	// link's sockets and netlink handle are opened there. Empty means the
-	// namespace of the calling process.
+	// link's sockets, netlink handle and nftables rules are opened there.
+	// Empty means the namespace of the calling process.
 	Netns string
+	// Table names the nftables table (of family ip or ip6) that BlockVIPs
+	// fills and UnblockVIPs deletes. Empty means "hakit_vrrp_" followed by
+	// the interface name; a Router that opens its own link uses
+	// "hakit_vrrp_IFACE_VRID". Links on one interface need tables of their
+	// own.
+	Table string
 }

@@ -88,6 +88,7 @@ func (r *Router) Run(ctx context.Context) error {
 		raw, err := OpenRawLink(r.cfg.Interface, RawLinkConfig{
 			IPv6:    r.mc.VIPs[0].Is6(),
 			Unicast: len(r.cfg.UnicastPeers) > 0,
+			Table:   fmt.Sprintf("hakit_vrrp_%s_%d", r.cfg.Interface, r.cfg.VRID),
 		})
 		if err != nil {
 			return err
@@ -204,6 +205,8 @@ type driver struct {
 	tracks []trackState
 	sync   *syncMember
 	buf    []byte
+
+	warnedFilter bool // logged that the Link is no Filter
 }
 
 // read parses packets from the link and hands them to Run's loop.
@@ -344,6 +347,11 @@ func (d *driver) do(acts []Action) {
 		case SendAdvert:
 			d.send(a.Advert)
 		case AddVIPs:
+			// keepalived installs the no_accept rules before it adds
+			// the addresses, so that no packet is accepted in between.
+			if !a.Accept {
+				d.block()
+			}
 			if err := d.link.AddVIPs(d.r.cfg.VIPs); err != nil {
 				d.log.Error("vrrp: add VIPs", "err", err)
 				d.fail(err, func(s *Stats) { s.VIPErrors++ })
@@ -353,6 +361,7 @@ func (d *driver) do(acts []Action) {
 				d.log.Error("vrrp: remove VIPs", "err", err)
 				d.fail(err, func(s *Stats) { s.VIPErrors++ })
 			}
+			d.unblock()
 		case Announce:
 			for range a.Repeat {
 				if err := d.link.Announce(d.mc().VIPs); err != nil {
@@ -397,6 +406,42 @@ func (d *driver) do(acts []Action) {
 		for _, t := range trans {
 			f(t)
 		}
+	}
+}
+
+// noAccept reports whether the router ever filters: Accept_Mode False
+// and not the address owner (RFC 5798 section 6.4.3).
+func (d *driver) noAccept() bool {
+	return d.r.cfg.NoAccept && d.mc().Priority != OwnerPriority
+}
+
+// block installs the Accept_Mode filter, if the Link can.
+func (d *driver) block() {
+	f, ok := d.link.(Filter)
+	if !ok {
+		if !d.warnedFilter {
+			d.warnedFilter = true
+			d.log.Warn("vrrp: NoAccept: the link cannot filter; packets to the VIPs are accepted")
+		}
+		return
+	}
+	if err := f.BlockVIPs(d.r.cfg.VIPs); err != nil {
+		d.log.Error("vrrp: block VIPs (NoAccept)", "err", err)
+		d.fail(err, func(s *Stats) { s.VIPErrors++ })
+	}
+}
+
+// unblock removes the Accept_Mode filter of a NoAccept router (also at
+// startup, where one left by a killed run may remain, as keepalived
+// deletes its old tables when it starts).
+func (d *driver) unblock() {
+	f, ok := d.link.(Filter)
+	if !ok || !d.noAccept() {
+		return
+	}
+	if err := f.UnblockVIPs(); err != nil {
+		d.log.Error("vrrp: unblock VIPs (NoAccept)", "err", err)
+		d.fail(err, func(s *Stats) { s.VIPErrors++ })
 	}
 }
 

@@ -206,7 +206,7 @@ func (l *LAN) deliver(to *Host, q vrrp.Packet) {
 }
 
 // Host is one machine on a LAN, with one interface. It implements
-// vrrp.Link.
+// vrrp.Link and vrrp.Filter (it records what a router blocks, for Accepts).
 type Host struct {
 	// Name identifies the host in test output.
 	Name string
@@ -217,12 +217,13 @@ type Host struct {
 
 	// guarded by lan.mu
 	vips      map[netip.Prefix]bool
+	blocked   map[netip.Addr]bool
 	announced int
 	sent      int
 	crashed   bool
 }
 
-var _ vrrp.Link = (*Host)(nil)
+var _ vrrp.Filter = (*Host)(nil)
 
 func (h *Host) String() string { return h.Name }
 
@@ -268,6 +269,37 @@ func (h *Host) RemoveVIPs(vips []netip.Prefix) error {
 		delete(h.vips, p)
 	}
 	return nil
+}
+
+// BlockVIPs records that the host drops packets addressed to the
+// addresses (a router in Accept_Mode False holding them as MASTER).
+func (h *Host) BlockVIPs(vips []netip.Prefix) error {
+	h.lan.mu.Lock()
+	defer h.lan.mu.Unlock()
+	h.blocked = map[netip.Addr]bool{}
+	for _, p := range vips {
+		h.blocked[p.Addr()] = true
+	}
+	return nil
+}
+
+// UnblockVIPs forgets what BlockVIPs recorded.
+func (h *Host) UnblockVIPs() error {
+	h.lan.mu.Lock()
+	defer h.lan.mu.Unlock()
+	h.blocked = nil
+	return nil
+}
+
+// Accepts reports whether the host is live, holds addr and accepts
+// packets addressed to it (RFC 5798's Accept_Mode, or the address owner).
+func (h *Host) Accepts(addr netip.Addr) bool {
+	if !h.Holds(addr) {
+		return false
+	}
+	h.lan.mu.Lock()
+	defer h.lan.mu.Unlock()
+	return !h.blocked[addr]
 }
 
 // Announce counts one round of gratuitous ARP / unsolicited NA.
@@ -329,6 +361,7 @@ func (h *Host) Crash() {
 	defer h.lan.mu.Unlock()
 	h.crashed = true
 	h.vips = map[netip.Prefix]bool{}
+	h.blocked = nil
 	for {
 		select {
 		case <-h.inbox:
@@ -347,6 +380,7 @@ func (h *Host) Restart() {
 	defer h.lan.mu.Unlock()
 	h.crashed = false
 	h.vips = map[netip.Prefix]bool{}
+	h.blocked = nil
 }
 
 // Crashed reports whether the host is crashed.
