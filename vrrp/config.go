@@ -49,12 +49,15 @@ type Config struct {
 	// Checksum selects the VRRPv3 IPv4 checksum convention. Zero is the
 	// RFC's.
 	Checksum ChecksumMode
-	// GARPRepeat, GARPDelay, GARPRefresh and GARPRefreshRepeat are as in
-	// MachineConfig (keepalived's garp_master_*).
-	GARPRepeat        int
-	GARPDelay         time.Duration
-	GARPRefresh       time.Duration
-	GARPRefreshRepeat int
+	// GARPRepeat, GARPDelay, GARPRefresh, GARPRefreshRepeat,
+	// GARPLowerPrioRepeat and GARPLowerPrioDelay are as in MachineConfig
+	// (keepalived's garp_master_* and garp_lower_prio_*).
+	GARPRepeat          int
+	GARPDelay           time.Duration
+	GARPRefresh         time.Duration
+	GARPRefreshRepeat   int
+	GARPLowerPrioRepeat int
+	GARPLowerPrioDelay  time.Duration
 	// Track lists probes that change the priority or raise FAULT.
 	Track []Track
 	// DontTrackInterface stops the Router from tracking Interface itself
@@ -123,6 +126,7 @@ func (c Config) validate() (Config, MachineConfig, error) {
 		Interval: c.Interval, NoPreempt: c.NoPreempt, PreemptDelay: c.PreemptDelay,
 		NoAccept: c.NoAccept, GARPRepeat: c.GARPRepeat, GARPDelay: c.GARPDelay,
 		GARPRefresh: c.GARPRefresh, GARPRefreshRepeat: c.GARPRefreshRepeat,
+		GARPLowerPrioRepeat: c.GARPLowerPrioRepeat, GARPLowerPrioDelay: c.GARPLowerPrioDelay,
 		Synced: c.SyncGroup != nil,
 	}
 	mc.Primary = netip.IPv4Unspecified()

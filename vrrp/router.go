@@ -190,6 +190,8 @@ func (r *Router) Run(ctx context.Context) error {
 			d.step(TimerFired{Timer: TimerGARP})
 		case <-d.timers[TimerGARPRefresh].C:
 			d.step(TimerFired{Timer: TimerGARPRefresh})
+		case <-d.timers[TimerGARPLowerPrio].C:
+			d.step(TimerFired{Timer: TimerGARPLowerPrio})
 		}
 	}
 }

@@ -439,3 +439,47 @@ func TestScriptChecker(t *testing.T) {
 		t.Errorf("a script past its timeout succeeded")
 	}
 }
+
+// keepalived's garp_lower_prio_repeat and garp_lower_prio_delay: when a
+// partition heals, the MASTER that hears the lower-priority router (which
+// believed itself MASTER and announced the address) answers with an
+// advert and a burst of announcements, and another burst 5s later, so
+// that the neighbours' caches point at it again.
+func TestLowerPriorityAdvertReannounces(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lan := vrrptest.NewLAN(1)
+		ha, hb := lan.AddHost("a", ipA), lan.AddHost("b", ipB)
+		ra, _ := newRouter(t, ha, prio(200))
+		rb, _ := newRouter(t, hb, prio(100))
+		stopA := vrrptest.Start(t.Context(), ra)
+		defer stopA()
+		stopB := vrrptest.Start(t.Context(), rb)
+		defer stopB()
+		time.Sleep(20 * time.Second)
+		lan.Partition([]*vrrptest.Host{ha}, []*vrrptest.Host{hb})
+		time.Sleep(20 * time.Second)
+		synctest.Wait()
+		if ra.State() != vrrp.StateMaster || rb.State() != vrrp.StateMaster {
+			t.Fatalf("split brain expected: a %v b %v", ra.State(), rb.State())
+		}
+		before := ha.Announcements()
+		// a hears b first: b's adverts reach a, a's do not reach b yet.
+		lan.Heal()
+		lan.Block(ha, hb)
+		time.Sleep(1100 * time.Millisecond)
+		synctest.Wait()
+		first := ha.Announcements() - before
+		if first < 5 {
+			t.Fatalf("a sent %d announcement rounds after hearing lower-priority b, want at least 5", first)
+		}
+		lan.Heal()
+		time.Sleep(6 * time.Second)
+		synctest.Wait()
+		if rb.State() != vrrp.StateBackup || ra.State() != vrrp.StateMaster {
+			t.Fatalf("after heal: a %v b %v", ra.State(), rb.State())
+		}
+		if second := ha.Announcements() - before - first; second < 5 {
+			t.Errorf("a sent %d rounds in the 5s after, want the garp_lower_prio_delay burst of 5", second)
+		}
+	})
+}
