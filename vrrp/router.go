@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 )
@@ -35,7 +36,7 @@ func New(cfg Config) (*Router, error) {
 	r.stats.Priority = mc.Priority
 	r.stats.MasterAdverInterval = mc.Interval
 	for _, t := range c.Track {
-		r.stats.Tracks = append(r.stats.Tracks, TrackStatus{Name: t.Name, Weight: t.Weight, Up: true})
+		r.stats.Tracks = append(r.stats.Tracks, TrackStatus{Name: t.Name, Weight: t.Weight, Pending: true})
 	}
 	return r, nil
 }
@@ -137,7 +138,7 @@ func (r *Router) Run(ctx context.Context) error {
 	results := make(chan trackResult, len(tracks))
 	d.tracks = make([]trackState, len(tracks))
 	for i, t := range tracks {
-		d.tracks[i] = trackState{t: t, up: true}
+		d.tracks[i] = trackState{t: t, pending: true}
 		wg.Go(func() { runTrack(inner, i, t, results) })
 	}
 
@@ -145,8 +146,19 @@ func (r *Router) Run(ctx context.Context) error {
 		// Start in FAULT rather than BACKUP when the interface is down,
 		// as keepalived does.
 		last := &d.tracks[len(tracks)-1]
-		last.err = last.t.Checker.Check(ctx)
-		last.up = last.err == nil
+		last.observe(last.t.Checker.Check(ctx))
+	}
+	// keepalived holds a router whose weight 0 scripts have not reported
+	// yet (it sits in FAULT without saying so); here it stays in INIT.
+	// Each probe reports within its Timeout.
+	for slices.ContainsFunc(d.tracks, func(t trackState) bool { return t.pending && t.t.Weight == 0 }) {
+		select {
+		case <-ctx.Done():
+			return nil
+		case res := <-results:
+			d.tracks[res.i].observe(res.err)
+			d.syncTracks()
+		}
 	}
 	prio, fault := d.trackedPriority()
 	if prio != m.Priority() {
@@ -316,7 +328,7 @@ func (d *driver) mc() MachineConfig { return d.r.mc }
 func (d *driver) trackedPriority() (uint8, bool) {
 	st := make([]TrackStatus, len(d.tracks))
 	for i, t := range d.tracks {
-		st[i] = TrackStatus{Name: t.t.Name, Weight: t.t.Weight, Up: t.up, Err: t.err}
+		st[i] = t.status()
 	}
 	return TrackedPriority(d.mc().Priority, st)
 }
@@ -326,8 +338,7 @@ func (d *driver) trackedPriority() (uint8, bool) {
 func (d *driver) syncTracks() {
 	d.count(func(s *Stats) {
 		for i := range s.Tracks {
-			t := d.tracks[i]
-			s.Tracks[i] = TrackStatus{Name: t.t.Name, Weight: t.t.Weight, Up: t.up, Err: t.err}
+			s.Tracks[i] = d.tracks[i].status()
 		}
 	})
 }

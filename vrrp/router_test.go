@@ -400,6 +400,7 @@ func contains(s, sub string) bool {
 
 func TestTrackedPriority(t *testing.T) {
 	up := func(w int, ok bool) vrrp.TrackStatus { return vrrp.TrackStatus{Weight: w, Up: ok} }
+	pending := func(w int) vrrp.TrackStatus { return vrrp.TrackStatus{Weight: w, Pending: true} }
 	cases := []struct {
 		name   string
 		base   uint8
@@ -415,6 +416,10 @@ func TestTrackedPriority(t *testing.T) {
 		{"keepalived: clamped to 254", 200, []vrrp.TrackStatus{up(100, true)}, 254, false},
 		{"keepalived: clamped to 1", 50, []vrrp.TrackStatus{up(-100, false)}, 1, false},
 		{"keepalived: the owner's 255 never changes", 255, []vrrp.TrackStatus{up(-100, false)}, 255, false},
+		{"keepalived: the owner still faults on weight 0", 255, []vrrp.TrackStatus{up(0, false)}, 255, true},
+		{"keepalived: weights add up", 100, []vrrp.TrackStatus{up(20, true), up(-50, false), up(10, false)}, 70, false},
+		{"keepalived: a pending script counts neither way", 100, []vrrp.TrackStatus{pending(20), pending(-30)}, 100, false},
+		{"keepalived: a pending weight 0 script holds the router", 100, []vrrp.TrackStatus{pending(0)}, 100, true},
 	}
 	for _, tc := range cases {
 		p, f := vrrp.TrackedPriority(tc.base, tc.tracks)
