@@ -275,18 +275,28 @@ func (d *driver) packet(rcv received) {
 		d.log.Warn("vrrp: read failed", "err", rcv.err)
 		d.fail(rcv.err, func(s *Stats) {})
 		return
+	case rcv.err != nil && len(rcv.pkt.Payload) > 1 && rcv.pkt.Payload[1] != 0 && rcv.pkt.Payload[1] != d.r.cfg.VRID:
+		// keepalived finds the instance by the VRID before it checks
+		// anything else: another VRID's bad packet is not ours to count.
+		d.count(func(s *Stats) { s.OtherVRID++ })
+		return
 	case rcv.err != nil:
 		d.log.Debug("vrrp: dropped malformed packet", "src", rcv.pkt.Src, "err", rcv.err)
-		d.fail(rcv.err, func(s *Stats) { s.ParseErrors++ })
+		d.fail(rcv.err, func(s *Stats) { s.ParseErrors++; s.countError(rcv.err) })
 		return
 	case rcv.adv.VRID != d.r.cfg.VRID:
 		d.count(func(s *Stats) { s.OtherVRID++ })
 		return
 	}
+	if err := d.checkDestination(rcv.pkt.Dst); err != nil {
+		d.log.Info("vrrp: dropped advert", "src", rcv.pkt.Src, "err", err)
+		d.fail(err, func(s *Stats) { s.Rejected++; s.countError(err) })
+		return
+	}
 	acts, err := d.m.Step(AdvertReceived{Src: rcv.pkt.Src, Advert: rcv.adv})
 	if err != nil {
 		d.log.Info("vrrp: dropped advert", "src", rcv.pkt.Src, "err", err)
-		d.fail(err, func(s *Stats) { s.Rejected++ })
+		d.fail(err, func(s *Stats) { s.Rejected++; s.countError(err) })
 		return
 	}
 	d.count(func(s *Stats) {
@@ -296,6 +306,26 @@ func (d *driver) packet(rcv received) {
 		}
 	})
 	d.do(acts)
+}
+
+// checkDestination drops, as keepalived does ("Expected multicast packet
+// but received unicast packet" and the reverse, counted as address list
+// errors), an advert sent to the multicast group when this router talks to
+// unicast peers, or sent to a unicast address when it uses the group. An
+// unknown destination passes.
+func (d *driver) checkDestination(dst netip.Addr) error {
+	if !dst.IsValid() {
+		return nil
+	}
+	unicast := len(d.r.cfg.UnicastPeers) > 0
+	if dst.IsMulticast() != unicast {
+		return nil
+	}
+	want, got := "multicast", "unicast"
+	if unicast {
+		want, got = got, want
+	}
+	return &RejectError{Field: "Destination", Reason: fmt.Sprintf("Expected %s packet but received %s packet (to %v)", want, got, dst)}
 }
 
 func (d *driver) track(res trackResult) {

@@ -169,6 +169,11 @@ func TestBadPacketsAreCountedAndDropped(t *testing.T) {
 		if s.ParseErrors != 9 || s.Rejected != 3 || s.AdvertsReceived != 0 {
 			t.Errorf("ParseErrors %d Rejected %d AdvertsReceived %d, want 9 3 0", s.ParseErrors, s.Rejected, s.AdvertsReceived)
 		}
+		// keepalived's vrrp.stats "Packet Errors".
+		if s.LengthErrors != 3 || s.TTLErrors != 3 || s.ChecksumErrors != 3 || s.AddressListErrors != 3 {
+			t.Errorf("Length %d TTL %d Checksum %d AddressList %d errors, want 3 each",
+				s.LengthErrors, s.TTLErrors, s.ChecksumErrors, s.AddressListErrors)
+		}
 		if s.State != vrrp.StateMaster {
 			t.Errorf("bad packets held the router in %v", s.State)
 		}
@@ -485,6 +490,72 @@ func TestLowerPriorityAdvertReannounces(t *testing.T) {
 		}
 		if second := ha.Announcements() - before - first; second < 5 {
 			t.Errorf("a sent %d rounds in the 5s after, want the garp_lower_prio_delay burst of 5", second)
+		}
+	})
+}
+
+// Each dropped packet is counted under the reason keepalived's vrrp.stats
+// (and RFC 6527's VRRPv3 MIB) give it; a malformed packet of another VRID
+// is not this router's error, as keepalived's dispatcher drops it before
+// any instance sees it; and as keepalived, a router of the multicast group
+// drops unicast adverts (and a unicast one multicast adverts).
+func TestPacketErrorCounters(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lan := vrrptest.NewLAN(1)
+		hb := lan.AddHost("b", ipB)
+		rb, _ := newRouter(t, hb, prio(200))
+		stop := vrrptest.Start(t.Context(), rb)
+		defer stop()
+		enc := func(a vrrp.Advert, dst netip.Addr) []byte {
+			if a.Addrs == nil {
+				a.Addrs = []netip.Addr{vip4.Addr()}
+			}
+			if a.Interval == 0 {
+				a.Interval = time.Second
+			}
+			b, err := vrrp.AppendAdvert(nil, a, ipC, dst, vrrp.ChecksumRFC)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+		v3 := vrrp.Advert{Version: vrrp.Version3, VRID: 1, Priority: 100}
+		badType := enc(v3, vrrp.Group4)
+		badType[0] = 0x32
+		badAuth := enc(vrrp.Advert{Version: vrrp.Version2, VRID: 1, Priority: 100}, vrrp.Group4)
+		badAuth[4] = 1
+		otherVRID := enc(vrrp.Advert{Version: vrrp.Version3, VRID: 9, Priority: 100}, vrrp.Group4)
+		otherVRID[7] ^= 0xff
+		lan.Inject(ipC, vrrp.Group4, 255, enc(vrrp.Advert{Version: vrrp.Version2, VRID: 1, Priority: 100}, vrrp.Group4)) // version
+		lan.Inject(ipC, vrrp.Group4, 255, badType)                                                                    // type
+		lan.Inject(ipC, vrrp.Group4, 255, badAuth)                                                                    // auth type
+		lan.Inject(ipC, ipB, 255, enc(v3, ipB))                                                                       // unicast to a multicast router
+		lan.Inject(ipC, vrrp.Group4, 255, otherVRID)                                                                  // malformed, VRID 9
+		time.Sleep(time.Second)
+		synctest.Wait()
+		s := rb.Stats()
+		if s.VersionErrors != 1 || s.TypeErrors != 1 || s.AuthTypeErrors != 1 || s.AddressListErrors != 1 {
+			t.Errorf("Version %d Type %d AuthType %d AddressList %d errors, want 1 each",
+				s.VersionErrors, s.TypeErrors, s.AuthTypeErrors, s.AddressListErrors)
+		}
+		if s.ParseErrors != 2 || s.Rejected != 2 || s.OtherVRID != 1 || s.ChecksumErrors != 0 {
+			t.Errorf("ParseErrors %d Rejected %d OtherVRID %d ChecksumErrors %d, want 2 2 1 0",
+				s.ParseErrors, s.Rejected, s.OtherVRID, s.ChecksumErrors)
+		}
+		if s.AdvertsReceived != 0 {
+			t.Errorf("AdvertsReceived %d", s.AdvertsReceived)
+		}
+
+		// VRRPv2: the interval must match (RFC 3768 7.1).
+		lan2 := vrrptest.NewLAN(2)
+		r2, _ := newRouter(t, lan2.AddHost("v2", ipB), func(c *vrrp.Config) { c.Version = vrrp.Version2; c.Priority = 200 })
+		defer vrrptest.Start(t.Context(), r2)()
+		time.Sleep(100 * time.Millisecond)
+		lan2.Inject(ipC, vrrp.Group4, 255, enc(vrrp.Advert{Version: vrrp.Version2, VRID: 1, Priority: 100, Interval: 2 * time.Second}, vrrp.Group4))
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if s := r2.Stats(); s.IntervalErrors != 1 || s.Rejected != 1 {
+			t.Errorf("v2 IntervalErrors %d Rejected %d, want 1 1", s.IntervalErrors, s.Rejected)
 		}
 	})
 }
