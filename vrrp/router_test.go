@@ -527,10 +527,10 @@ func TestPacketErrorCounters(t *testing.T) {
 		otherVRID := enc(vrrp.Advert{Version: vrrp.Version3, VRID: 9, Priority: 100}, vrrp.Group4)
 		otherVRID[7] ^= 0xff
 		lan.Inject(ipC, vrrp.Group4, 255, enc(vrrp.Advert{Version: vrrp.Version2, VRID: 1, Priority: 100}, vrrp.Group4)) // version
-		lan.Inject(ipC, vrrp.Group4, 255, badType)                                                                    // type
-		lan.Inject(ipC, vrrp.Group4, 255, badAuth)                                                                    // auth type
-		lan.Inject(ipC, ipB, 255, enc(v3, ipB))                                                                       // unicast to a multicast router
-		lan.Inject(ipC, vrrp.Group4, 255, otherVRID)                                                                  // malformed, VRID 9
+		lan.Inject(ipC, vrrp.Group4, 255, badType)                                                                       // type
+		lan.Inject(ipC, vrrp.Group4, 255, badAuth)                                                                       // auth type
+		lan.Inject(ipC, ipB, 255, enc(v3, ipB))                                                                          // unicast to a multicast router
+		lan.Inject(ipC, vrrp.Group4, 255, otherVRID)                                                                     // malformed, VRID 9
 		time.Sleep(time.Second)
 		synctest.Wait()
 		s := rb.Stats()
