@@ -140,3 +140,26 @@ func (c Config) validate() (Config, MachineConfig, error) {
 	c.Priority, c.Version, c.Interval = mc.Priority, mc.Version, mc.Interval
 	return c, mc, nil
 }
+
+// fitsMTU checks, as keepalived does at startup, that an advert listing
+// every VIP fits in one frame of the interface's MTU (keepalived counts
+// the Ethernet header too). keepalived would move the excess addresses to
+// virtual_ipaddress_excluded; a Router refuses to run instead.
+func (r *Router) fitsMTU(mtu int) error {
+	if mtu <= 0 {
+		return nil
+	}
+	const ether, vrrpHeader = 14, headerLen
+	hdr, alen := ether+20+vrrpHeader, 4
+	if r.mc.VIPs[0].Is6() {
+		hdr, alen = ether+40+vrrpHeader, 16
+	}
+	if r.mc.Version == Version2 {
+		hdr += authLen
+	}
+	if most := (mtu - hdr) / alen; len(r.mc.VIPs) > most {
+		return fmt.Errorf("vrrp: router %s VRID %d: VIPs: %d addresses do not fit one advert on an MTU of %d (at most %d): %w",
+			r.cfg.Interface, r.cfg.VRID, len(r.mc.VIPs), mtu, most, ErrInvalidConfig)
+	}
+	return nil
+}

@@ -62,3 +62,20 @@ type Filter interface {
 	// not an error.
 	UnblockVIPs() error
 }
+
+// An AddrWatcher is a Link that watches the addresses of its interface,
+// as keepalived does through netlink. RawLink is one. A Router on one
+// follows a new primary address (PrimaryChanged), is in FAULT while the
+// link has none (keepalived downs an instance whose interface has lost its
+// address), and answers a virtual address removed behind its back while
+// MASTER as keepalived does (VIPsRemoved).
+type AddrWatcher interface {
+	Link
+	// AddrsChanged returns a channel that receives a value, coalesced,
+	// after addresses of the interface may have changed; Primary then
+	// returns the current primary address, invalid while there is none.
+	AddrsChanged() <-chan struct{}
+	// Addrs returns the addresses now on the interface, of the link's
+	// family, asked afresh.
+	Addrs() ([]netip.Addr, error)
+}

@@ -1,5 +1,7 @@
 package vrrp
 
+import "net/netip"
+
 // RawLinkConfig configures OpenRawLink.
 type RawLinkConfig struct {
 	// IPv6 selects VRRP over IPv6 (ff02::12, link-local source); false
@@ -13,6 +15,9 @@ type RawLinkConfig struct {
 	// link's sockets, netlink handle and nftables rules are opened there.
 	// Empty means the namespace of the calling process.
 	Netns string
+	// VIPs are the virtual addresses the link will hold: never chosen as
+	// its primary address (keepalived ignores its own addresses there).
+	VIPs []netip.Prefix
 	// Table names the nftables table (of family ip or ip6) that BlockVIPs
 	// fills and UnblockVIPs deletes. Empty means "hakit_vrrp_" followed by
 	// the interface name; a Router that opens its own link uses

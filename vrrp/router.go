@@ -85,10 +85,19 @@ func (r *Router) Run(ctx context.Context) error {
 
 	link := r.cfg.Link
 	tracks := r.cfg.Track
+	v6 := r.mc.VIPs[0].Is6()
 	if link == nil {
+		// keepalived refuses two instances with one VRID on one interface
+		// and family, multicast and unicast being separate spaces.
+		release, err := claimVRID(r.cfg.Interface, v6, len(r.cfg.UnicastPeers) > 0, r.cfg.VRID)
+		if err != nil {
+			return err
+		}
+		defer release()
 		raw, err := OpenRawLink(r.cfg.Interface, RawLinkConfig{
-			IPv6:    r.mc.VIPs[0].Is6(),
+			IPv6:    v6,
 			Unicast: len(r.cfg.UnicastPeers) > 0,
+			VIPs:    r.cfg.VIPs,
 			Table:   fmt.Sprintf("hakit_vrrp_%s_%d", r.cfg.Interface, r.cfg.VRID),
 		})
 		if err != nil {
@@ -103,17 +112,34 @@ func (r *Router) Run(ctx context.Context) error {
 			})
 		}
 	}
+	if raw, ok := link.(*RawLink); ok {
+		if err := r.fitsMTU(raw.Interface().MTU); err != nil {
+			return err
+		}
+	}
+	watcher, _ := link.(AddrWatcher)
 	mc := r.mc
 	mc.Primary = link.Primary().Unmap()
+	noPrimary := !mc.Primary.IsValid() && watcher != nil
+	if noPrimary {
+		// In FAULT until the interface has an address (keepalived).
+		mc.Primary = netip.IPv4Unspecified()
+		if v6 {
+			mc.Primary = netip.IPv6Unspecified()
+		}
+	}
 	m, err := NewMachine(mc)
 	if err != nil {
 		return fmt.Errorf("vrrp: router %s VRID %d: link primary address: %w", r.cfg.Interface, r.cfg.VRID, err)
 	}
-	d := &driver{r: r, m: m, link: link, log: r.cfg.Logger}
+	d := &driver{r: r, m: m, link: link, log: r.cfg.Logger, noPrimary: noPrimary}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
 	d.log = d.log.With("iface", r.cfg.Interface, "vrid", r.cfg.VRID)
+	if noPrimary {
+		d.log.Warn("vrrp: the interface has no address to advertise from")
+	}
 	for i := range d.timers {
 		d.timers[i] = time.NewTimer(time.Hour)
 		d.timers[i].Stop()
@@ -160,24 +186,14 @@ func (r *Router) Run(ctx context.Context) error {
 			d.syncTracks()
 		}
 	}
-	prio, fault := d.trackedPriority()
-	if prio != m.Priority() {
-		d.step(PriorityChanged{Priority: prio})
-	}
-	if fault {
-		if d.sync != nil {
-			d.sync.setFault(true)
-			for _, ev := range d.sync.take() {
-				d.step(ev)
-			}
-		} else {
-			d.step(FaultChanged{Fault: true})
-		}
-	}
+	d.retrack()
 	d.step(Startup{})
-	var syncWake <-chan struct{}
+	var syncWake, addrsChanged <-chan struct{}
 	if d.sync != nil {
 		syncWake = d.sync.wake
+	}
+	if watcher != nil {
+		addrsChanged = watcher.AddrsChanged()
 	}
 	for {
 		select {
@@ -192,6 +208,8 @@ func (r *Router) Run(ctx context.Context) error {
 			for _, ev := range d.sync.take() {
 				d.step(ev)
 			}
+		case <-addrsChanged:
+			d.addrsChanged(watcher)
 		case <-d.timers[TimerAdvert].C:
 			d.step(TimerFired{Timer: TimerAdvert})
 		case <-d.timers[TimerMasterDown].C:
@@ -221,6 +239,7 @@ type driver struct {
 	buf    []byte
 
 	warnedFilter bool // logged that the Link is no Filter
+	noPrimary    bool // the link has no address of the family
 }
 
 // read parses packets from the link and hands them to Run's loop.
@@ -341,14 +360,59 @@ func (d *driver) track(res trackResult) {
 		d.log.Warn("vrrp: track down", "track", ts.t.Name, "err", res.err)
 	}
 	d.syncTracks()
+	d.retrack()
+}
+
+// retrack applies the tracks' priority and fault, and the fault of a
+// link without an address, to the Machine (through the sync group, if
+// any).
+func (d *driver) retrack() {
 	prio, fault := d.trackedPriority()
+	fault = fault || d.noPrimary
 	if prio != d.m.Priority() {
 		d.step(PriorityChanged{Priority: prio})
 	}
 	if d.sync != nil {
 		d.sync.setFault(fault)
+		for _, ev := range d.sync.take() {
+			d.step(ev)
+		}
 	} else if fault != d.m.Fault() {
 		d.step(FaultChanged{Fault: fault})
+	}
+}
+
+// addrsChanged follows the link's addresses as keepalived's netlink
+// reflector does: a new primary address is taken up, none at all is a
+// fault until one appears, and a virtual address that a MASTER lost
+// without asking makes it step back (VIPsRemoved).
+func (d *driver) addrsChanged(w AddrWatcher) {
+	p := d.link.Primary().Unmap()
+	if p.IsValid() && p != d.m.cfg.Primary {
+		d.log.Info("vrrp: primary address changed", "from", d.m.cfg.Primary, "to", p)
+		d.step(PrimaryChanged{Primary: p})
+	}
+	if no := !p.IsValid(); no != d.noPrimary {
+		d.noPrimary = no
+		if no {
+			d.log.Warn("vrrp: the interface lost its address", "addr", d.m.cfg.Primary)
+		}
+		d.retrack()
+	}
+	if d.m.State() != StateMaster {
+		return
+	}
+	addrs, err := w.Addrs()
+	if err != nil {
+		d.fail(err, func(s *Stats) { s.VIPErrors++ })
+		return
+	}
+	for _, v := range d.mc().VIPs {
+		if !slices.Contains(addrs, v) {
+			d.log.Warn("vrrp: virtual address removed by someone else", "addr", v)
+			d.step(VIPsRemoved{})
+			return
+		}
 	}
 }
 
@@ -420,6 +484,16 @@ func (d *driver) do(acts []Action) {
 		case Transition:
 			trans = append(trans, a)
 			d.log.Info("vrrp: state "+a.To.String(), "from", a.From.String(), "reason", a.Reason.String(), "priority", d.m.Priority())
+			if a.From == StateFault && a.To == StateBackup && len(d.r.cfg.UnicastPeers) > 0 {
+				// keepalived's try_up_instance: a unicast peer may have
+				// dropped this router from its neighbour cache while it
+				// was down; a gratuitous ARP / NA for its own address
+				// lets the master's adverts reach it at once.
+				if err := d.link.Announce([]netip.Addr{d.m.cfg.Primary}); err != nil {
+					d.log.Warn("vrrp: announce own address", "err", err)
+					d.fail(err, func(s *Stats) { s.VIPErrors++ })
+				}
+			}
 		case WantMaster:
 		}
 		if d.sync != nil {
@@ -489,7 +563,9 @@ func (d *driver) unblock() {
 }
 
 func (d *driver) send(a Advert) {
-	src := d.link.Primary()
+	// The Machine's primary: the link's, or the last it had (a priority
+	// 0 advert on losing the address goes out from it, as keepalived's).
+	src := d.m.cfg.Primary
 	dsts := d.r.cfg.UnicastPeers
 	if len(dsts) == 0 {
 		dsts = []netip.Addr{Group4}

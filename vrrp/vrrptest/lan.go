@@ -50,7 +50,8 @@ func NewLAN(seed uint64) *LAN {
 // AddHost attaches a host with the given primary address (for IPv6, a
 // link-local address) and returns it; the Host is a vrrp.Link.
 func (l *LAN) AddHost(name string, primary netip.Addr) *Host {
-	h := &Host{Name: name, lan: l, primary: primary.Unmap(), inbox: make(chan vrrp.Packet, inboxSize), vips: map[netip.Prefix]bool{}}
+	h := &Host{Name: name, lan: l, primary: primary.Unmap(), v6: primary.Unmap().Is6(),
+		inbox: make(chan vrrp.Packet, inboxSize), vips: map[netip.Prefix]bool{}, changed: make(chan struct{}, 1)}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.hosts = append(l.hosts, h)
@@ -163,7 +164,7 @@ func (l *LAN) send(from *Host, p vrrp.Packet) {
 		return
 	}
 	for _, to := range l.hosts {
-		if to == from || to.primary == p.Src || to.primary.Is6() != p.Src.Is6() {
+		if to == from || to.primary == p.Src || to.v6 != p.Src.Is6() {
 			continue
 		}
 		if !p.Dst.IsMulticast() && to.primary != p.Dst {
@@ -206,16 +207,20 @@ func (l *LAN) deliver(to *Host, q vrrp.Packet) {
 }
 
 // Host is one machine on a LAN, with one interface. It implements
-// vrrp.Link and vrrp.Filter (it records what a router blocks, for Accepts).
+// vrrp.Link, vrrp.Filter (it records what a router blocks, for Accepts)
+// and vrrp.AddrWatcher (SetPrimary and RemoveAddr change its addresses as
+// an administrator would).
 type Host struct {
 	// Name identifies the host in test output.
 	Name string
 
 	lan     *LAN
-	primary netip.Addr
+	v6      bool
 	inbox   chan vrrp.Packet
+	changed chan struct{} // AddrsChanged
 
 	// guarded by lan.mu
+	primary   netip.Addr
 	vips      map[netip.Prefix]bool
 	blocked   map[netip.Addr]bool
 	announced int
@@ -223,12 +228,65 @@ type Host struct {
 	crashed   bool
 }
 
-var _ vrrp.Filter = (*Host)(nil)
+var (
+	_ vrrp.Filter      = (*Host)(nil)
+	_ vrrp.AddrWatcher = (*Host)(nil)
+)
 
 func (h *Host) String() string { return h.Name }
 
-// Primary returns the host's primary address.
-func (h *Host) Primary() netip.Addr { return h.primary }
+// Primary returns the host's primary address, invalid while it has none.
+func (h *Host) Primary() netip.Addr {
+	h.lan.mu.Lock()
+	defer h.lan.mu.Unlock()
+	return h.primary
+}
+
+// SetPrimary replaces the host's primary address, as "ip addr" would; an
+// invalid addr removes it (its router goes to FAULT until it has one).
+func (h *Host) SetPrimary(addr netip.Addr) {
+	h.lan.mu.Lock()
+	h.primary = addr.Unmap()
+	h.lan.mu.Unlock()
+	h.signal()
+}
+
+// RemoveAddr removes a virtual address from the host behind its router's
+// back, as "ip addr del" would.
+func (h *Host) RemoveAddr(addr netip.Addr) {
+	h.lan.mu.Lock()
+	for p := range h.vips {
+		if p.Addr() == addr {
+			delete(h.vips, p)
+		}
+	}
+	h.lan.mu.Unlock()
+	h.signal()
+}
+
+func (h *Host) signal() {
+	select {
+	case h.changed <- struct{}{}:
+	default:
+	}
+}
+
+// AddrsChanged is signalled when the host's addresses change.
+func (h *Host) AddrsChanged() <-chan struct{} { return h.changed }
+
+// Addrs returns the host's addresses: its primary and the virtual ones.
+func (h *Host) Addrs() ([]netip.Addr, error) {
+	h.lan.mu.Lock()
+	defer h.lan.mu.Unlock()
+	var out []netip.Addr
+	if h.primary.IsValid() {
+		out = append(out, h.primary)
+	}
+	for p := range h.vips {
+		out = append(out, p.Addr())
+	}
+	return out, nil
+}
 
 // ReadPacket returns the next packet for the host.
 func (h *Host) ReadPacket(ctx context.Context) (vrrp.Packet, error) {
@@ -243,8 +301,12 @@ func (h *Host) ReadPacket(ctx context.Context) (vrrp.Packet, error) {
 // WritePacket sends p on the LAN from the host's primary address with TTL
 // 255. A crashed host's packets vanish.
 func (h *Host) WritePacket(p vrrp.Packet) error {
-	p.Src, p.TTL = h.primary, vrrp.TTL
 	h.lan.mu.Lock()
+	if !h.primary.IsValid() {
+		h.lan.mu.Unlock()
+		return fmt.Errorf("vrrptest: host %s has no address to send from", h.Name)
+	}
+	p.Src, p.TTL = h.primary, vrrp.TTL
 	h.sent++
 	h.lan.mu.Unlock()
 	h.lan.send(h, p)
@@ -258,6 +320,7 @@ func (h *Host) AddVIPs(vips []netip.Prefix) error {
 	for _, p := range vips {
 		h.vips[p] = true
 	}
+	h.signal()
 	return nil
 }
 
@@ -268,6 +331,7 @@ func (h *Host) RemoveVIPs(vips []netip.Prefix) error {
 	for _, p := range vips {
 		delete(h.vips, p)
 	}
+	h.signal()
 	return nil
 }
 
