@@ -114,24 +114,32 @@ func neighbourResolved(t *testing.T, nd *nsNode, addr netip.Addr) bool {
 // not the address owner and runs with -noaccept holds the VIP but drops
 // TCP to it (its nftables table hakit_vrrp_eth0_42 is installed while it
 // is MASTER, deleted when it stops), while its own address still answers
-// and IPv6 neighbour discovery of the VIP still works; in accept mode
-// (keepalived's default) and as the address owner the VIP answers.
+// and the VIP is still resolved (ARP, IPv6 neighbour discovery); in accept
+// mode (keepalived's default) and as the address owner the VIP answers.
+// keepalived 2.2.7 with no_accept does the same in the same setting (its
+// table is "keepalived").
 func TestAcceptModeOnTheWire(t *testing.T) {
-	const table = "hakit_vrrp_eth0_42"
 	for _, tc := range []struct {
-		name    string
-		v6      bool
-		prio    int
-		extra   []string
-		accepts bool
+		name     string
+		impl     impl
+		v6       bool
+		prio     int
+		noaccept bool
+		accepts  bool
 	}{
-		{"ipv4 no_accept", false, 150, []string{"-noaccept"}, false},
-		{"ipv4 accept", false, 150, nil, true},
-		{"ipv4 no_accept owner", false, 255, []string{"-noaccept"}, true},
-		{"ipv6 no_accept", true, 150, []string{"-noaccept"}, false},
-		{"ipv6 accept", true, 150, nil, true},
+		{"vrrpd ipv4 no_accept", ours, false, 150, true, false},
+		{"vrrpd ipv4 accept", ours, false, 150, false, true},
+		{"vrrpd ipv4 no_accept owner", ours, false, 255, true, true},
+		{"vrrpd ipv6 no_accept", ours, true, 150, true, false},
+		{"vrrpd ipv6 accept", ours, true, 150, false, true},
+		{"keepalived ipv4 no_accept", keepalived, false, 150, true, false},
+		{"keepalived ipv6 no_accept", keepalived, true, 150, true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			table := "hakit_vrrp_eth0_42"
+			if tc.impl == keepalived {
+				table = "keepalived"
+			}
 			lan := newNSLAN(t, 2)
 			m, client := lan.nodes[0], lan.nodes[1]
 			vip, own := netip.MustParsePrefix("192.0.2.100/24"), m.ip4
@@ -141,7 +149,8 @@ func TestAcceptModeOnTheWire(t *testing.T) {
 				fam = nftables.TableFamilyIPv6
 			}
 			listenIn(t, m, tc.v6)
-			p := startVrrpd(t, m, routerSpec{vrid: 42, priority: tc.prio, version: 3, advert: 100 * time.Millisecond, vips: []netip.Prefix{vip}}, tc.extra...)
+			p := start(t, tc.impl, m, routerSpec{vrid: 42, priority: tc.prio, version: 3, advert: 100 * time.Millisecond,
+				vips: []netip.Prefix{vip}, noaccept: tc.noaccept})
 			m.waitHas(t, vip.Addr(), true, 5*time.Second)
 			time.Sleep(200 * time.Millisecond) // the announcements
 
