@@ -208,3 +208,37 @@ func TestUnicastRouterAnnouncesItselfAfterFault(t *testing.T) {
 		}
 	})
 }
+
+// failingAdd is a Link that cannot add one of the addresses.
+type failingAdd struct {
+	*vrrptest.Host
+	bad netip.Prefix
+}
+
+func (f *failingAdd) AddVIPs(vips []netip.Prefix) error {
+	var ok []netip.Prefix
+	for _, p := range vips {
+		if p != f.bad {
+			ok = append(ok, p)
+		}
+	}
+	f.Host.AddVIPs(ok)
+	return errors.New("vrrptest: cannot add " + f.bad.String())
+}
+
+// A VIP that could not be added was never there to be removed: the
+// MASTER stays (the failure is counted), instead of stepping down and back
+// again and again.
+func TestVIPThatCannotBeAddedIsNoRemoval(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		vip2 := netip.MustParsePrefix("192.0.2.101/24")
+		link := &failingAdd{Host: vrrptest.NewLAN(1).AddHost("a", ipA), bad: vip2}
+		r, _ := newRouter(t, link.Host, func(c *vrrp.Config) { c.Link = link; c.VIPs = append(c.VIPs, vip2) })
+		defer vrrptest.Start(t.Context(), r)()
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		if s := r.Stats(); s.State != vrrp.StateMaster || s.BecameMaster != 1 || s.VIPErrors != 1 {
+			t.Errorf("state %v, became master %d times, VIP errors %d", s.State, s.BecameMaster, s.VIPErrors)
+		}
+	})
+}

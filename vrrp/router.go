@@ -238,8 +238,9 @@ type driver struct {
 	sync   *syncMember
 	buf    []byte
 
-	warnedFilter bool // logged that the Link is no Filter
-	noPrimary    bool // the link has no address of the family
+	warnedFilter bool                // logged that the Link is no Filter
+	noPrimary    bool                // the link has no address of the family
+	seen         map[netip.Addr]bool // VIPs seen on the link while MASTER
 }
 
 // read parses packets from the link and hands them to Run's loop.
@@ -400,6 +401,7 @@ func (d *driver) addrsChanged(w AddrWatcher) {
 		d.retrack()
 	}
 	if d.m.State() != StateMaster {
+		d.seen = nil
 		return
 	}
 	addrs, err := w.Addrs()
@@ -407,9 +409,19 @@ func (d *driver) addrsChanged(w AddrWatcher) {
 		d.fail(err, func(s *Stats) { s.VIPErrors++ })
 		return
 	}
+	// Only an address seen on the interface and then gone counts, as
+	// keepalived reacts to its deletion: one that could not be added
+	// (VIPErrors) must not make the router step down again and again.
+	if d.seen == nil {
+		d.seen = map[netip.Addr]bool{}
+	}
 	for _, v := range d.mc().VIPs {
-		if !slices.Contains(addrs, v) {
+		switch {
+		case slices.Contains(addrs, v):
+			d.seen[v] = true
+		case d.seen[v]:
 			d.log.Warn("vrrp: virtual address removed by someone else", "addr", v)
+			d.seen = nil
 			d.step(VIPsRemoved{})
 			return
 		}
@@ -459,6 +471,7 @@ func (d *driver) do(acts []Action) {
 			if !a.Accept {
 				d.block()
 			}
+			d.seen = nil
 			if err := d.link.AddVIPs(d.r.cfg.VIPs); err != nil {
 				d.log.Error("vrrp: add VIPs", "err", err)
 				d.fail(err, func(s *Stats) { s.VIPErrors++ })
