@@ -168,6 +168,9 @@
 //   - Two address owners (priority 255) on one link: the higher primary
 //     address wins, as for any tie; keepalived lowers its own priority
 //     to 254 and logs a configuration error.
+//   - In a sync group, the other members follow a member that gave up
+//     MASTER over a removed VIP as over any loss of MASTER (no priority 0,
+//     Master_Down_Interval); keepalived gives them Skew_Time too.
 //   - Weighted Tracks count in a sync group member as anywhere else
 //     (keepalived's sync_group_tracking_weight); by default keepalived
 //     ignores them there.

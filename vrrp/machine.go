@@ -55,7 +55,11 @@ type MachineConfig struct {
 	NoPreempt bool
 	// PreemptDelay is keepalived's preempt_delay: after first seeing a
 	// lower-priority master, a BACKUP keeps accepting its adverts for this
-	// long before preempting it. Zero means preempt at once.
+	// long before preempting it (then it takes over Master_Down_Interval
+	// after the last advert it accepted). The delay starts with the first
+	// lower-priority advert, as in keepalived 2.2.7's code, whose manual's
+	// "at startup" is that same moment for a starting BACKUP; an advert of
+	// equal or higher priority cancels it. Zero means preempt at once.
 	PreemptDelay time.Duration
 	// NoAccept turns RFC 5798's Accept_Mode off for a router that is not
 	// the address owner (keepalived's no_accept). The default, like

@@ -67,8 +67,10 @@ type received struct {
 // Run runs the router until ctx is done, then shuts it down as RFC 5798
 // section 6.4 says (a MASTER sends a priority 0 advert and removes its
 // addresses) and returns nil. It returns an error without running if the
-// Link cannot be opened or has no primary address, or if Run is already
-// running.
+// Link cannot be opened, has no primary address and is no AddrWatcher
+// (a RawLink waits for one in FAULT), if the VIPs do not fit one advert on
+// the interface's MTU, if another Router of the process runs the VRID on
+// the interface (Link nil), or if Run is already running.
 func (r *Router) Run(ctx context.Context) error {
 	r.mu.Lock()
 	if r.running {
