@@ -22,22 +22,21 @@ HAKIT_SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$HAKIT_SCRIPTS/services/lib.sh"
 
 ALL_SERVICES=(galera redis memcached nutcracker nova rabbitmq ipmisim ferretdb)
+# Programs tests run themselves (interop with haproxy and keepalived, network
+# namespaces), installed by `deps` but started by no service.
+EXTRA_PKGS=(haproxy keepalived iproute2)
 for s in "${ALL_SERVICES[@]}"; do
 	# shellcheck source=/dev/null
 	. "$HAKIT_SCRIPTS/services/$s.sh"
 done
 
 usage() {
-	sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}" >&2
 	exit 2
 }
 
-# select_services NAME... prints the services to act on, failing on unknown names.
-select_services() {
-	if [ $# -eq 0 ]; then
-		printf '%s\n' "${ALL_SERVICES[@]}"
-		return
-	fi
+# check_names NAME... fails on a name that is not a service.
+check_names() {
 	local n s ok
 	for n in "$@"; do
 		ok=
@@ -45,7 +44,6 @@ select_services() {
 			[ "$n" = "$s" ] && ok=1
 		done
 		[ -n "$ok" ] || die "unknown service '$n' (known: ${ALL_SERVICES[*]})"
-		echo "$n"
 	done
 }
 
@@ -57,7 +55,7 @@ main() {
 	up | down | status) ;;
 	deps)
 		[ $# -eq 0 ] || usage
-		local all=() s
+		local all=("${EXTRA_PKGS[@]}") s
 		for s in "${ALL_SERVICES[@]}"; do
 			mapfile -t -O "${#all[@]}" all < <("${s}_pkgs")
 		done
@@ -67,9 +65,9 @@ main() {
 	-h | --help | help) usage ;;
 	*) usage ;;
 	esac
-	local names
-	mapfile -t names < <(select_services "$@")
-	[ "${#names[@]}" -gt 0 ] || die "no service selected"
+	check_names "$@"
+	local names=("$@")
+	[ $# -gt 0 ] || names=("${ALL_SERVICES[@]}")
 
 	local s
 	case "$cmd" in

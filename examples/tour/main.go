@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 )
 
@@ -20,6 +21,8 @@ type scene struct {
 var scenes = []scene{
 	{"Leader election with fencing tokens (hakit.Elector on hakittest.Lease)", sceneElection},
 	{"Health checks with HAProxy's rise/fall (hakit.Monitor, hakit.Health)", sceneMonitor},
+	{"Cache tier: ketama placement, memcached ejection, Redis lease (cache on cachetest and miniredis)", sceneCache},
+	{"Galera single-writer routing: kill -9, quorum loss, pc.bootstrap, certification retry (galera.Router on galeratest)", sceneGalera},
 	{"Virtual IPs with VRRP (vrrp.Router on vrrptest.LAN): crash, preempt, clean stop", sceneVRRP},
 }
 
@@ -36,8 +39,11 @@ func main() {
 	fmt.Println("\nThe tour is over: every scene ran on in-memory fakes.")
 }
 
-// timeline prints lines stamped with the time since it was made.
+// timeline prints lines stamped with the time since it was made. Scenes
+// print from callbacks on many goroutines, so lines are written one at a
+// time.
 type timeline struct {
+	mu    sync.Mutex
 	w     io.Writer
 	start time.Time
 }
@@ -45,5 +51,7 @@ type timeline struct {
 func newTimeline(w io.Writer) *timeline { return &timeline{w: w, start: time.Now()} }
 
 func (t *timeline) printf(format string, args ...any) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	fmt.Fprintf(t.w, "[%6.3fs] %s\n", time.Since(t.start).Seconds(), fmt.Sprintf(format, args...))
 }

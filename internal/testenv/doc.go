@@ -8,28 +8,39 @@
 // One accessor per service checks that the service answers and returns
 // where it listens:
 //
-//	Galera(t) GaleraEnv          3-node MariaDB Galera, 127.0.0.1:13301-13303, user hakit/hakit
-//	Redis(t) RedisEnv            master + 2 replicas 16379-16381, Sentinels 26379-26381, master name "hakit"
+//	Galera(t) GaleraEnv          3-node MariaDB Galera, 127.0.0.1:13301-13303, user hakit/hakit;
+//	                             DSN(i, db), Database(t), PID(t, i), Restore(t)
+//	Redis(t) RedisEnv            Master (as the Sentinels report it), Replicas, Servers 16379-16381,
+//	                             Sentinels 26379-26381, MasterName "hakit"; PID(t, addr), Restore(t)
 //	Memcached(t) []string        127.0.0.1:11311-11314
-//	Nutcracker(t) NutcrackerEnv  ketama md5 pool 22121, ketama fnv1a_64 pool 22122 (stats 22131/22132)
-//	RabbitMQ(t) RabbitEnv        3-node cluster, AMQP 5681-5683, user hakit/hakit
+//	Nutcracker(t) NutcrackerEnv  ketama pools md5 (22121, stats 22131) and fnv1a_64 (22122, stats
+//	                             22132) over Memcached's four with weights 1-4; spare ports for tests
+//	RabbitMQ(t) RabbitEnv        3-node cluster: URLs (AMQP 5681-5683), Nodes hakit1-3@localhost, user
+//	                             hakit/hakit; Ctl(t, i, args...), StopApp, StartApp, PID, Restore
 //	FerretDB(t) string           mongodb://127.0.0.1:27117/ (MongoDB wire protocol, FerretDB on SQLite)
-//	IPMISim(t) IPMIEnv           ipmi_sim BMC on 127.0.0.1:9623 (lanplus, admin/password)
-//	Nova(t) string               /usr/bin/python3 that imports Debian's nova scheduler
-//	Command(t, name) string      path of an installed program (keepalived, haproxy, fence_ipmilan, ...)
+//	IPMISim(t) IPMIEnv           ipmi_sim BMC on UDP 127.0.0.1:9623, lanplus, admin/password, cipher
+//	                             suite 3; IpmitoolArgs(), FenceArgs(), Ipmitool(t, args...)
+//	Nova(t) string               /usr/bin/python3, which imports Debian's nova scheduler
+//	Command(t, name) string      path of an installed program (keepalived, haproxy, nutcracker,
+//	                             fence_ipmilan, ipmitool, ...), looked up in $PATH and the sbin dirs
 //
-// A failing accessor says `run scripts/services.sh up NAME` (Command says
-// `scripts/services.sh deps`). `make test` runs `scripts/services.sh up`
-// first; by hand:
+// Node indexes (GaleraEnv, RabbitEnv) are 0-based. A failing accessor says
+// `run scripts/services.sh up NAME`; Command says `scripts/services.sh
+// deps`. `make test` runs `scripts/services.sh up` first; by hand:
 //
 //	scripts/services.sh up                 # everything (installs Debian packages when missing)
 //	scripts/services.sh up galera redis    # some
 //	scripts/services.sh status
 //	scripts/services.sh down [NAME...]
+//	scripts/services.sh deps               # install every package the tests use, start nothing
+//
+// Up(t, names...) runs the script from a test (the Restore methods use it);
+// RepoRoot finds the repository from the test's working directory.
 //
 // Every instance keeps its config, data, pidfile and log under StateDir()
 // ($HAKIT_STATE, default /var/tmp/hakit), e.g. galera/node1/error.log,
-// redis/16380/redis.log, rabbitmq/hakit2/log/.
+// redis/16380/redis.log, rabbitmq/hakit2/log/, ferretdb/ferretdb.log. The
+// RabbitMQ nodes use an epmd of their own on 127.0.0.1:25680.
 //
 // # Locks
 //

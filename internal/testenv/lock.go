@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -67,17 +68,38 @@ func lockPath(name string) (string, error) {
 	return filepath.Join(dir, name+".lock"), nil
 }
 
+// descends reports whether t is anc or one of its subtests (whose names
+// extend anc's with "/"): a subtest acts within the holds of its parents.
+func descends(t, anc testing.TB) bool {
+	return t == anc || strings.HasPrefix(t.Name(), anc.Name()+"/")
+}
+
+// familyShares counts the shares held by t and its parents.
+func (l *lockState) familyShares(t testing.TB) int {
+	n := 0
+	for h, c := range l.shares {
+		if descends(t, h) {
+			n += c
+		}
+	}
+	return n
+}
+
 // acquireShared takes a shared hold for t and returns its release.
 func (l *lockState) acquireShared(t testing.TB) (func(), error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.owner == t {
-		// t already holds the service exclusively: nothing more to take.
-		return func() {}, nil
-	}
-	// Queued exclusive requests go first, except that a test already
-	// holding a share may take another (it would otherwise wait on itself).
-	for l.owner != nil || (l.exWait > 0 && l.shares[t] == 0) {
+	for {
+		if l.owner != nil && descends(t, l.owner) {
+			// t or a parent holds the service exclusively: nothing more to take.
+			return func() {}, nil
+		}
+		// Queued exclusive requests go first, except that a test whose
+		// family already holds a share may take another (it would otherwise
+		// wait on itself).
+		if l.owner == nil && (l.exWait == 0 || l.familyShares(t) > 0) {
+			break
+		}
 		l.cond.Wait()
 	}
 	if l.held == 0 {
@@ -108,13 +130,19 @@ func (l *lockState) releaseShared(t testing.TB) {
 func (l *lockState) acquireExclusive(t testing.TB) (func(), error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.owner == t {
+	if l.owner != nil && descends(t, l.owner) {
 		l.depth++
 		return func() { l.releaseExclusive() }, nil
 	}
 	l.exWait++
-	for l.owner != nil || l.nshare-l.shares[t] > 0 {
+	// Wait until no test outside t's family holds the service.
+	for l.owner != nil || l.nshare-l.familyShares(t) > 0 {
 		l.cond.Wait()
+		if l.owner != nil && descends(t, l.owner) {
+			l.exWait--
+			l.depth++
+			return func() { l.releaseExclusive() }, nil
+		}
 	}
 	l.exWait--
 	if err := l.flock(syscall.LOCK_EX); err != nil {
@@ -139,8 +167,8 @@ func (l *lockState) releaseExclusive() {
 	if l.f != nil {
 		_ = l.f.Truncate(0)
 	}
-	if l.shares[t] > 0 {
-		// t took shares before its exclusive hold: keep them.
+	if l.nshare > 0 {
+		// t or its parents took shares before the exclusive hold: keep them.
 		if err := l.flock(syscall.LOCK_SH); err != nil {
 			t.Errorf("%v", err)
 			l.unlock()
@@ -246,8 +274,10 @@ func share(t testing.TB, name string) {
 // reconfigures a shared service calls Exclusive first, then registers a
 // t.Cleanup that leaves the service healthy again (such as the Restore
 // method of its environment); cleanups run last-in first-out, so that one
-// runs before the lock is released. Accessors called by t afterwards do not
-// wait for the lock t already holds.
+// runs before the lock is released. Accessors and Exclusive called
+// afterwards by t or its subtests (t.Run) do not wait for the lock t
+// already holds, and a subtest may take Exclusive while its parent holds the
+// service shared.
 func Exclusive(t testing.TB, name string) {
 	t.Helper()
 	take(t, name, true)

@@ -324,3 +324,38 @@ func TestLockWaitTimeoutNamesHolder(t *testing.T) {
 	}
 	h.release(t)
 }
+
+func TestSubtestsShareTheParentsHold(t *testing.T) {
+	l := testLock(t)
+	parent, child, grandchild, other := newTB("P"), newTB("P/c"), newTB("P/c/g"), newTB("Px")
+
+	relP := mustWait(t, acquired(t, func() (func(), error) { return l.acquireExclusive(parent) }), "parent exclusive")
+	relC := mustWait(t, acquired(t, func() (func(), error) { return l.acquireShared(child) }), "child shared inside parent's exclusive")
+	relG := mustWait(t, acquired(t, func() (func(), error) { return l.acquireExclusive(grandchild) }), "grandchild exclusive inside parent's exclusive")
+	sh := acquired(t, func() (func(), error) { return l.acquireShared(other) })
+	mustBlock(t, sh, "a test whose name only starts like the parent's")
+	relG()
+	relC()
+	mustBlock(t, sh, "other test while the parent still holds it")
+	relP()
+	mustWait(t, sh, "other test after the parent released")()
+
+	// A parent's share does not keep its subtest from taking Exclusive,
+	// even with another test queued for exclusive.
+	relP = mustWait(t, acquired(t, func() (func(), error) { return l.acquireShared(parent) }), "parent shared")
+	ex := acquired(t, func() (func(), error) { return l.acquireExclusive(other) })
+	mustBlock(t, ex, "other exclusive while the parent shares")
+	relC = mustWait(t, acquired(t, func() (func(), error) { return l.acquireShared(child) }), "child share behind a queued exclusive")
+	relC()
+	relCE := mustWait(t, acquired(t, func() (func(), error) { return l.acquireExclusive(child) }), "child exclusive under the parent's share")
+	if l.held != lockEX {
+		t.Fatalf("held = %d, want LOCK_EX", l.held)
+	}
+	relCE()
+	if l.held != lockSH {
+		t.Fatalf("held = %d after the child's exclusive, want the parent's LOCK_SH", l.held)
+	}
+	mustBlock(t, ex, "other exclusive while the parent still shares")
+	relP()
+	mustWait(t, ex, "other exclusive after the parent released")()
+}

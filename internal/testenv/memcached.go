@@ -106,7 +106,7 @@ func memcacheExchange(addr, req, want string) (string, error) {
 		return "", err
 	}
 	if !strings.HasPrefix(line, want) {
-		return line, fmt.Errorf("%q answered %q, want %q...", strings.TrimSpace(req), strings.TrimSpace(line), want)
+		return line, fmt.Errorf("%q answered %q, want a line starting with %q", strings.TrimSpace(req), strings.TrimSpace(line), want)
 	}
 	return line, nil
 }

@@ -120,8 +120,8 @@ func (r RabbitEnv) PID(t testing.TB, i int) int {
 
 // Restore brings the cluster back to three running, clustered nodes (runs
 // `scripts/services.sh up rabbitmq`): it restarts dead nodes, which rejoin
-// on boot, and re-joins a node that left the cluster. It does not start an
-// application stopped with StopApp on a live node: call StartApp.
+// on boot, starts the application of a live node whose AMQP port is closed
+// (after StopApp), and re-joins a node that left the cluster.
 func (r RabbitEnv) Restore(t testing.TB) {
 	t.Helper()
 	Up(t, "rabbitmq")

@@ -4,6 +4,7 @@ package testenv_test
 
 import (
 	"context"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -74,4 +75,14 @@ func TestRabbitMQSmoke(t *testing.T) {
 			t.Errorf("cluster_status of %s lacks %s:\n%s", env.Nodes[1], n, out)
 		}
 	}
+}
+
+// accepts reports whether something accepts TCP connections on addr.
+func accepts(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
 }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # ferretdb.sh — the MongoDB wire protocol on 127.0.0.1:27117 (sourced by
 # services.sh).
 #

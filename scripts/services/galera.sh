@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # galera.sh — three MariaDB Galera nodes on loopback (sourced by services.sh).
 #
 # Node i (1..3): SQL 1330i, gcomm 1450i, IST 1460i, SST (rsync) 1470i, state
@@ -133,7 +134,7 @@ galera_start() {
 # that Galera marked safe_to_bootstrap, else the initialized node with the
 # highest seqno, else node 1.
 galera_bootstrap_choice() {
-	local i best= bestseq=-2 seq
+	local i best="" bestseq=-2 seq
 	for i in "${GALERA_NODES[@]}"; do
 		galera_initialized "$i" || continue
 		if [ "$(galera_grastate "$i" safe_to_bootstrap)" = 1 ]; then
@@ -169,6 +170,9 @@ galera_bootstrap() {
 
 galera_ensure_user() {
 	local i=$1
+	# Granting is DDL that every node applies in total order: skip it when
+	# both accounts exist.
+	[ "$(galera_sql "$i" "SELECT COUNT(*) FROM mysql.global_priv WHERE User = 'hakit' AND Host IN ('127.0.0.1', 'localhost')" 2>/dev/null)" = 2 ] && return 0
 	galera_sql "$i" "
 		CREATE USER IF NOT EXISTS 'hakit'@'127.0.0.1' IDENTIFIED BY 'hakit';
 		CREATE USER IF NOT EXISTS 'hakit'@'localhost' IDENTIFIED BY 'hakit';
@@ -181,6 +185,40 @@ galera_all_synced() {
 	local i
 	for i in "${GALERA_NODES[@]}"; do
 		galera_synced "$i" && galera_size_is "$i" 3 || return 1
+	done
+}
+
+# galera_restart_stragglers restarts running nodes that are not members of
+# the largest Primary component (such as a lone node a test isolated and
+# bootstrapped with pc.bootstrap while the others went on), so they rejoin
+# it with a state transfer.
+galera_restart_stragglers() {
+	local i best="" bestsize=0 size
+	for i in "${GALERA_NODES[@]}"; do
+		if ! galera_pid "$i" >/dev/null || ! galera_primary "$i"; then continue; fi
+		size=$(galera_var "$i" wsrep_cluster_size 2>/dev/null || echo 0)
+		if [ "${size:-0}" -gt "$bestsize" ]; then
+			best=$i
+			bestsize=$size
+		fi
+	done
+	[ -n "$best" ] || return 0
+	# wsrep_incoming_addresses lists the SQL addresses of the members of a
+	# node's component.
+	in_best_component() {
+		galera_pid "$1" >/dev/null && galera_primary "$1" &&
+			galera_var "$best" wsrep_incoming_addresses | tr ',' '\n' | grep -qx "127.0.0.1:1330$1"
+	}
+	for i in "${GALERA_NODES[@]}"; do
+		[ "$i" = "$best" ] && continue
+		galera_pid "$i" >/dev/null || continue
+		wait_until 30 in_best_component "$i" && continue
+		log "galera: node $i is not in the Primary component of node $best: restarting it"
+		local d
+		d=$(galera_node_dir "$i")
+		galera_pid "$i" >"$d/launch.pid"
+		stop_pidfile "$d/launch.pid" mariadbd 120
+		missing+=("$i")
 	done
 }
 
@@ -245,6 +283,8 @@ galera_up() {
 				galera_fail "node $best did not become Primary after pc.bootstrap"
 		fi
 	fi
+
+	galera_restart_stragglers
 
 	# Joiners start one at a time: each takes a state transfer from a
 	# Synced donor.

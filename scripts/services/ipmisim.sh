@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # ipmisim.sh — OpenIPMI's ipmi_sim as a BMC on 127.0.0.1:9623 (sourced by
 # services.sh).
 #

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh — helpers shared by the service files of services.sh (sourced).
 
 HAKIT_STATE="${HAKIT_STATE:-/var/tmp/hakit}"

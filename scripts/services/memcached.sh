@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # memcached.sh — four memcached instances (sourced by services.sh).
 #
 # Ports 11311-11314 on 127.0.0.1, 64 MB each, UDP off, running as user

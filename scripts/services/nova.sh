@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # nova.sh — Debian's Nova scheduler code for interop tests (sourced by
 # services.sh). Nothing runs: `up` checks that /usr/bin/python3 imports
 # nova's filter and weigher modules.

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # nutcracker.sh — twemproxy in front of the four memcached (sourced by services.sh).
 #
 # Two nutcracker processes, one pool each, over 127.0.0.1:11311-11314 with

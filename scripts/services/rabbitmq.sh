@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # rabbitmq.sh — a 3-node RabbitMQ cluster (sourced by services.sh).
 #
 # Node i (1..3) is hakit<i>@localhost: AMQP 127.0.0.1:568<i>, Erlang
@@ -14,7 +15,7 @@ RABBIT_NODES=(1 2 3)
 RABBIT_EPMD_PORT=25680
 RABBIT_LIB=/usr/lib/rabbitmq/bin
 
-rabbitmq_pkgs() { printf '%s\n' rabbitmq-server; }
+rabbitmq_pkgs() { printf '%s\n' rabbitmq-server python3; }
 
 rabbit_node() { echo "hakit$1@localhost"; }
 rabbit_node_dir() { echo "$RABBIT_DIR/hakit$1"; }
@@ -180,6 +181,18 @@ rabbitmq_up() {
 		if ! rabbit_pid "$i" >/dev/null; then
 			rabbit_start "$i"
 			started+=("$i")
+		fi
+	done
+	# A live VM whose AMQP port is closed may have had its application
+	# stopped (rabbitmqctl stop_app): start it again.
+	local skip j
+	for i in "${RABBIT_NODES[@]}"; do
+		skip=
+		for j in "${started[@]}"; do [ "$j" = "$i" ] && skip=1; done
+		[ -z "$skip" ] || continue
+		if [ "$(tcp_head "568$i" 'AMQP\x00\x00\x09\x01' 1 | od -An -tx1 | tr -d ' ')" != 01 ]; then
+			log "rabbitmq: $(rabbit_node "$i") runs but AMQP does not answer: start_app"
+			rabbit_ctl "$i" start_app >>"$RABBIT_DIR/ctl.log" 2>&1 || true
 		fi
 	done
 	for i in "${RABBIT_NODES[@]}"; do

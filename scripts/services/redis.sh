@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # redis.sh — Redis master + 2 replicas and 3 Sentinels (sourced by services.sh).
 #
 # Data ports 16379-16381 (16379 is the master of a fresh start), Sentinels
@@ -166,7 +167,7 @@ redis_ready() {
 redis_up() {
 	mkdir -p "$REDIS_DIR"
 	chmod 755 "$REDIS_DIR"
-	local p any_alive= m
+	local p any_alive="" m
 	for p in "${REDIS_PORTS[@]}" "${SENTINEL_PORTS[@]}"; do
 		redis_pid "$p" >/dev/null && any_alive=1
 	done

@@ -1,0 +1,87 @@
+package cache
+
+import "time"
+
+// ejector is the failure accounting of nutcracker's auto_eject_hosts
+// (nc_server.c: server_failure, server_ok, and the rebuild in
+// server_pool_update), with no clock or socket of its own: callers pass the
+// time. A server is ejected after limit consecutive failures, for retry;
+// a response from it resets its count; once its retry time has come, the
+// next request puts it back, and limit failures eject it again.
+type ejector struct {
+	limit   int
+	retry   time.Duration
+	servers []ejectState
+}
+
+type ejectState struct {
+	failures  int       // consecutive failures
+	until     time.Time // ejected until; zero when live
+	ejections int
+	returns   int
+	requests  uint64
+	errors    uint64
+	lastErr   error
+}
+
+func newEjector(n, limit int, retry time.Duration) *ejector {
+	return &ejector{limit: limit, retry: retry, servers: make([]ejectState, n)}
+}
+
+// live reports whether server i is in the ring.
+func (e *ejector) live(i int) bool { return e.servers[i].until.IsZero() }
+
+// failure records a failed request to server i at now and reports whether
+// it ejected the server.
+func (e *ejector) failure(i int, now time.Time, err error) bool {
+	s := &e.servers[i]
+	s.requests++
+	s.errors++
+	s.lastErr = err
+	if !s.until.IsZero() {
+		return false // already out; a request that started before
+	}
+	s.failures++
+	if s.failures < e.limit {
+		return false
+	}
+	s.failures = 0
+	s.until = now.Add(e.retry)
+	s.ejections++
+	return true
+}
+
+// success records a response from server i: its failures start over
+// (server_ok).
+func (e *ejector) success(i int) {
+	s := &e.servers[i]
+	s.requests++
+	s.failures = 0
+}
+
+// nextReturn returns the earliest time an ejected server is due back, or
+// the zero time when none is ejected (nutcracker's next_rebuild).
+func (e *ejector) nextReturn() time.Time {
+	var next time.Time
+	for _, s := range e.servers {
+		if !s.until.IsZero() && (next.IsZero() || s.until.Before(next)) {
+			next = s.until
+		}
+	}
+	return next
+}
+
+// returnDue puts back every server whose retry time has come by now
+// (next_retry <= now) and returns their indexes.
+func (e *ejector) returnDue(now time.Time) []int {
+	var back []int
+	for i := range e.servers {
+		s := &e.servers[i]
+		if !s.until.IsZero() && !now.Before(s.until) {
+			s.until = time.Time{}
+			s.returns++
+			back = append(back, i)
+		}
+	}
+	return back
+}

@@ -1,0 +1,91 @@
+package cache
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestEjector(t *testing.T) {
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	boom := errors.New("boom")
+	type step struct {
+		at      time.Duration
+		op      string // "fail", "ok", "return"
+		server  int
+		ejected bool  // for fail: whether it ejects
+		back    []int // for return
+		live    []bool
+	}
+	for _, tc := range []struct {
+		name  string
+		limit int
+		steps []step
+	}{
+		{"nutcracker defaults: two consecutive failures eject for 30s", 2, []step{
+			{0, "fail", 0, false, nil, []bool{true, true}},
+			{time.Second, "fail", 0, true, nil, []bool{false, true}},
+			{29 * time.Second, "return", 0, false, nil, []bool{false, true}},
+			// next_retry <= now: back exactly at the retry time.
+			{31 * time.Second, "return", 0, false, []int{0}, []bool{true, true}},
+		}},
+		{"a response resets the count (server_ok)", 2, []step{
+			{0, "fail", 1, false, nil, []bool{true, true}},
+			{time.Second, "ok", 1, false, nil, []bool{true, true}},
+			{2 * time.Second, "fail", 1, false, nil, []bool{true, true}},
+			{3 * time.Second, "fail", 1, true, nil, []bool{true, false}},
+		}},
+		{"back, then ejected again only after limit more failures", 3, []step{
+			{0, "fail", 0, false, nil, nil},
+			{0, "fail", 0, false, nil, nil},
+			{0, "fail", 0, true, nil, []bool{false, true}},
+			{30 * time.Second, "return", 0, false, []int{0}, []bool{true, true}},
+			{30 * time.Second, "fail", 0, false, nil, []bool{true, true}},
+			{30 * time.Second, "fail", 0, false, nil, []bool{true, true}},
+			{30 * time.Second, "fail", 0, true, nil, []bool{false, true}},
+		}},
+		{"failures of requests begun before the ejection do not count", 1, []step{
+			{0, "fail", 0, true, nil, []bool{false, true}},
+			{time.Second, "fail", 0, false, nil, []bool{false, true}},
+			{30 * time.Second, "return", 0, false, []int{0}, []bool{true, true}},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEjector(2, tc.limit, 30*time.Second)
+			for n, s := range tc.steps {
+				now := t0.Add(s.at)
+				switch s.op {
+				case "fail":
+					if got := e.failure(s.server, now, boom); got != s.ejected {
+						t.Fatalf("step %d: failure ejected=%v, want %v", n, got, s.ejected)
+					}
+				case "ok":
+					e.success(s.server)
+				case "return":
+					if got := e.returnDue(now); !slices.Equal(got, s.back) {
+						t.Fatalf("step %d: returned %v, want %v", n, got, s.back)
+					}
+				}
+				for i, want := range s.live {
+					if e.live(i) != want {
+						t.Fatalf("step %d: server %d live=%v, want %v", n, i, e.live(i), want)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestEjectorNextReturn(t *testing.T) {
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	e := newEjector(3, 1, 10*time.Second)
+	if !e.nextReturn().IsZero() {
+		t.Error("next return with nothing ejected")
+	}
+	e.failure(2, t0.Add(5*time.Second), nil)
+	e.failure(0, t0, nil)
+	if got := e.nextReturn(); !got.Equal(t0.Add(10 * time.Second)) {
+		t.Errorf("next return %v", got)
+	}
+}

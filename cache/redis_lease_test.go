@@ -1,0 +1,185 @@
+package cache_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/hakit/hakit"
+	"github.com/hakit/hakit/cache"
+	"github.com/hakit/hakit/hakittest"
+	"github.com/redis/go-redis/v9"
+)
+
+func newMiniredis(t *testing.T) (*miniredis.Miniredis, *redis.Client) {
+	t.Helper()
+	m := miniredis.RunT(t)
+	c := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	t.Cleanup(func() { c.Close() })
+	return m, c
+}
+
+var leaseSeq atomic.Int64
+
+func TestRedisLeaseConformance(t *testing.T) {
+	_, c := newMiniredis(t)
+	hakittest.TestLease(t, func(t *testing.T) hakit.Lease {
+		l, err := cache.NewRedisLease(cache.RedisLeaseConfig{Client: c, Key: fmt.Sprintf("lease:%d", leaseSeq.Add(1))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	})
+}
+
+func rec(holder string, token uint64) hakit.LeaseRecord {
+	now := time.Now().Round(0)
+	return hakit.LeaseRecord{Holder: holder, Token: token, Acquired: now, Renewed: now, Duration: 10 * time.Second}
+}
+
+func TestRedisLeaseTokensSurviveTheRecord(t *testing.T) {
+	m, c := newMiniredis(t)
+	ctx := context.Background()
+	l, _ := cache.NewRedisLease(cache.RedisLeaseConfig{Client: c, Key: "leader"})
+	first, err := l.Create(ctx, rec("a", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The token is at least Redis' clock in microseconds.
+	if floor := uint64(time.Now().Add(-time.Minute).UnixMicro()); first.Token < floor {
+		t.Errorf("token %d below the clock floor %d", first.Token, floor)
+	}
+	// Renewal keeps the token; the TTL is twice the Duration.
+	renew := first
+	renew.Renewed = renew.Renewed.Add(time.Second)
+	second, err := l.Update(ctx, first, renew)
+	if err != nil || second.Token != first.Token {
+		t.Fatalf("renewal: %+v, %v; want token %d", second, err, first.Token)
+	}
+	if ttl := m.TTL("leader"); ttl != 20*time.Second {
+		t.Errorf("TTL %v, want 20s", ttl)
+	}
+	// The record expires; the next Create still gets a higher token.
+	m.FastForward(21 * time.Second)
+	if _, err := l.Get(ctx); !errors.Is(err, hakit.ErrNoLease) {
+		t.Fatalf("Get after the TTL: %v, want ErrNoLease", err)
+	}
+	m.SetTime(time.Now().Add(-time.Hour)) // even if Redis' clock went back
+	third, err := l.Create(ctx, rec("b", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if third.Token <= second.Token {
+		t.Errorf("token after the record vanished: %d, want above %d", third.Token, second.Token)
+	}
+	// A token asked for above the counter is stored as given.
+	want := third.Token + 1000
+	fourth, err := l.Update(ctx, third, rec("c", want))
+	if err != nil || fourth.Token != want {
+		t.Errorf("Update asking for %d: %+v, %v", want, fourth, err)
+	}
+	// The same holder taking the lease again gets a new token too.
+	fifth, err := l.Update(ctx, fourth, rec("c", fourth.Token+1))
+	if err != nil || fifth.Token <= fourth.Token {
+		t.Errorf("re-acquire: %+v, %v", fifth, err)
+	}
+	if _, err := l.Create(ctx, rec("d", cache.MaxRedisToken+1)); err == nil || !strings.Contains(err.Error(), "exceeds") {
+		t.Errorf("token above 2^53: %v", err)
+	}
+}
+
+func TestRedisLeaseWait(t *testing.T) {
+	// miniredis has no replicas: WAIT answers 0.
+	_, c := newMiniredis(t)
+	ctx := context.Background()
+	l, _ := cache.NewRedisLease(cache.RedisLeaseConfig{Client: c, Key: "leader", WaitReplicas: 1, WaitTimeout: 10 * time.Millisecond})
+	_, err := l.Create(ctx, rec("a", 1))
+	if !errors.Is(err, cache.ErrNotReplicated) {
+		t.Fatalf("Create with no replica: %v, want ErrNotReplicated", err)
+	}
+	// The write happened on the master all the same.
+	got, err := l.Get(ctx)
+	if err != nil || got.Holder != "a" {
+		t.Fatalf("Get: %+v, %v", got, err)
+	}
+	if _, err := l.Create(ctx, rec("b", 1)); !errors.Is(err, hakit.ErrLeaseConflict) {
+		t.Errorf("Create over it: %v, want ErrLeaseConflict", err)
+	}
+	if _, err := l.Update(ctx, rec("x", 1), rec("b", 1)); !errors.Is(err, hakit.ErrLeaseConflict) {
+		t.Errorf("stale Update: %v, want ErrLeaseConflict", err)
+	}
+}
+
+func TestRedisLeaseErrors(t *testing.T) {
+	m, c := newMiniredis(t)
+	ctx := context.Background()
+	l, _ := cache.NewRedisLease(cache.RedisLeaseConfig{Client: c, Key: "leader"})
+	m.HSet("leader", "holder", "a", "token", "x", "acquired", "", "renewed", "", "duration", "0")
+	if _, err := l.Get(ctx); err == nil || errors.Is(err, hakit.ErrNoLease) || !strings.Contains(err.Error(), "malformed") {
+		t.Errorf("malformed record: %v", err)
+	}
+	m.Del("leader")
+	m.HSet("leader", "holder", "a")
+	if _, err := l.Get(ctx); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("partial record: %v", err)
+	}
+	m.Close()
+	if _, err := l.Get(ctx); err == nil || errors.Is(err, hakit.ErrNoLease) {
+		t.Errorf("Redis down: %v", err)
+	}
+	if _, err := l.Create(ctx, rec("a", 1)); err == nil || errors.Is(err, hakit.ErrLeaseConflict) {
+		t.Errorf("Create with Redis down: %v", err)
+	}
+	for _, tc := range []struct {
+		cfg  cache.RedisLeaseConfig
+		want string
+	}{
+		{cache.RedisLeaseConfig{Key: "k"}, "Client"},
+		{cache.RedisLeaseConfig{Client: c}, "Key"},
+		{cache.RedisLeaseConfig{Client: c, Key: "k", TTL: -1}, "TTL"},
+		{cache.RedisLeaseConfig{Client: c, Key: "k", WaitReplicas: -1}, "WaitReplicas"},
+		{cache.RedisLeaseConfig{Client: c, Key: "k", WaitTimeout: -1}, "WaitTimeout"},
+	} {
+		if _, err := cache.NewRedisLease(tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("NewRedisLease(%+v) = %v, want an error naming %s", tc.cfg, err, tc.want)
+		}
+	}
+}
+
+func TestRedisLeaseWithElector(t *testing.T) {
+	_, c := newMiniredis(t)
+	l, _ := cache.NewRedisLease(cache.RedisLeaseConfig{Client: c, Key: "elect"})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	started := make(chan uint64, 1)
+	e, err := hakit.NewElector(hakit.ElectorConfig{
+		Lease: l, Identity: "a",
+		LeaseDuration: 600 * time.Millisecond, RenewDeadline: 400 * time.Millisecond, RetryPeriod: 100 * time.Millisecond,
+		ReleaseOnCancel:  true,
+		OnStartedLeading: func(ctx context.Context, token uint64) { started <- token },
+		OnStoppedLeading: func() {},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- e.Run(runCtx) }()
+	var tok uint64
+	select {
+	case tok = <-started:
+	case <-ctx.Done():
+		t.Fatal("elector never led")
+	}
+	stop()
+	<-done
+	got, err := l.Get(ctx)
+	if err != nil || got.Holder != "" || got.Token != tok {
+		t.Errorf("after release: %+v, %v; want no holder, token %d", got, err, tok)
+	}
+}

@@ -1,0 +1,264 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/hakit/hakit"
+	"github.com/redis/go-redis/v9"
+)
+
+// SentinelMasterAddr asks a Sentinel for the address of the master it
+// knows as name (SENTINEL GET-MASTER-ADDR-BY-NAME), as "ip:port".
+func SentinelMasterAddr(ctx context.Context, s *redis.SentinelClient, name string) (string, error) {
+	hp, err := s.GetMasterAddrByName(ctx, name).Result()
+	if err != nil {
+		return "", fmt.Errorf("cache: sentinel master %q: %w", name, err)
+	}
+	if len(hp) != 2 {
+		return "", fmt.Errorf("cache: sentinel master %q: answer %v: %w", name, hp, ErrUnhealthy)
+	}
+	return net.JoinHostPort(hp[0], hp[1]), nil
+}
+
+// SentinelChecker is a hakit.Checker of a Sentinel's view of one master:
+// it passes when the Sentinel knows the master's address and SENTINEL
+// CKQUORUM says enough Sentinels are reachable to reach the quorum and to
+// authorize a failover.
+type SentinelChecker struct {
+	Sentinel   *redis.SentinelClient
+	MasterName string
+}
+
+var _ hakit.Checker = SentinelChecker{}
+
+// Check implements hakit.Checker.
+func (c SentinelChecker) Check(ctx context.Context) error {
+	if _, err := SentinelMasterAddr(ctx, c.Sentinel, c.MasterName); err != nil {
+		return err
+	}
+	if err := c.Sentinel.CkQuorum(ctx, c.MasterName).Err(); err != nil {
+		var rerr redis.Error
+		if errors.As(err, &rerr) {
+			// NOQUORUM, or an unknown master: an answer.
+			return fmt.Errorf("cache: sentinel CKQUORUM %s: %w (%w)", c.MasterName, ErrUnhealthy, err)
+		}
+		return fmt.Errorf("cache: sentinel CKQUORUM %s: %w", c.MasterName, err)
+	}
+	return nil
+}
+
+// SentinelWatcherConfig configures a SentinelWatcher.
+type SentinelWatcherConfig struct {
+	// Addrs are the Sentinels' host:port. The watcher listens to one at a
+	// time and moves to the next when it fails. Required.
+	Addrs []string
+	// MasterName, if not empty, keeps only the events about that master
+	// (and its replicas and sentinels).
+	MasterName string
+	// NewClient, if not nil, makes the client for one Sentinel (for
+	// passwords or TLS); nil means redis.NewSentinelClient with Addr only.
+	NewClient func(addr string) *redis.SentinelClient
+	// RetryInterval is the wait before trying the next Sentinel after one
+	// failed. Zero means one second.
+	RetryInterval time.Duration
+	// PingInterval is how long the watcher waits for a message before it
+	// pings the Sentinel to see that the subscription is alive. Zero
+	// means 5 seconds.
+	PingInterval time.Duration
+
+	// Callbacks, each optional, are called one at a time, in the order
+	// Sentinel published the events, on the goroutine of Run. They may
+	// block, holding back the events behind them.
+
+	// OnEvent gets every event.
+	OnEvent func(SentinelEvent)
+	// OnSDown gets +sdown (down true) and -sdown (down false).
+	OnSDown func(ev SentinelEvent, down bool)
+	// OnODown gets +odown (down true) and -odown (down false).
+	OnODown func(ev SentinelEvent, down bool)
+	// OnSwitchMaster gets +switch-master: ev.MasterName() moved from
+	// ev.OldMaster.Addr() to ev.Instance.Addr().
+	OnSwitchMaster func(ev SentinelEvent)
+	// OnFailoverEnd gets +failover-end.
+	OnFailoverEnd func(ev SentinelEvent)
+	// OnConnect gets the address of each Sentinel the watcher subscribes
+	// to.
+	OnConnect func(addr string)
+
+	// Logger, if not nil, gets connections, failures and malformed
+	// events.
+	Logger *slog.Logger
+}
+
+// SentinelWatcherStats is a snapshot of a SentinelWatcher.
+type SentinelWatcherStats struct {
+	Sentinel  string // the Sentinel listened to now, or ""
+	Connects  int    // subscriptions made
+	Events    int    // events delivered
+	Malformed int    // messages that did not parse
+	Failures  int    // Sentinels that failed
+	LastError error
+}
+
+// SentinelWatcher subscribes to a Sentinel's pub/sub events (all of them,
+// PSUBSCRIBE *) and turns them into callbacks. It does not route traffic:
+// use it next to go-redis' FailoverClient, which follows +switch-master on
+// its own, to log, alert or fence when the master moves.
+type SentinelWatcher struct {
+	cfg SentinelWatcherConfig
+
+	mu    sync.Mutex
+	stats SentinelWatcherStats
+}
+
+// NewSentinelWatcher validates cfg and returns a watcher. It does no I/O.
+func NewSentinelWatcher(cfg SentinelWatcherConfig) (*SentinelWatcher, error) {
+	if len(cfg.Addrs) == 0 {
+		return nil, errors.New("cache: SentinelWatcherConfig.Addrs is empty")
+	}
+	if cfg.RetryInterval < 0 {
+		return nil, fmt.Errorf("cache: SentinelWatcherConfig.RetryInterval %v is negative", cfg.RetryInterval)
+	}
+	if cfg.PingInterval < 0 {
+		return nil, fmt.Errorf("cache: SentinelWatcherConfig.PingInterval %v is negative", cfg.PingInterval)
+	}
+	if cfg.RetryInterval == 0 {
+		cfg.RetryInterval = time.Second
+	}
+	if cfg.PingInterval == 0 {
+		cfg.PingInterval = 5 * time.Second
+	}
+	if cfg.NewClient == nil {
+		cfg.NewClient = func(addr string) *redis.SentinelClient {
+			return redis.NewSentinelClient(&redis.Options{Addr: addr})
+		}
+	}
+	cfg.Addrs = append([]string(nil), cfg.Addrs...)
+	return &SentinelWatcher{cfg: cfg}, nil
+}
+
+// Stats returns a snapshot of the watcher.
+func (w *SentinelWatcher) Stats() SentinelWatcherStats {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.stats
+}
+
+// Run listens until ctx is done, moving from Sentinel to Sentinel as they
+// fail, and returns ctx's error.
+func (w *SentinelWatcher) Run(ctx context.Context) error {
+	for i := 0; ; i = (i + 1) % len(w.cfg.Addrs) {
+		addr := w.cfg.Addrs[i]
+		err := w.listen(ctx, addr)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		w.mu.Lock()
+		w.stats.Sentinel = ""
+		w.stats.Failures++
+		w.stats.LastError = err
+		w.mu.Unlock()
+		if w.cfg.Logger != nil {
+			w.cfg.Logger.Warn("cache: sentinel subscription failed", "sentinel", addr, "err", err)
+		}
+		t := time.NewTimer(w.cfg.RetryInterval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// listen subscribes to one Sentinel and delivers its events until it
+// fails or ctx is done.
+func (w *SentinelWatcher) listen(ctx context.Context, addr string) error {
+	sc := w.cfg.NewClient(addr)
+	defer sc.Close()
+	ps := sc.PSubscribe(ctx, "*")
+	defer ps.Close()
+	if _, err := ps.Receive(ctx); err != nil {
+		return fmt.Errorf("cache: sentinel %s: subscribe: %w", addr, err)
+	}
+	w.mu.Lock()
+	w.stats.Sentinel = addr
+	w.stats.Connects++
+	w.mu.Unlock()
+	if w.cfg.Logger != nil {
+		w.cfg.Logger.Info("cache: listening to sentinel events", "sentinel", addr)
+	}
+	if w.cfg.OnConnect != nil {
+		w.cfg.OnConnect(addr)
+	}
+	for {
+		msg, err := ps.ReceiveTimeout(ctx, w.cfg.PingInterval)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				// Quiet: check the subscription is alive.
+				if err := ps.Ping(ctx); err != nil {
+					return fmt.Errorf("cache: sentinel %s: ping: %w", addr, err)
+				}
+				continue
+			}
+			return fmt.Errorf("cache: sentinel %s: %w", addr, err)
+		}
+		switch m := msg.(type) {
+		case *redis.Message:
+			w.deliver(m.Channel, m.Payload)
+		case *redis.Subscription, *redis.Pong:
+		}
+	}
+}
+
+// deliver parses one message and calls the callbacks.
+func (w *SentinelWatcher) deliver(channel, payload string) {
+	ev, err := ParseSentinelEvent(channel, payload)
+	if err != nil {
+		w.mu.Lock()
+		w.stats.Malformed++
+		w.stats.LastError = err
+		w.mu.Unlock()
+		if w.cfg.Logger != nil {
+			w.cfg.Logger.Warn("cache: malformed sentinel event", "err", err)
+		}
+		return
+	}
+	if w.cfg.MasterName != "" && ev.MasterName() != w.cfg.MasterName {
+		return
+	}
+	w.mu.Lock()
+	w.stats.Events++
+	w.mu.Unlock()
+	if w.cfg.OnEvent != nil {
+		w.cfg.OnEvent(ev)
+	}
+	switch ev.Channel {
+	case EventSDown, EventSDownEnd:
+		if w.cfg.OnSDown != nil {
+			w.cfg.OnSDown(ev, ev.Channel == EventSDown)
+		}
+	case EventODown, EventODownEnd:
+		if w.cfg.OnODown != nil {
+			w.cfg.OnODown(ev, ev.Channel == EventODown)
+		}
+	case EventSwitchMaster:
+		if w.cfg.OnSwitchMaster != nil {
+			w.cfg.OnSwitchMaster(ev)
+		}
+	case EventFailoverEnd:
+		if w.cfg.OnFailoverEnd != nil {
+			w.cfg.OnFailoverEnd(ev)
+		}
+	}
+}

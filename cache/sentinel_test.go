@@ -1,0 +1,188 @@
+package cache_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/hakit/hakit/cache"
+	"github.com/redis/go-redis/v9"
+)
+
+func TestParseSentinelEvent(t *testing.T) {
+	for _, tc := range []struct {
+		channel, payload string
+		want             cache.SentinelEvent
+	}{
+		{"+sdown", "master hakit 127.0.0.1 16379", cache.SentinelEvent{
+			Channel: "+sdown", Instance: cache.SentinelInstance{Type: "master", Name: "hakit", IP: "127.0.0.1", Port: 16379}}},
+		{"+sdown", "slave 127.0.0.1:16380 127.0.0.1 16380 @ hakit 127.0.0.1 16379", cache.SentinelEvent{
+			Channel:  "+sdown",
+			Instance: cache.SentinelInstance{Type: "slave", Name: "127.0.0.1:16380", IP: "127.0.0.1", Port: 16380},
+			Master:   cache.SentinelInstance{Type: "master", Name: "hakit", IP: "127.0.0.1", Port: 16379}}},
+		// sentinel.c: sentinelEvent(LL_WARNING,"+odown",ri,"%@ #quorum %d/%d",...)
+		{"+odown", "master hakit 127.0.0.1 16379 #quorum 2/2", cache.SentinelEvent{
+			Channel: "+odown", Instance: cache.SentinelInstance{Type: "master", Name: "hakit", IP: "127.0.0.1", Port: 16379}, Rest: "#quorum 2/2"}},
+		// "%s %s %d %s %d": name, old ip, old port, new ip, new port.
+		{"+switch-master", "hakit 127.0.0.1 16379 127.0.0.1 16381", cache.SentinelEvent{
+			Channel:   "+switch-master",
+			Instance:  cache.SentinelInstance{Type: "master", Name: "hakit", IP: "127.0.0.1", Port: 16381},
+			OldMaster: cache.SentinelInstance{Type: "master", Name: "hakit", IP: "127.0.0.1", Port: 16379}}},
+		{"+new-epoch", "12", cache.SentinelEvent{Channel: "+new-epoch", Rest: "12"}},
+	} {
+		got, err := cache.ParseSentinelEvent(tc.channel, tc.payload)
+		if err != nil || got != tc.want {
+			t.Errorf("ParseSentinelEvent(%q, %q) = %+v, %v; want %+v", tc.channel, tc.payload, got, err, tc.want)
+		}
+		if p := got.Payload(); p != tc.payload {
+			t.Errorf("Payload() = %q, want %q", p, tc.payload)
+		}
+	}
+	sw, _ := cache.ParseSentinelEvent("+switch-master", "hakit ::1 16379 ::1 16381")
+	if sw.MasterName() != "hakit" || sw.OldMaster.Addr() != "[::1]:16379" || sw.Instance.Addr() != "[::1]:16381" {
+		t.Errorf("IPv6 switch: %+v", sw)
+	}
+	for _, bad := range [][2]string{
+		{"+switch-master", "hakit 127.0.0.1 16379"},
+		{"+switch-master", "hakit 127.0.0.1 x 127.0.0.1 16381"},
+		{"+sdown", "garbage"},
+		{"+sdown", "slave 127.0.0.1:16380 127.0.0.1 16380"},
+		{"+sdown", "master hakit 127.0.0.1 16379 @ other 127.0.0.1 1"},
+		{"+odown", "master hakit 127.0.0.1 65536"},
+		{"+failover-end", "slave a 1.2.3.4 5 @ m 1.2.3.4"},
+	} {
+		if _, err := cache.ParseSentinelEvent(bad[0], bad[1]); err == nil {
+			t.Errorf("ParseSentinelEvent(%q, %q) accepted", bad[0], bad[1])
+		}
+	}
+}
+
+// recorder collects a watcher's callbacks.
+type recorder struct {
+	mu       sync.Mutex
+	lines    []string
+	connects []string
+}
+
+func (r *recorder) add(s string) { r.mu.Lock(); r.lines = append(r.lines, s); r.mu.Unlock() }
+
+func (r *recorder) snapshot() ([]string, []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.lines...), append([]string(nil), r.connects...)
+}
+
+func (r *recorder) config(addrs ...string) cache.SentinelWatcherConfig {
+	return cache.SentinelWatcherConfig{
+		Addrs:         addrs,
+		MasterName:    "hakit",
+		RetryInterval: 10 * time.Millisecond,
+		PingInterval:  50 * time.Millisecond,
+		OnSDown: func(ev cache.SentinelEvent, down bool) {
+			r.add("sdown " + ev.Instance.Addr() + " " + map[bool]string{true: "down", false: "up"}[down])
+		},
+		OnODown: func(ev cache.SentinelEvent, down bool) {
+			r.add("odown " + map[bool]string{true: "down", false: "up"}[down])
+		},
+		OnSwitchMaster: func(ev cache.SentinelEvent) { r.add("switch " + ev.OldMaster.Addr() + " -> " + ev.Instance.Addr()) },
+		OnFailoverEnd:  func(ev cache.SentinelEvent) { r.add("failover-end") },
+		OnConnect:      func(addr string) { r.mu.Lock(); r.connects = append(r.connects, addr); r.mu.Unlock() },
+	}
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestSentinelWatcher(t *testing.T) {
+	s1, s2 := miniredis.RunT(t), miniredis.RunT(t)
+	var rec recorder
+	w, err := cache.NewSentinelWatcher(rec.config(s1.Addr(), s2.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	waitUntil(t, "subscribed to the first sentinel", func() bool { _, c := rec.snapshot(); return len(c) == 1 })
+
+	// What Sentinel publishes during a failover of master hakit.
+	for _, m := range [][2]string{
+		{"+sdown", "master hakit 127.0.0.1 16379"},
+		{"+sdown", "master other 127.0.0.1 7000"}, // another master: filtered out
+		{"+odown", "master hakit 127.0.0.1 16379 #quorum 2/2"},
+		{"+sdown", "garbage"}, // malformed: counted, not delivered
+		{"+try-failover", "master hakit 127.0.0.1 16379"},
+		{"+switch-master", "hakit 127.0.0.1 16379 127.0.0.1 16381"},
+		{"+sdown", "slave 127.0.0.1:16379 127.0.0.1 16379 @ hakit 127.0.0.1 16381"},
+		{"+failover-end", "master hakit 127.0.0.1 16379"},
+		{"-sdown", "slave 127.0.0.1:16379 127.0.0.1 16379 @ hakit 127.0.0.1 16381"},
+		{"-odown", "master hakit 127.0.0.1 16379"},
+	} {
+		s1.Publish(m[0], m[1])
+	}
+	want := []string{
+		"sdown 127.0.0.1:16379 down",
+		"odown down",
+		"switch 127.0.0.1:16379 -> 127.0.0.1:16381",
+		"sdown 127.0.0.1:16379 down",
+		"failover-end",
+		"sdown 127.0.0.1:16379 up",
+		"odown up",
+	}
+	waitUntil(t, "the events", func() bool { l, _ := rec.snapshot(); return len(l) >= len(want) })
+	got, _ := rec.snapshot()
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("callbacks:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	st := w.Stats()
+	if st.Events != 8 || st.Malformed != 1 || st.Sentinel != s1.Addr() {
+		t.Errorf("stats %+v", st)
+	}
+
+	// The first Sentinel dies: the watcher moves to the second.
+	s1.Close()
+	waitUntil(t, "subscribed to the second sentinel", func() bool { _, c := rec.snapshot(); return len(c) == 2 })
+	s2.Publish("+switch-master", "hakit 127.0.0.1 16381 127.0.0.1 16380")
+	waitUntil(t, "an event from the second sentinel", func() bool { l, _ := rec.snapshot(); return len(l) == len(want)+1 })
+	if st := w.Stats(); st.Failures < 1 || st.Sentinel != s2.Addr() || st.LastError == nil {
+		t.Errorf("stats after a sentinel failed: %+v", st)
+	}
+	cancel()
+	if err := <-done; err != context.Canceled {
+		t.Errorf("Run returned %v", err)
+	}
+}
+
+func TestNewSentinelWatcherValidates(t *testing.T) {
+	for _, cfg := range []cache.SentinelWatcherConfig{
+		{},
+		{Addrs: []string{"a:1"}, RetryInterval: -1},
+		{Addrs: []string{"a:1"}, PingInterval: -1},
+	} {
+		if _, err := cache.NewSentinelWatcher(cfg); err == nil || !strings.Contains(err.Error(), "SentinelWatcherConfig.") {
+			t.Errorf("NewSentinelWatcher(%+v) = %v", cfg, err)
+		}
+	}
+	// A custom client constructor is used.
+	called := false
+	w, _ := cache.NewSentinelWatcher(cache.SentinelWatcherConfig{Addrs: []string{"127.0.0.1:1"}, NewClient: func(addr string) *redis.SentinelClient {
+		called = true
+		return redis.NewSentinelClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	}})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	w.Run(ctx)
+	if !called || w.Stats().Failures == 0 {
+		t.Errorf("NewClient called %v, stats %+v", called, w.Stats())
+	}
+}

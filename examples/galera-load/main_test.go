@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql"
+	"github.com/hakit/hakit/galera/galeratest"
+)
+
+// readAcked parses FILE's "id<TAB>unix_ms" lines.
+func readAcked(t *testing.T, path string) []int64 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var ids []int64
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		id, ms, ok := strings.Cut(sc.Text(), "\t")
+		n, err1 := strconv.ParseInt(id, 10, 64)
+		_, err2 := strconv.ParseInt(ms, 10, 64)
+		if !ok || err1 != nil || err2 != nil {
+			t.Fatalf("bad acked line %q", sc.Text())
+		}
+		ids = append(ids, n)
+	}
+	return ids
+}
+
+func TestLoadOnFakeClusterWithWriterKilled(t *testing.T) {
+	c, err := galeratest.NewCluster(galeratest.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	acked := filepath.Join(t.TempDir(), "acked")
+	var stdout, stderr bytes.Buffer
+	go func() {
+		time.Sleep(700 * time.Millisecond)
+		// Lose the answer to one commit first: the retry must see 1062
+		// and acknowledge the row.
+		c.Node(0).Inject(1, galeratest.Fault{Drop: true, AfterExec: true})
+		time.Sleep(300 * time.Millisecond)
+		c.Node(0).Kill()
+	}()
+	code := run(context.Background(), []string{"-nodes", strings.Join(c.Addrs(), ","), "-user", "hakit", "-password", "hakit",
+		"-db", "load", "-duration", "2s", "-acked", acked}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	var events []map[string]any
+	for _, l := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("stdout line %q: %v", l, err)
+		}
+		events = append(events, m)
+	}
+	if events[0]["event"] != "writer" || events[0]["node"] != c.Node(0).Addr() {
+		t.Fatalf("first line %v", events[0])
+	}
+	last := events[len(events)-1]
+	if last["failovers"] != 1.0 || events[len(events)-2]["node"] != c.Node(1).Addr() {
+		t.Fatalf("stdout %s", stdout.String())
+	}
+	ids := readAcked(t, acked)
+	if int(last["acked"].(float64)) != len(ids) || len(ids) < 10 {
+		t.Fatalf("acked %v, file has %d lines", last["acked"], len(ids))
+	}
+	db, err := sql.Open("mysql", c.DSN(2, "load"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for i, id := range ids {
+		if id != int64(i+1) {
+			t.Fatalf("acked ids not 1, 2, 3...: %v", ids)
+		}
+		var n int
+		if err := db.QueryRow("SELECT COUNT(*) FROM t WHERE id = ?", id).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("acknowledged id %d missing on a survivor: %d %v", id, n, err)
+		}
+	}
+}
+
+func TestLoadFlags(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"-nodes", "127.0.0.1:1"}, &stdout, &stderr); code == 0 || stdout.Len() != 0 {
+		t.Fatalf("missing flags: exit %d, stdout %q", code, stdout.String())
+	}
+}

@@ -1,0 +1,117 @@
+// Command ketama prints the memcached server that nutcracker (twemproxy) or
+// libmemcached would pick for each key read from standard input.
+//
+// Usage:
+//
+//	ketama -mode twemproxy|libmemcached -hash md5|fnv1a_64 -servers HOST:PORT:WEIGHT,...
+//
+// Keys are read from standard input, one per line: lines are split on "\n"
+// only, and every other byte, UTF-8 or not, is part of the key. For each
+// line, one line "key<TAB>HOST:PORT" is printed, with the key's bytes as
+// read and the server as given in -servers.
+//
+// -mode twemproxy places keys as nutcracker 0.5 does for a pool with
+// "distribution: ketama" and the given hash (any of nutcracker's hashes);
+// -mode libmemcached places them as libmemcached does with
+// MEMCACHED_BEHAVIOR_KETAMA_WEIGHTED, which hashes with md5 only. A server
+// may carry nutcracker's name, "HOST:PORT:WEIGHT NAME", in twemproxy mode.
+//
+// Exit status: 0 on success, 2 for bad flags, 1 when reading or writing
+// fails.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/hakit/hakit/cache"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("ketama", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	mode := fs.String("mode", "twemproxy", "whose placement: twemproxy or libmemcached")
+	hash := fs.String("hash", "md5", "key hash: md5 or fnv1a_64 (twemproxy mode also takes nutcracker's other hashes)")
+	servers := fs.String("servers", "", "comma-separated HOST:PORT:WEIGHT servers, in nutcracker's order")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "ketama: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	ring, err := newRing(*mode, *hash, *servers)
+	if err != nil {
+		fmt.Fprintf(stderr, "ketama: %v\n", err)
+		return 2
+	}
+	if err := place(ring, stdin, stdout); err != nil {
+		fmt.Fprintf(stderr, "ketama: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func newRing(mode, hash, servers string) (*cache.Ring, error) {
+	m, err := cache.ParseMode(mode)
+	if err != nil {
+		return nil, fmt.Errorf("-mode: %w", err)
+	}
+	h, err := cache.ParseHash(hash)
+	if err != nil {
+		return nil, fmt.Errorf("-hash: %w", err)
+	}
+	if servers == "" {
+		return nil, errors.New("-servers is required")
+	}
+	list, err := cache.ParseServers(servers)
+	if err != nil {
+		return nil, fmt.Errorf("-servers: %w", err)
+	}
+	return cache.NewRing(cache.RingConfig{Servers: list, Mode: m, Hash: h})
+}
+
+// place copies each line of in to out followed by a tab and its server.
+func place(ring *cache.Ring, in io.Reader, out io.Writer) error {
+	r := bufio.NewReaderSize(in, 64<<10)
+	w := bufio.NewWriterSize(out, 64<<10)
+	for {
+		line, err := r.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// A line longer than the buffer: gather it whole.
+			head := bytes.Clone(line)
+			var rest []byte
+			rest, err = r.ReadBytes('\n')
+			line = append(head, rest...)
+		}
+		if len(line) > 0 {
+			key := bytes.TrimSuffix(line, []byte("\n"))
+			s, perr := ring.Pick(key)
+			if perr != nil {
+				return perr
+			}
+			w.Write(key)
+			w.WriteByte('\t')
+			w.WriteString(s.Addr)
+			if werr := w.WriteByte('\n'); werr != nil {
+				return werr
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("reading keys: %w", err)
+		}
+	}
+	return w.Flush()
+}

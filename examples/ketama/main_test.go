@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/hakit/hakit/cache"
+)
+
+func TestRunPlacesEveryLine(t *testing.T) {
+	const servers = "127.0.0.1:11311:1,127.0.0.1:11312:2,127.0.0.1:11211:3"
+	in := "alpha\nbeta\n\nnon-utf8 \xff\xfe\r\nlast-without-newline"
+	for _, args := range [][]string{
+		{"-mode", "twemproxy", "-hash", "md5", "-servers", servers},
+		{"-mode", "twemproxy", "-hash", "fnv1a_64", "-servers", servers},
+		{"-mode", "libmemcached", "-hash", "md5", "-servers", servers},
+	} {
+		var out, errOut bytes.Buffer
+		if code := run(args, strings.NewReader(in), &out, &errOut); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut.String())
+		}
+		mode, _ := cache.ParseMode(args[1])
+		hash, _ := cache.ParseHash(args[3])
+		ring, err := cache.NewRing(cache.RingConfig{Servers: mustParse(t, servers), Mode: mode, Hash: hash})
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys := []string{"alpha", "beta", "", "non-utf8 \xff\xfe\r", "last-without-newline"}
+		var want strings.Builder
+		for _, k := range keys {
+			s, _ := ring.PickString(k)
+			want.WriteString(k + "\t" + s.Addr + "\n")
+		}
+		if out.String() != want.String() {
+			t.Errorf("%v:\n got %q\nwant %q", args, out.String(), want.String())
+		}
+	}
+}
+
+func TestRunLongLine(t *testing.T) {
+	key := strings.Repeat("k", 200<<10)
+	var out, errOut bytes.Buffer
+	if code := run([]string{"-servers", "a:1:1,b:1:1"}, strings.NewReader(key+"\nshort\n"), &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], key+"\t") || !strings.HasPrefix(lines[1], "short\t") {
+		t.Errorf("got %d lines", len(lines))
+	}
+}
+
+func TestRunBadFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "-servers is required"},
+		{[]string{"-servers", "a:1:0"}, "weight"},
+		{[]string{"-servers", "a:1:1,"}, "empty server"},
+		{[]string{"-servers", "a:x:1"}, "port"},
+		{[]string{"-mode", "ketama", "-servers", "a:1:1"}, "-mode"},
+		{[]string{"-hash", "sha1", "-servers", "a:1:1"}, "-hash"},
+		{[]string{"-mode", "libmemcached", "-hash", "fnv1a_64", "-servers", "a:1:1"}, "md5 only"},
+		{[]string{"-servers", "a:1:1", "extra"}, "unexpected"},
+		{[]string{"-nope"}, "not defined"},
+	} {
+		var out, errOut bytes.Buffer
+		code := run(tc.args, strings.NewReader("k\n"), &out, &errOut)
+		if code != 2 || !strings.Contains(errOut.String(), tc.want) || out.Len() != 0 {
+			t.Errorf("%v: exit %d, stderr %q, stdout %q; want exit 2 mentioning %q", tc.args, code, errOut.String(), out.String(), tc.want)
+		}
+	}
+}
+
+func mustParse(t *testing.T, s string) []cache.Server {
+	t.Helper()
+	l, err := cache.ParseServers(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}

@@ -1,0 +1,43 @@
+// Package galeratest provides fake Galera nodes for tests: a Cluster of
+// nodes that listen on loopback ports and speak enough of the MySQL
+// client/server protocol for go-sql-driver, so code under test connects to
+// them exactly as it connects to MariaDB, through galera.Router, a
+// galera.Checker or plain sql.Open. With Config.InMemory the nodes have no
+// sockets: go-sql-driver reaches them through in-memory pipes
+// (Cluster.DialContext as its DialFunc), and a test can run the whole
+// cluster inside a testing/synctest bubble, where probe intervals and
+// timeouts follow the fake clock.
+//
+// Each node reports a wsrep state (SHOW GLOBAL STATUS LIKE 'wsrep_%' and
+// the variables galera.ReadNodeState reads) derived from the cluster's
+// membership and from what the test scripts:
+//
+//   - Kill, Restart: the mysqld process dies (kill -9) or comes back;
+//   - Freeze, Thaw: the process is stopped (SIGSTOP): TCP connections are
+//     accepted, nothing is answered;
+//   - Isolate, Heal: a network partition between nodes;
+//   - Cluster.Bootstrap or SET GLOBAL wsrep_provider_options=
+//     'pc.bootstrap=YES': a non-Primary component is made Primary;
+//   - SET GLOBAL wsrep_desync, read_only, wsrep_reject_queries,
+//     wsrep_sst_donor_rejects_queries, as on a real node, and SetState for
+//     anything else (a receive queue, a Joiner state, pxc_maint_mode);
+//   - Inject: the next statements fail with a MySQL error (1213, 1047,
+//     1205, ...) or lose the connection before or after executing.
+//
+// Membership applies Galera's quorum rule (more than half of the last
+// Primary component) at once; the fake has no eviction delay and no state
+// transfer.
+//
+// The nodes share one store that executes a small SQL subset: CREATE and
+// DROP of databases and tables (integer and string columns, PRIMARY KEY,
+// AUTO_INCREMENT), INSERT [IGNORE] ... VALUES, UPDATE ... SET col = const |
+// col ± n, DELETE, and SELECT of columns, *, COUNT, MIN and MAX with WHERE
+// conjunctions of comparisons, IN, LIKE and IS [NOT] NULL, ORDER BY and
+// LIMIT; plus SELECT @@variable, transactions, and prepared statements.
+// Replication is synchronous: a commit on one node is visible on all.
+// Transactions read committed rows and their own writes; at COMMIT a
+// transaction whose written rows were changed by another commit since it
+// began fails with 1213, as Galera's certification does. Unlike InnoDB,
+// two transactions on the same node do not block each other: the second
+// committer fails instead.
+package galeratest

@@ -1,0 +1,46 @@
+package galera_test
+
+import (
+	"database/sql"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/hakit/hakit"
+	"github.com/hakit/hakit/galera"
+	"github.com/hakit/hakit/hakittest"
+)
+
+func TestLeaseConformanceOnFake(t *testing.T) {
+	c := fakeCluster(t)
+	if _, err := openNode(t, c, 0, "").Exec("CREATE DATABASE app"); err != nil {
+		t.Fatal(err)
+	}
+	db := openNode(t, c, 1, "app")
+	var n atomic.Int64
+	hakittest.TestLease(t, func(t *testing.T) hakit.Lease {
+		l, err := galera.NewLease(galera.LeaseConfig{DB: db, Name: fmt.Sprintf("lease-%d", n.Add(1))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	})
+}
+
+func TestNewLeaseValidation(t *testing.T) {
+	db := &sql.DB{}
+	for _, tt := range []struct {
+		cfg  galera.LeaseConfig
+		want string
+	}{
+		{galera.LeaseConfig{Name: "x"}, "DB"},
+		{galera.LeaseConfig{DB: db}, "Name"},
+		{galera.LeaseConfig{DB: db, Name: "x", Table: "t; DROP"}, "Table"},
+		{galera.LeaseConfig{DB: db, Name: "x", Retry: &galera.RetryConfig{Interval: -1}}, "Retry"},
+	} {
+		if _, err := galera.NewLease(tt.cfg); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("NewLease(%+v) = %v, want an error naming %s", tt.cfg, err, tt.want)
+		}
+	}
+}

@@ -1,0 +1,239 @@
+package galera
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// Defaults of RetryConfig: oslo.db's wrap_db_retry (retry_interval=1,
+// inc_retry_interval=True, max_retry_interval=10, max_retries=20).
+const (
+	DefaultRetryInterval    = time.Second
+	DefaultRetryMaxInterval = 10 * time.Second
+	DefaultMaxRetries       = 20
+	DefaultRetryJitter      = 0.5
+)
+
+// RetryConfig says how RetryTx and RetryExec retry. The zero RetryConfig is
+// oslo.db's wrap_db_retry defaults plus jitter.
+type RetryConfig struct {
+	// Interval is the wait before the first retry; zero means 1s.
+	Interval time.Duration
+	// MaxInterval caps the wait; zero means 10s.
+	MaxInterval time.Duration
+	// MaxRetries is the number of retries after the first attempt; zero
+	// means 20; negative means no limit (oslo.db's -1), ctx still bounds.
+	MaxRetries int
+	// NoBackoff keeps every wait at Interval. Zero means the wait doubles
+	// after each retry up to MaxInterval (oslo.db's inc_retry_interval).
+	NoBackoff bool
+	// Jitter is the fraction of each wait drawn at random: the wait is
+	// uniform in [(1-Jitter)·w, w]. Zero means 0.5; NoJitter disables it.
+	// Jitter keeps clients that conflicted once from conflicting again.
+	Jitter   float64
+	NoJitter bool
+	// TxOptions are passed to BeginTx by RetryTx.
+	TxOptions *sql.TxOptions
+	// Idempotent, for RetryExec, retries a statement even when its outcome
+	// is unknown (the connection was lost after it was sent). Only for
+	// statements that may run twice: an INSERT of a fixed primary key
+	// retried after it committed fails with 1062, which the caller must
+	// then read as success.
+	Idempotent bool
+	// OnRetry, if set, is called before each wait with the retry number
+	// (from 1), the error that caused it and the wait, on the caller's
+	// goroutine.
+	OnRetry func(retry int, err error, wait time.Duration)
+}
+
+func (c RetryConfig) validate() (RetryConfig, error) {
+	switch {
+	case c.Interval < 0:
+		return c, fmt.Errorf("galera: RetryConfig.Interval %v must not be negative", c.Interval)
+	case c.MaxInterval < 0:
+		return c, fmt.Errorf("galera: RetryConfig.MaxInterval %v must not be negative", c.MaxInterval)
+	case c.Jitter < 0 || c.Jitter > 1:
+		return c, fmt.Errorf("galera: RetryConfig.Jitter %v must be within [0, 1]", c.Jitter)
+	}
+	if c.Interval == 0 {
+		c.Interval = DefaultRetryInterval
+	}
+	if c.MaxInterval == 0 {
+		c.MaxInterval = DefaultRetryMaxInterval
+	}
+	if c.MaxInterval < c.Interval {
+		return c, fmt.Errorf("galera: RetryConfig.MaxInterval %v is shorter than Interval %v", c.MaxInterval, c.Interval)
+	}
+	if c.MaxRetries == 0 {
+		c.MaxRetries = DefaultMaxRetries
+	}
+	if c.Jitter == 0 {
+		c.Jitter = DefaultRetryJitter
+	}
+	if c.NoJitter {
+		c.Jitter = 0
+	}
+	return c, nil
+}
+
+// Backoff returns the wait before retry number n (from 1), without
+// jitter: Interval, then doubling up to MaxInterval unless NoBackoff.
+func (c RetryConfig) Backoff(n int) time.Duration {
+	c, err := c.validate()
+	if err != nil {
+		return 0
+	}
+	return c.backoff(n)
+}
+
+func (c RetryConfig) backoff(n int) time.Duration {
+	w := c.Interval
+	if !c.NoBackoff {
+		for i := 1; i < n && w < c.MaxInterval; i++ {
+			w *= 2
+		}
+	}
+	return min(w, c.MaxInterval)
+}
+
+func (c RetryConfig) wait(n int) time.Duration {
+	w := c.backoff(n)
+	if c.Jitter > 0 {
+		w -= time.Duration(rand.Float64() * c.Jitter * float64(w))
+	}
+	return w
+}
+
+// notExecuted reports whether err proves the statement or transaction
+// was not committed: the server answered with an error that rolls it back
+// (1213 deadlock or certification failure, 1205 lock wait timeout, 1047
+// node not ready), or nothing was sent (driver.ErrBadConn, a failed
+// connect, no writer).
+func notExecuted(err error) bool {
+	switch mysqlNumber(err) {
+	case ErrNumDeadlock, ErrNumLockWait, ErrNumNotReady:
+		return true
+	}
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, ErrNoWriter) || errors.Is(err, ErrNoReader) {
+		return true
+	}
+	var ne *NodeError
+	return errors.As(err, &ne) && ne.Op == "connect"
+}
+
+// Retryable reports whether err from a statement inside a transaction
+// (before COMMIT) is worth retrying the whole transaction for: a Galera
+// retryable error (1213, 1205, 1047), a lost connection (the server rolls
+// an open transaction back when its connection drops), or no writer.
+func Retryable(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	return notExecuted(err) || connLost(err)
+}
+
+// RetryTx runs fn in a transaction on db and commits it, retrying the
+// whole transaction while the failure is retryable and its outcome known:
+//
+//   - fn, BeginTx or a statement fails with 1213 (deadlock or certification
+//     failure), 1205 (lock wait timeout), 1047 (node not ready), a lost
+//     connection or ErrNoWriter: nothing was committed, retry;
+//   - COMMIT fails with 1213, 1205 or 1047, or with driver.ErrBadConn
+//     (COMMIT was never sent): nothing was committed, retry;
+//   - COMMIT loses the connection (2013, 2006, go-sql-driver's
+//     ErrInvalidConn): the transaction may have committed; RetryTx stops
+//     and returns an error wrapping ErrOutcomeUnknown and the cause.
+//
+// Any other error from fn is returned as is, after a rollback. fn must
+// confine its effects to tx (it may run several times) and return the
+// errors of tx's methods, wrapped or not. Waits follow cfg and end early
+// when ctx is done. The last error is returned when retries run out.
+func RetryTx(ctx context.Context, db *sql.DB, cfg RetryConfig, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	cfg, err := cfg.validate()
+	if err != nil {
+		return err
+	}
+	return retry(ctx, cfg, func() (bool, error) {
+		tx, err := db.BeginTx(ctx, cfg.TxOptions)
+		if err != nil {
+			return Retryable(err), err
+		}
+		if err := fn(ctx, tx); err != nil {
+			_ = tx.Rollback()
+			return Retryable(err), err
+		}
+		err = tx.Commit()
+		switch {
+		case err == nil:
+			return false, nil
+		case notExecuted(err):
+			return true, err
+		case connLost(err):
+			return false, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
+		}
+		return false, err
+	})
+}
+
+// RetryExec runs one autocommit statement on db, retrying while it
+// provably did not commit (1213, 1205, 1047, driver.ErrBadConn, a failed
+// connect, ErrNoWriter). A connection lost after the statement was sent
+// leaves its outcome unknown: RetryExec then returns an error wrapping
+// ErrOutcomeUnknown, unless cfg.Idempotent.
+func RetryExec(ctx context.Context, db *sql.DB, cfg RetryConfig, query string, args ...any) (sql.Result, error) {
+	cfg, err := cfg.validate()
+	if err != nil {
+		return nil, err
+	}
+	var res sql.Result
+	err = retry(ctx, cfg, func() (bool, error) {
+		r, err := db.ExecContext(ctx, query, args...)
+		switch {
+		case err == nil:
+			res = r
+			return false, nil
+		case notExecuted(err):
+			return true, err
+		case connLost(err):
+			if cfg.Idempotent {
+				return true, err
+			}
+			return false, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
+		}
+		return false, err
+	})
+	return res, err
+}
+
+// retry runs attempt until it succeeds, says not to retry, the retries
+// run out or ctx ends.
+func retry(ctx context.Context, cfg RetryConfig, attempt func() (retry bool, err error)) error {
+	for n := 1; ; n++ {
+		again, err := attempt()
+		if err == nil || !again {
+			return err
+		}
+		if cfg.MaxRetries >= 0 && n > cfg.MaxRetries {
+			return fmt.Errorf("galera: %d retries exhausted: %w", cfg.MaxRetries, err)
+		}
+		if ctx.Err() != nil {
+			return err
+		}
+		w := cfg.wait(n)
+		if cfg.OnRetry != nil {
+			cfg.OnRetry(n, err, w)
+		}
+		t := time.NewTimer(w)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (while waiting to retry after: %w)", ctx.Err(), err)
+		case <-t.C:
+		}
+	}
+}

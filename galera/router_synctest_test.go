@@ -1,0 +1,103 @@
+package galera_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/hakit/hakit/galera"
+	"github.com/hakit/hakit/galera/galeratest"
+)
+
+// On an in-memory fake cluster inside a synctest bubble, the Router's
+// timing is exact: a stopped writer is replaced once a probe times out,
+// a killed one at its next probe.
+func TestRouterDetectionTiming(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, err := galeratest.NewCluster(galeratest.Config{InMemory: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		cfg := galera.RouterConfig{Driver: c.DriverConfig(""), ProbeInterval: time.Second, ProbeTimeout: 300 * time.Millisecond}
+		for _, a := range c.Addrs() {
+			cfg.Nodes = append(cfg.Nodes, galera.NodeConfig{Addr: a})
+		}
+		r, err := galera.NewRouter(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); _ = r.Run(ctx) }()
+		defer func() { cancel(); <-done }()
+		synctest.Wait()
+		if r.WriterAddr() != c.Node(0).Addr() {
+			t.Fatalf("writer %q", r.WriterAddr())
+		}
+		waitFor := func(addr string) time.Duration {
+			start := time.Now()
+			for r.WriterAddr() != addr {
+				time.Sleep(10 * time.Millisecond)
+				if time.Since(start) > time.Minute {
+					t.Fatalf("writer still %q: %+v", r.WriterAddr(), r.Stats())
+				}
+			}
+			return time.Since(start)
+		}
+
+		// SIGSTOP: the next probe (within 1s) times out after 300ms.
+		time.Sleep(500 * time.Millisecond) // half-way between probes
+		c.Node(0).Freeze()
+		if d := waitFor(c.Node(1).Addr()); d < 300*time.Millisecond || d > 1300*time.Millisecond {
+			t.Fatalf("stopped writer replaced after %v, want within probe interval + timeout", d)
+		}
+		c.Node(0).Thaw()
+
+		// kill -9 with no client traffic: found by the next probe; node1
+		// is back, Synced, with the lowest wsrep_local_index.
+		time.Sleep(500 * time.Millisecond)
+		c.Node(1).Kill()
+		if d := waitFor(c.Node(0).Addr()); d > 1010*time.Millisecond {
+			t.Fatalf("killed writer replaced after %v, want within one probe interval", d)
+		}
+		st := r.Stats()
+		if st.Nodes[1].Role != galera.RoleDown || st.Writer != c.Node(0).Addr() || st.Nodes[2].Role != galera.RoleReader {
+			t.Fatalf("stats %+v", st)
+		}
+	})
+}
+
+// After Run returns, the connectors answer ErrClosed.
+func TestRouterClosed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, err := galeratest.NewCluster(galeratest.Config{InMemory: true, Nodes: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		r, err := galera.NewRouter(galera.RouterConfig{Driver: c.DriverConfig(""), Nodes: []galera.NodeConfig{{Addr: c.Node(0).Addr()}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- r.Run(ctx) }()
+		synctest.Wait()
+		if err := r.Run(ctx); err == nil {
+			t.Fatal("second Run accepted")
+		}
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Fatalf("Run = %v", err)
+		}
+		db := sql.OpenDB(r.Writer())
+		defer db.Close()
+		if err := db.Ping(); !errors.Is(err, galera.ErrClosed) {
+			t.Fatalf("Ping after Run returned: %v, want ErrClosed", err)
+		}
+	})
+}
