@@ -35,11 +35,13 @@ type Config struct {
 	// nopreempt and preempt_delay).
 	NoPreempt    bool
 	PreemptDelay time.Duration
-	// NoAccept is as in MachineConfig (keepalived's no_accept). The
-	// Machine decides Accept_Mode, but a Link only adds and removes
-	// addresses: RawLink installs no packet filter (keepalived uses
-	// iptables or nftables rules), so with NoAccept the caller must drop
-	// traffic to the VIPs itself, for instance from OnStateChange.
+	// NoAccept is as in MachineConfig (keepalived's no_accept): while
+	// MASTER, a router that is not the address owner drops packets
+	// addressed to its VIPs. RawLink does it with nftables rules in a
+	// table of the router's own (see RawLink.BlockVIPs), installed on
+	// becoming MASTER and deleted on leaving it; with a Link that is not a
+	// Filter the mode is only logged. The default, as keepalived's outside
+	// vrrp_strict for both versions, is to accept.
 	NoAccept bool
 	// UnicastPeers, when set, receive the adverts instead of the multicast
 	// group (keepalived's unicast_peer).
@@ -47,12 +49,15 @@ type Config struct {
 	// Checksum selects the VRRPv3 IPv4 checksum convention. Zero is the
 	// RFC's.
 	Checksum ChecksumMode
-	// GARPRepeat, GARPDelay, GARPRefresh and GARPRefreshRepeat are as in
-	// MachineConfig (keepalived's garp_master_*).
-	GARPRepeat        int
-	GARPDelay         time.Duration
-	GARPRefresh       time.Duration
-	GARPRefreshRepeat int
+	// GARPRepeat, GARPDelay, GARPRefresh, GARPRefreshRepeat,
+	// GARPLowerPrioRepeat and GARPLowerPrioDelay are as in MachineConfig
+	// (keepalived's garp_master_* and garp_lower_prio_*).
+	GARPRepeat          int
+	GARPDelay           time.Duration
+	GARPRefresh         time.Duration
+	GARPRefreshRepeat   int
+	GARPLowerPrioRepeat int
+	GARPLowerPrioDelay  time.Duration
 	// Track lists probes that change the priority or raise FAULT.
 	Track []Track
 	// DontTrackInterface stops the Router from tracking Interface itself
@@ -121,6 +126,7 @@ func (c Config) validate() (Config, MachineConfig, error) {
 		Interval: c.Interval, NoPreempt: c.NoPreempt, PreemptDelay: c.PreemptDelay,
 		NoAccept: c.NoAccept, GARPRepeat: c.GARPRepeat, GARPDelay: c.GARPDelay,
 		GARPRefresh: c.GARPRefresh, GARPRefreshRepeat: c.GARPRefreshRepeat,
+		GARPLowerPrioRepeat: c.GARPLowerPrioRepeat, GARPLowerPrioDelay: c.GARPLowerPrioDelay,
 		Synced: c.SyncGroup != nil,
 	}
 	mc.Primary = netip.IPv4Unspecified()
@@ -133,4 +139,27 @@ func (c Config) validate() (Config, MachineConfig, error) {
 	}
 	c.Priority, c.Version, c.Interval = mc.Priority, mc.Version, mc.Interval
 	return c, mc, nil
+}
+
+// fitsMTU checks, as keepalived does at startup, that an advert listing
+// every VIP fits in one frame of the interface's MTU (keepalived counts
+// the Ethernet header too). keepalived would move the excess addresses to
+// virtual_ipaddress_excluded; a Router refuses to run instead.
+func (r *Router) fitsMTU(mtu int) error {
+	if mtu <= 0 {
+		return nil
+	}
+	const ether, vrrpHeader = 14, headerLen
+	hdr, alen := ether+20+vrrpHeader, 4
+	if r.mc.VIPs[0].Is6() {
+		hdr, alen = ether+40+vrrpHeader, 16
+	}
+	if r.mc.Version == Version2 {
+		hdr += authLen
+	}
+	if most := (mtu - hdr) / alen; len(r.mc.VIPs) > most {
+		return fmt.Errorf("vrrp: router %s VRID %d: VIPs: %d addresses do not fit one advert on an MTU of %d (at most %d): %w",
+			r.cfg.Interface, r.cfg.VRID, len(r.mc.VIPs), mtu, most, ErrInvalidConfig)
+	}
+	return nil
 }

@@ -28,8 +28,9 @@
 //     carries the actions out, and keeps Stats.
 //   - Links: RawLink is the real one on Linux (raw IP protocol 112 sockets,
 //     netlink for addresses, github.com/mdlayher/arp and ndp for
-//     announcements); package vrrptest provides an in-memory LAN with
-//     partitions, loss, delay and crashes under testing/synctest.
+//     announcements, github.com/google/nftables for Accept_Mode); package
+//     vrrptest provides an in-memory LAN with partitions, loss, delay and
+//     crashes under testing/synctest.
 //
 // # Using a Router
 //
@@ -49,6 +50,30 @@
 //     addresses).
 //  4. Watch OnStateChange or Stats. OnStateChange runs on Run's goroutine:
 //     hand slow work (scripts, API calls) to another goroutine.
+//
+// # Accept mode
+//
+// RFC 5798 (section 6.1) defaults Accept_Mode to False, and RFC 3768
+// (section 6.4.3) has no such switch: a MASTER that is not the address
+// owner must not accept packets addressed to the virtual addresses. Like
+// keepalived outside vrrp_strict, for both versions, a Router accepts them
+// unless Config.NoAccept is set. With NoAccept, a RawLink enforces the rule
+// as keepalived 2.2.7 does with nftables: while the router is MASTER, and
+// only then, a table of its own (hakit_vrrp_IFACE_VRID, family ip or ip6)
+// drops every packet addressed to a VIP in the input hook and every packet
+// sent from one in the output hook, at priority -1, ICMP echo included;
+// ARP is not IP and IPv6 neighbour solicitations and advertisements are let
+// through, so the addresses stay resolvable. The table is created on
+// becoming MASTER, before the addresses are added, and deleted after they
+// are removed, and at startup (where a killed run may have left one). It
+// needs a kernel with nf_tables (CONFIG_NF_TABLES, CONFIG_NF_TABLES_IPV4 /
+// IPV6); without it the failure is logged and counted in Stats.VIPErrors,
+// and the addresses are added anyway, as keepalived does. The address
+// owner (priority 255) always accepts. TestAcceptModeOnTheWire checks it
+// in network namespaces, next to keepalived's no_accept (table
+// "keepalived", same rules): TCP to the VIP of a no-accept MASTER is
+// dropped, TCP to its own address and ARP / neighbour discovery of the VIP
+// still work, and the table is gone once the router stops.
 //
 // # Interoperation with keepalived
 //
@@ -105,11 +130,59 @@
 //     preempting backup takes over after Master_Down_Interval. A FAULT
 //     router comes back as BACKUP when its tracks recover. When Link is
 //     nil the Router tracks its own interface and is in FAULT while it is
-//     down.
+//     down. A Track's first result decides at once; a Router does not
+//     start before its weight 0 Tracks have reported.
+//   - Address changes. On a RawLink the Router follows the interface's
+//     addresses as keepalived does: while it has no address of the
+//     family (it was removed, or never added) the router is in FAULT; a
+//     new primary address is taken up at once; a VIP removed by someone
+//     else from a MASTER makes it send priority 0, give up the rest and
+//     take over again after Skew_Time, adding and announcing them afresh.
 //   - Sync groups move members together (a faulted member faults them
 //     all), but they coordinate only the routers of one process.
 //
-// A kill -9 leaves the addresses on the interface, as with any daemon,
-// until the next Run starts (it removes them on entering BACKUP, as
-// keepalived does): a supervisor should restart the process promptly.
+// A kill -9 leaves the addresses on the interface (and, with NoAccept,
+// the nftables table), as with any daemon, until the next Run starts (it
+// removes both on entering BACKUP, as keepalived does): a supervisor
+// should restart the process promptly.
+//
+// # Differences from keepalived 2.2.7
+//
+// The behaviour above follows keepalived 2.2.7's source where the RFCs
+// leave a choice: timers to the nanosecond (keepalived: microsecond), the
+// learned interval of VRRPv3, preempt_delay counted from the first
+// lower-priority advert a BACKUP hears, five gratuitous ARPs on becoming
+// MASTER and five 5s later, five more (and again 5s later) when a MASTER
+// hears a lower priority (garp_lower_prio_repeat), a priority 0 advert on
+// entering FAULT, weights clamped to 1..254, FAULT left for BACKUP (the
+// owner: MASTER), unicast and multicast adverts kept apart, packet errors
+// counted as its vrrp.stats does. These differences are deliberate:
+//
+//   - A gratuitous ARP round is a request and a reply (keepalived sends a
+//     request only); both update caches, some hosts heed only one.
+//   - A priority change of a BACKUP (tracking) applies to the next
+//     Master_Down_Timer; keepalived also moves the running one by the
+//     change of Skew_Time (less than one interval).
+//   - A MASTER that receives priority 0 resets its Adver_Timer after
+//     answering, as RFC 5798 section 6.4.3 says; keepalived does not.
+//   - Two address owners (priority 255) on one link: the higher primary
+//     address wins, as for any tie; keepalived lowers its own priority
+//     to 254 and logs a configuration error.
+//   - In a sync group, the other members follow a member that gave up
+//     MASTER over a removed VIP as over any loss of MASTER (no priority 0,
+//     Master_Down_Interval); keepalived gives them Skew_Time too.
+//   - Weighted Tracks count in a sync group member as anywhere else
+//     (keepalived's sync_group_tracking_weight); by default keepalived
+//     ignores them there.
+//   - More VIPs than one advert can carry on the interface's MTU make Run
+//     fail; keepalived moves the excess to virtual_ipaddress_excluded.
+//     NoPreempt with priority 255 is a configuration error (keepalived
+//     clears nopreempt).
+//   - An advert with a zero interval is malformed; keepalived accepts a
+//     VRRPv3 one. The first IPv6 VIP need not be link-local (keepalived
+//     only warns outside vrrp_strict).
+//   - Not implemented: virtual MACs (use_vmac), virtual routes and rules,
+//     excluded VIPs, vrrp_strict, VRRPv2 authentication, automatic
+//     detection of the old unicast checksum (ChecksumV3AsV2 is explicit),
+//     down_timer_adverts other than 3, notify FIFOs.
 package vrrp

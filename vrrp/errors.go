@@ -59,7 +59,9 @@ func (e *ParseError) Unwrap() error { return e.Err }
 // It wraps ErrAdvertRejected.
 type RejectError struct {
 	// Field is what did not match: "Version", "VRID", "Family", "Addrs",
-	// "Interval".
+	// "Interval", "Source" (our own address), or, from a Router,
+	// "Destination" (multicast where unicast was expected or the
+	// reverse).
 	Field string
 	// Reason is a readable explanation, in the words keepalived logs
 	// where there are some.

@@ -57,6 +57,9 @@ const (
 	// TimerGARPRefresh repeats them periodically, keepalived's
 	// garp_master_refresh (MASTER).
 	TimerGARPRefresh
+	// TimerGARPLowerPrio fires the second burst after a lower-priority
+	// advert, keepalived's garp_lower_prio_delay (MASTER).
+	TimerGARPLowerPrio
 	numTimers
 )
 
@@ -72,6 +75,8 @@ func (t Timer) String() string {
 		return "garp"
 	case TimerGARPRefresh:
 		return "garp-refresh"
+	case TimerGARPLowerPrio:
+		return "garp-lower-prio"
 	}
 	return "Timer(" + strconv.Itoa(int(t)) + ")"
 }
@@ -107,6 +112,11 @@ const (
 	ReasonSync
 	// ReasonShutdown: Shutdown (RFC 5798 section 6.4.2 and 6.4.3).
 	ReasonShutdown
+	// ReasonVIPsRemoved: someone else removed a virtual address from the
+	// interface of a MASTER; as keepalived does, it sent priority 0, gave
+	// the other addresses up and takes over again after Skew_Time unless
+	// a better router does first.
+	ReasonVIPsRemoved
 )
 
 func (r Reason) String() string {
@@ -131,13 +141,15 @@ func (r Reason) String() string {
 		return "sync group"
 	case ReasonShutdown:
 		return "shutdown"
+	case ReasonVIPsRemoved:
+		return "virtual address removed"
 	}
 	return "Reason(" + strconv.Itoa(int(r)) + ")"
 }
 
 // Event is something that happens to a Machine: one of Startup,
 // AdvertReceived, TimerFired, PriorityChanged, FaultChanged, SyncTo,
-// Shutdown. The set is closed.
+// VIPsRemoved, PrimaryChanged, Shutdown. The set is closed.
 type Event interface{ isEvent() }
 
 // Startup starts the router (RFC 5798 section 6.4.1).
@@ -166,6 +178,20 @@ type FaultChanged struct{ Fault bool }
 // together with another member.
 type SyncTo struct{ State State }
 
+// VIPsRemoved reports that a virtual address vanished from the interface
+// of a MASTER without the Machine asking (an administrator, another
+// daemon). keepalived's answer is to leave MASTER with a priority 0 advert
+// and to take over again after Skew_Time, so that the addresses are added
+// and announced afresh by whichever router is best. Outside MASTER it is
+// ignored.
+type VIPsRemoved struct{}
+
+// PrimaryChanged reports a new primary address of the link (the first
+// was removed, another took its place): adverts go out from it and it
+// breaks ties from now on. A link left without one should raise a fault
+// instead (keepalived puts such a router in FAULT).
+type PrimaryChanged struct{ Primary netip.Addr }
+
 // Shutdown stops the router: a MASTER sends a priority 0 advert and gives
 // up its addresses (RFC 5798 section 6.4.3), and the Machine returns to
 // INIT.
@@ -177,6 +203,8 @@ func (TimerFired) isEvent()      {}
 func (PriorityChanged) isEvent() {}
 func (FaultChanged) isEvent()    {}
 func (SyncTo) isEvent()          {}
+func (VIPsRemoved) isEvent()     {}
+func (PrimaryChanged) isEvent()  {}
 func (Shutdown) isEvent()        {}
 
 // Action is something a Machine asks its driver to do, in the order

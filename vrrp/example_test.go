@@ -72,6 +72,7 @@ func ExampleMachine() {
 	//   vrrp.StopTimer
 	//   vrrp.StopTimer
 	//   vrrp.StopTimer
+	//   vrrp.StopTimer
 	//   vrrp.RemoveVIPs
 	//   set master-down timer to 3.609375s
 	//   MASTER -> BACKUP (higher priority advert)

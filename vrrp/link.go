@@ -41,3 +41,41 @@ type Link interface {
 	// Override flag) for each address.
 	Announce(addrs []netip.Addr) error
 }
+
+// A Filter is a Link that can enforce RFC 5798's Accept_Mode False:
+// while a router that is not the address owner is MASTER with NoAccept, it
+// must not accept packets addressed to the virtual addresses (section
+// 6.4.3), though it holds them. RawLink is one (nftables rules, as
+// keepalived installs for no_accept). A Router whose Link is not a Filter
+// only reports the mode, in AddVIPs.Accept.
+//
+// A Router calls BlockVIPs before AddVIPs when it becomes MASTER without
+// accept mode, and UnblockVIPs after RemoveVIPs.
+type Filter interface {
+	Link
+	// BlockVIPs drops packets addressed to the addresses and packets sent
+	// from them, except IPv6 neighbour solicitations and advertisements,
+	// which keep the addresses resolvable. ARP is not IP and is unaffected.
+	// It replaces what an earlier BlockVIPs installed.
+	BlockVIPs(vips []netip.Prefix) error
+	// UnblockVIPs removes what BlockVIPs installed; nothing installed is
+	// not an error.
+	UnblockVIPs() error
+}
+
+// An AddrWatcher is a Link that watches the addresses of its interface,
+// as keepalived does through netlink. RawLink is one. A Router on one
+// follows a new primary address (PrimaryChanged), is in FAULT while the
+// link has none (keepalived downs an instance whose interface has lost its
+// address), and answers a virtual address removed behind its back while
+// MASTER as keepalived does (VIPsRemoved).
+type AddrWatcher interface {
+	Link
+	// AddrsChanged returns a channel that receives a value, coalesced,
+	// after addresses of the interface may have changed; Primary then
+	// returns the current primary address, invalid while there is none.
+	AddrsChanged() <-chan struct{}
+	// Addrs returns the addresses now on the interface, of the link's
+	// family, asked afresh.
+	Addrs() ([]netip.Addr, error)
+}

@@ -55,7 +55,11 @@ type MachineConfig struct {
 	NoPreempt bool
 	// PreemptDelay is keepalived's preempt_delay: after first seeing a
 	// lower-priority master, a BACKUP keeps accepting its adverts for this
-	// long before preempting it. Zero means preempt at once.
+	// long before preempting it (then it takes over Master_Down_Interval
+	// after the last advert it accepted). The delay starts with the first
+	// lower-priority advert, as in keepalived 2.2.7's code, whose manual's
+	// "at startup" is that same moment for a starting BACKUP; an advert of
+	// equal or higher priority cancels it. Zero means preempt at once.
 	PreemptDelay time.Duration
 	// NoAccept turns RFC 5798's Accept_Mode off for a router that is not
 	// the address owner (keepalived's no_accept). The default, like
@@ -76,6 +80,16 @@ type MachineConfig struct {
 	// GARPRefreshRepeat is the number of rounds per refresh. Zero means 1
 	// (keepalived's garp_master_refresh_repeat).
 	GARPRefreshRepeat int
+	// GARPLowerPrioRepeat is the number of rounds a MASTER sends when it
+	// receives an advert of lower priority (or of equal priority from a
+	// lower address): the sender believed itself MASTER and may have won
+	// the neighbours' ARP caches. Zero means GARPRepeat, keepalived's
+	// default for garp_lower_prio_repeat; negative means none.
+	GARPLowerPrioRepeat int
+	// GARPLowerPrioDelay is when a second such burst goes out. Zero means
+	// GARPDelay, keepalived's default for garp_lower_prio_delay; negative
+	// means no second burst.
+	GARPLowerPrioDelay time.Duration
 	// Synced makes the Machine a member of a sync group: when its
 	// Master_Down_Timer fires it reports WantMaster instead of taking
 	// over, and waits for SyncTo.
@@ -153,6 +167,12 @@ func (c MachineConfig) withDefaults() (MachineConfig, error) {
 	}
 	if c.GARPRefreshRepeat == 0 {
 		c.GARPRefreshRepeat = 1
+	}
+	if c.GARPLowerPrioRepeat == 0 {
+		c.GARPLowerPrioRepeat = c.GARPRepeat
+	}
+	if c.GARPLowerPrioDelay == 0 {
+		c.GARPLowerPrioDelay = c.GARPDelay
 	}
 	return c, nil
 }
@@ -282,6 +302,13 @@ func (m *Machine) Step(ev Event) ([]Action, error) {
 		return m.setFault(ev.Fault), nil
 	case SyncTo:
 		return m.syncTo(ev.State), nil
+	case VIPsRemoved:
+		return m.vipsRemoved(), nil
+	case PrimaryChanged:
+		if p := ev.Primary.Unmap(); p.IsValid() && p.Is6() == m.cfg.Primary.Is6() {
+			m.cfg.Primary = p
+		}
+		return nil, nil
 	case Shutdown:
 		return m.shutdown(), nil
 	}
@@ -398,6 +425,7 @@ func (m *Machine) leaveMaster(acts []Action) []Action {
 		StopTimer{Timer: TimerAdvert},
 		StopTimer{Timer: TimerGARP},
 		StopTimer{Timer: TimerGARPRefresh},
+		StopTimer{Timer: TimerGARPLowerPrio},
 		RemoveVIPs{},
 	)
 }
@@ -484,8 +512,36 @@ func (m *Machine) masterAdvert(ev AdvertReceived) []Action {
 	}
 	// "Else: Discard the ADVERTISEMENT". keepalived answers a lower
 	// priority with an advert of its own at once ("forcing new
-	// election"), which ends a split brain in one round trip; so do we.
-	return []Action{m.advert(m.prio)}
+	// election"), which ends a split brain in one round trip, and with
+	// garp_lower_prio_repeat rounds of announcements, now and after
+	// garp_lower_prio_delay, to win back the neighbours' caches from the
+	// router that believed itself MASTER; so do we.
+	acts := []Action{m.advert(m.prio)}
+	if n := m.cfg.GARPLowerPrioRepeat; n > 0 {
+		acts = append(acts, Announce{Repeat: n})
+		if d := m.cfg.GARPLowerPrioDelay; d > 0 {
+			acts = append(acts, SetTimer{Timer: TimerGARPLowerPrio, After: d})
+		}
+	}
+	return acts
+}
+
+// vipsRemoved is keepalived's set_vrrp_backup, run when one of a
+// MASTER's addresses is deleted behind its back: leave MASTER with a
+// priority 0 advert and come back after Skew_Time (unless a better router
+// answers the priority 0 first), which adds and announces the addresses
+// again.
+func (m *Machine) vipsRemoved() []Action {
+	if m.state != StateMaster {
+		return nil
+	}
+	acts := m.leaveMaster([]Action{m.advert(0)})
+	m.masterAdverInterval = m.cfg.Interval
+	m.masterAddr, m.masterPrio = netip.Addr{}, 0
+	m.nextReason = ReasonMasterDown
+	return append(acts,
+		SetTimer{Timer: TimerMasterDown, After: m.skew()},
+		m.transition(StateBackup, ReasonVIPsRemoved))
 }
 
 func (m *Machine) timer(t Timer) []Action {
@@ -496,6 +552,8 @@ func (m *Machine) timer(t Timer) []Action {
 		return []Action{m.advert(m.prio), SetTimer{Timer: TimerAdvert, After: m.cfg.Interval}}
 	case m.state == StateMaster && t == TimerGARP:
 		return []Action{Announce{Repeat: m.cfg.GARPRepeat}}
+	case m.state == StateMaster && t == TimerGARPLowerPrio:
+		return []Action{Announce{Repeat: m.cfg.GARPLowerPrioRepeat}}
 	case m.state == StateMaster && t == TimerGARPRefresh:
 		return []Action{Announce{Repeat: m.cfg.GARPRefreshRepeat}, SetTimer{Timer: TimerGARPRefresh, After: m.cfg.GARPRefresh}}
 	case m.state == StateBackup && t == TimerPreempt:

@@ -42,7 +42,17 @@ func becameMaster(from State, prio uint8, why Reason) []Action {
 	}
 }
 
-var leftMaster = []Action{StopTimer{TimerAdvert}, StopTimer{TimerGARP}, StopTimer{TimerGARPRefresh}, RemoveVIPs{}}
+var leftMaster = []Action{StopTimer{TimerAdvert}, StopTimer{TimerGARP}, StopTimer{TimerGARPRefresh}, StopTimer{TimerGARPLowerPrio}, RemoveVIPs{}}
+
+// lowerPrioAnswer is what a MASTER does on a lower-priority advert, as
+// keepalived's vrrp_state_master_rx: an advert of its own ("forcing new
+// election"), then garp_lower_prio_repeat rounds of announcements (default
+// garp_master_repeat, 5) and again after garp_lower_prio_delay (default
+// garp_master_delay, 5s), because the other router, which believed itself
+// MASTER, has announced the addresses as its own.
+func lowerPrioAnswer(prio uint8) []Action {
+	return []Action{ours(prio), Announce{Repeat: 5}, SetTimer{TimerGARPLowerPrio, 5 * time.Second}}
+}
 
 func cat(parts ...[]Action) []Action {
 	var out []Action
@@ -218,18 +228,59 @@ func TestMachineRFC(t *testing.T) {
 		},
 		{
 			name: "RFC 5798 6.4.3: equal priority from a lower primary address is discarded " +
-				"(keepalived answers with an advert)",
+				"(keepalived answers with an advert and announcements)",
 			mk:    func(t *testing.T) *Machine { return newMaster(t, nil) },
 			ev:    from(lowerIP, 100),
+			want:  lowerPrioAnswer(100),
+			state: StateMaster,
+		},
+		{
+			name:  "RFC 5798 6.4.3: lower priority advert is discarded (keepalived answers with an advert and announcements)",
+			mk:    func(t *testing.T) *Machine { return newMaster(t, nil) },
+			ev:    from(upperIP, 99),
+			want:  lowerPrioAnswer(100),
+			state: StateMaster,
+		},
+		{
+			name: "keepalived garp_lower_prio_repeat 0: only the advert",
+			mk: func(t *testing.T) *Machine {
+				return newMaster(t, func(c *MachineConfig) { c.GARPLowerPrioRepeat = -1 })
+			},
+			ev:    from(upperIP, 99),
 			want:  []Action{ours(100)},
 			state: StateMaster,
 		},
 		{
-			name:  "RFC 5798 6.4.3: lower priority advert is discarded (keepalived answers with an advert)",
-			mk:    func(t *testing.T) *Machine { return newMaster(t, nil) },
+			name: "keepalived garp_lower_prio_delay 0: no second burst",
+			mk: func(t *testing.T) *Machine {
+				return newMaster(t, func(c *MachineConfig) { c.GARPLowerPrioRepeat, c.GARPLowerPrioDelay = 2, -1 })
+			},
 			ev:    from(upperIP, 99),
-			want:  []Action{ours(100)},
+			want:  []Action{ours(100), Announce{Repeat: 2}},
 			state: StateMaster,
+		},
+		{
+			name:  "keepalived garp_lower_prio_delay: the second burst",
+			mk:    func(t *testing.T) *Machine { return newMaster(t, nil) },
+			ev:    TimerFired{TimerGARPLowerPrio},
+			want:  []Action{Announce{Repeat: 5}},
+			state: StateMaster,
+		},
+		{
+			name: "keepalived set_vrrp_backup: a VIP removed by someone else makes the MASTER send priority 0, " +
+				"give the rest up and go BACKUP with Master_Down_Timer at Skew_Time",
+			mk: func(t *testing.T) *Machine { return newMaster(t, nil) },
+			ev: VIPsRemoved{},
+			want: cat([]Action{ours(0)}, leftMaster, []Action{SetTimer{TimerMasterDown, 609375 * time.Microsecond},
+				Transition{StateMaster, StateBackup, ReasonVIPsRemoved}}),
+			state: StateBackup,
+		},
+		{
+			name:  "VIPsRemoved outside MASTER is ignored (the router holds none)",
+			mk:    func(t *testing.T) *Machine { return newBackup(t, nil) },
+			ev:    VIPsRemoved{},
+			want:  nil,
+			state: StateBackup,
 		},
 		{
 			name:  "RFC 5798 6.4.1: INIT ignores adverts",

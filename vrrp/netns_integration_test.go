@@ -258,6 +258,7 @@ type routerSpec struct {
 	advert    time.Duration
 	vips      []netip.Prefix
 	nopreempt bool
+	noaccept  bool
 }
 
 var vrrpdBin string
@@ -305,6 +306,9 @@ func startVrrpd(t testing.TB, nd *nsNode, s routerSpec, extra ...string) *vrrpdP
 	}
 	if s.nopreempt {
 		args = append(args, "-nopreempt")
+	}
+	if s.noaccept {
+		args = append(args, "-noaccept")
 	}
 	args = append(args, extra...)
 	p := &vrrpdProc{nd: nd, done: make(chan struct{})}
@@ -395,6 +399,9 @@ func keepalivedConf(s routerSpec) string {
 	}
 	if s.nopreempt {
 		b.WriteString("  nopreempt\n")
+	}
+	if s.noaccept {
+		b.WriteString("  no_accept\n")
 	}
 	b.WriteString("  virtual_ipaddress {\n")
 	for _, v := range s.vips {

@@ -5,8 +5,10 @@ package vrrp_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
+	"os/exec"
 	"runtime"
 	"testing"
 	"time"
@@ -118,11 +120,25 @@ func TestRawLinkGratuitousARP(t *testing.T) {
 }
 
 // Over IPv6 a new MASTER sends unsolicited neighbour advertisements with
-// the Override flag and its MAC, adds the VIP with nodad, and advertises
-// from its link-local address with hop limit 255.
+// the Override flag and its MAC, from the VIP itself, with the Router flag
+// when the interface forwards IPv6 (as keepalived), adds the VIP with
+// nodad, and advertises from its link-local address with hop limit 255.
 func TestRawLinkUnsolicitedNA(t *testing.T) {
+	for _, forwarding := range []bool{false, true} {
+		t.Run(fmt.Sprintf("forwarding=%v", forwarding), func(t *testing.T) {
+			testUnsolicitedNA(t, forwarding)
+		})
+	}
+}
+
+func testUnsolicitedNA(t *testing.T, forwarding bool) {
 	lan := newNSLAN(t, 2)
 	m, peer := lan.nodes[0], lan.nodes[1]
+	if forwarding {
+		if out, err := exec.Command("ip", "netns", "exec", m.ns, "sysctl", "-qw", "net.ipv6.conf.eth0.forwarding=1").CombinedOutput(); err != nil {
+			t.Fatalf("sysctl: %v %s", err, out)
+		}
+	}
 	vip := netip.MustParsePrefix("fd00::100/64")
 	sn := sniff(t, peer, true)
 	var c *ndp.Conn
@@ -139,7 +155,7 @@ func TestRawLinkUnsolicitedNA(t *testing.T) {
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	n := 0
 	for n < 5 {
-		msg, cm, _, err := c.ReadFrom()
+		msg, cm, src, err := c.ReadFrom()
 		if err != nil {
 			t.Fatalf("read NDP (saw %d NAs): %v; stats %+v", n, err, r.Stats())
 		}
@@ -147,8 +163,8 @@ func TestRawLinkUnsolicitedNA(t *testing.T) {
 		if !ok || na.TargetAddress != vip.Addr() {
 			continue
 		}
-		if cm == nil || !na.Override || na.Solicited || cm.HopLimit != 255 {
-			t.Fatalf("NA %+v hop limit %d", na, cm.HopLimit)
+		if cm == nil || !na.Override || na.Solicited || cm.HopLimit != 255 || na.Router != forwarding || src.WithZone("") != vip.Addr() {
+			t.Fatalf("NA %+v from %v hop limit %d, want Override, Router %v, from the VIP", na, src, cm.HopLimit, forwarding)
 		}
 		for _, o := range na.Options {
 			if lla, ok := o.(*ndp.LinkLayerAddress); ok && lla.Direction == ndp.Target && bytes.Equal(lla.Addr, mac) {

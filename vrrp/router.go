@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 )
@@ -35,7 +36,7 @@ func New(cfg Config) (*Router, error) {
 	r.stats.Priority = mc.Priority
 	r.stats.MasterAdverInterval = mc.Interval
 	for _, t := range c.Track {
-		r.stats.Tracks = append(r.stats.Tracks, TrackStatus{Name: t.Name, Weight: t.Weight, Up: true})
+		r.stats.Tracks = append(r.stats.Tracks, TrackStatus{Name: t.Name, Weight: t.Weight, Pending: true})
 	}
 	return r, nil
 }
@@ -66,8 +67,10 @@ type received struct {
 // Run runs the router until ctx is done, then shuts it down as RFC 5798
 // section 6.4 says (a MASTER sends a priority 0 advert and removes its
 // addresses) and returns nil. It returns an error without running if the
-// Link cannot be opened or has no primary address, or if Run is already
-// running.
+// Link cannot be opened, has no primary address and is no AddrWatcher
+// (a RawLink waits for one in FAULT), if the VIPs do not fit one advert on
+// the interface's MTU, if another Router of the process runs the VRID on
+// the interface (Link nil), or if Run is already running.
 func (r *Router) Run(ctx context.Context) error {
 	r.mu.Lock()
 	if r.running {
@@ -84,10 +87,20 @@ func (r *Router) Run(ctx context.Context) error {
 
 	link := r.cfg.Link
 	tracks := r.cfg.Track
+	v6 := r.mc.VIPs[0].Is6()
 	if link == nil {
+		// keepalived refuses two instances with one VRID on one interface
+		// and family, multicast and unicast being separate spaces.
+		release, err := claimVRID(r.cfg.Interface, v6, len(r.cfg.UnicastPeers) > 0, r.cfg.VRID)
+		if err != nil {
+			return err
+		}
+		defer release()
 		raw, err := OpenRawLink(r.cfg.Interface, RawLinkConfig{
-			IPv6:    r.mc.VIPs[0].Is6(),
+			IPv6:    v6,
 			Unicast: len(r.cfg.UnicastPeers) > 0,
+			VIPs:    r.cfg.VIPs,
+			Table:   fmt.Sprintf("hakit_vrrp_%s_%d", r.cfg.Interface, r.cfg.VRID),
 		})
 		if err != nil {
 			return err
@@ -101,17 +114,34 @@ func (r *Router) Run(ctx context.Context) error {
 			})
 		}
 	}
+	if raw, ok := link.(*RawLink); ok {
+		if err := r.fitsMTU(raw.Interface().MTU); err != nil {
+			return err
+		}
+	}
+	watcher, _ := link.(AddrWatcher)
 	mc := r.mc
 	mc.Primary = link.Primary().Unmap()
+	noPrimary := !mc.Primary.IsValid() && watcher != nil
+	if noPrimary {
+		// In FAULT until the interface has an address (keepalived).
+		mc.Primary = netip.IPv4Unspecified()
+		if v6 {
+			mc.Primary = netip.IPv6Unspecified()
+		}
+	}
 	m, err := NewMachine(mc)
 	if err != nil {
 		return fmt.Errorf("vrrp: router %s VRID %d: link primary address: %w", r.cfg.Interface, r.cfg.VRID, err)
 	}
-	d := &driver{r: r, m: m, link: link, log: r.cfg.Logger}
+	d := &driver{r: r, m: m, link: link, log: r.cfg.Logger, noPrimary: noPrimary}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
 	d.log = d.log.With("iface", r.cfg.Interface, "vrid", r.cfg.VRID)
+	if noPrimary {
+		d.log.Warn("vrrp: the interface has no address to advertise from")
+	}
 	for i := range d.timers {
 		d.timers[i] = time.NewTimer(time.Hour)
 		d.timers[i].Stop()
@@ -136,7 +166,7 @@ func (r *Router) Run(ctx context.Context) error {
 	results := make(chan trackResult, len(tracks))
 	d.tracks = make([]trackState, len(tracks))
 	for i, t := range tracks {
-		d.tracks[i] = trackState{t: t, up: true}
+		d.tracks[i] = trackState{t: t, pending: true}
 		wg.Go(func() { runTrack(inner, i, t, results) })
 	}
 
@@ -144,27 +174,28 @@ func (r *Router) Run(ctx context.Context) error {
 		// Start in FAULT rather than BACKUP when the interface is down,
 		// as keepalived does.
 		last := &d.tracks[len(tracks)-1]
-		last.err = last.t.Checker.Check(ctx)
-		last.up = last.err == nil
+		last.observe(last.t.Checker.Check(ctx))
 	}
-	prio, fault := d.trackedPriority()
-	if prio != m.Priority() {
-		d.step(PriorityChanged{Priority: prio})
-	}
-	if fault {
-		if d.sync != nil {
-			d.sync.setFault(true)
-			for _, ev := range d.sync.take() {
-				d.step(ev)
-			}
-		} else {
-			d.step(FaultChanged{Fault: true})
+	// keepalived holds a router whose weight 0 scripts have not reported
+	// yet (it sits in FAULT without saying so); here it stays in INIT.
+	// Each probe reports within its Timeout.
+	for slices.ContainsFunc(d.tracks, func(t trackState) bool { return t.pending && t.t.Weight == 0 }) {
+		select {
+		case <-ctx.Done():
+			return nil
+		case res := <-results:
+			d.tracks[res.i].observe(res.err)
+			d.syncTracks()
 		}
 	}
+	d.retrack()
 	d.step(Startup{})
-	var syncWake <-chan struct{}
+	var syncWake, addrsChanged <-chan struct{}
 	if d.sync != nil {
 		syncWake = d.sync.wake
+	}
+	if watcher != nil {
+		addrsChanged = watcher.AddrsChanged()
 	}
 	for {
 		select {
@@ -179,6 +210,8 @@ func (r *Router) Run(ctx context.Context) error {
 			for _, ev := range d.sync.take() {
 				d.step(ev)
 			}
+		case <-addrsChanged:
+			d.addrsChanged(watcher)
 		case <-d.timers[TimerAdvert].C:
 			d.step(TimerFired{Timer: TimerAdvert})
 		case <-d.timers[TimerMasterDown].C:
@@ -189,6 +222,8 @@ func (r *Router) Run(ctx context.Context) error {
 			d.step(TimerFired{Timer: TimerGARP})
 		case <-d.timers[TimerGARPRefresh].C:
 			d.step(TimerFired{Timer: TimerGARPRefresh})
+		case <-d.timers[TimerGARPLowerPrio].C:
+			d.step(TimerFired{Timer: TimerGARPLowerPrio})
 		}
 	}
 }
@@ -204,6 +239,10 @@ type driver struct {
 	tracks []trackState
 	sync   *syncMember
 	buf    []byte
+
+	warnedFilter bool                // logged that the Link is no Filter
+	noPrimary    bool                // the link has no address of the family
+	seen         map[netip.Addr]bool // VIPs seen on the link while MASTER
 }
 
 // read parses packets from the link and hands them to Run's loop.
@@ -258,18 +297,28 @@ func (d *driver) packet(rcv received) {
 		d.log.Warn("vrrp: read failed", "err", rcv.err)
 		d.fail(rcv.err, func(s *Stats) {})
 		return
+	case rcv.err != nil && len(rcv.pkt.Payload) > 1 && rcv.pkt.Payload[1] != 0 && rcv.pkt.Payload[1] != d.r.cfg.VRID:
+		// keepalived finds the instance by the VRID before it checks
+		// anything else: another VRID's bad packet is not ours to count.
+		d.count(func(s *Stats) { s.OtherVRID++ })
+		return
 	case rcv.err != nil:
 		d.log.Debug("vrrp: dropped malformed packet", "src", rcv.pkt.Src, "err", rcv.err)
-		d.fail(rcv.err, func(s *Stats) { s.ParseErrors++ })
+		d.fail(rcv.err, func(s *Stats) { s.ParseErrors++; s.countError(rcv.err) })
 		return
 	case rcv.adv.VRID != d.r.cfg.VRID:
 		d.count(func(s *Stats) { s.OtherVRID++ })
 		return
 	}
+	if err := d.checkDestination(rcv.pkt.Dst); err != nil {
+		d.log.Info("vrrp: dropped advert", "src", rcv.pkt.Src, "err", err)
+		d.fail(err, func(s *Stats) { s.Rejected++; s.countError(err) })
+		return
+	}
 	acts, err := d.m.Step(AdvertReceived{Src: rcv.pkt.Src, Advert: rcv.adv})
 	if err != nil {
 		d.log.Info("vrrp: dropped advert", "src", rcv.pkt.Src, "err", err)
-		d.fail(err, func(s *Stats) { s.Rejected++ })
+		d.fail(err, func(s *Stats) { s.Rejected++; s.countError(err) })
 		return
 	}
 	d.count(func(s *Stats) {
@@ -279,6 +328,26 @@ func (d *driver) packet(rcv received) {
 		}
 	})
 	d.do(acts)
+}
+
+// checkDestination drops, as keepalived does ("Expected multicast packet
+// but received unicast packet" and the reverse, counted as address list
+// errors), an advert sent to the multicast group when this router talks to
+// unicast peers, or sent to a unicast address when it uses the group. An
+// unknown destination passes.
+func (d *driver) checkDestination(dst netip.Addr) error {
+	if !dst.IsValid() {
+		return nil
+	}
+	unicast := len(d.r.cfg.UnicastPeers) > 0
+	if dst.IsMulticast() != unicast {
+		return nil
+	}
+	want, got := "multicast", "unicast"
+	if unicast {
+		want, got = got, want
+	}
+	return &RejectError{Field: "Destination", Reason: fmt.Sprintf("Expected %s packet but received %s packet (to %v)", want, got, dst)}
 }
 
 func (d *driver) track(res trackResult) {
@@ -294,14 +363,70 @@ func (d *driver) track(res trackResult) {
 		d.log.Warn("vrrp: track down", "track", ts.t.Name, "err", res.err)
 	}
 	d.syncTracks()
+	d.retrack()
+}
+
+// retrack applies the tracks' priority and fault, and the fault of a
+// link without an address, to the Machine (through the sync group, if
+// any).
+func (d *driver) retrack() {
 	prio, fault := d.trackedPriority()
+	fault = fault || d.noPrimary
 	if prio != d.m.Priority() {
 		d.step(PriorityChanged{Priority: prio})
 	}
 	if d.sync != nil {
 		d.sync.setFault(fault)
+		for _, ev := range d.sync.take() {
+			d.step(ev)
+		}
 	} else if fault != d.m.Fault() {
 		d.step(FaultChanged{Fault: fault})
+	}
+}
+
+// addrsChanged follows the link's addresses as keepalived's netlink
+// reflector does: a new primary address is taken up, none at all is a
+// fault until one appears, and a virtual address that a MASTER lost
+// without asking makes it step back (VIPsRemoved).
+func (d *driver) addrsChanged(w AddrWatcher) {
+	p := d.link.Primary().Unmap()
+	if p.IsValid() && p != d.m.cfg.Primary {
+		d.log.Info("vrrp: primary address changed", "from", d.m.cfg.Primary, "to", p)
+		d.step(PrimaryChanged{Primary: p})
+	}
+	if no := !p.IsValid(); no != d.noPrimary {
+		d.noPrimary = no
+		if no {
+			d.log.Warn("vrrp: the interface lost its address", "addr", d.m.cfg.Primary)
+		}
+		d.retrack()
+	}
+	if d.m.State() != StateMaster {
+		d.seen = nil
+		return
+	}
+	addrs, err := w.Addrs()
+	if err != nil {
+		d.fail(err, func(s *Stats) { s.VIPErrors++ })
+		return
+	}
+	// Only an address seen on the interface and then gone counts, as
+	// keepalived reacts to its deletion: one that could not be added
+	// (VIPErrors) must not make the router step down again and again.
+	if d.seen == nil {
+		d.seen = map[netip.Addr]bool{}
+	}
+	for _, v := range d.mc().VIPs {
+		switch {
+		case slices.Contains(addrs, v):
+			d.seen[v] = true
+		case d.seen[v]:
+			d.log.Warn("vrrp: virtual address removed by someone else", "addr", v)
+			d.seen = nil
+			d.step(VIPsRemoved{})
+			return
+		}
 	}
 }
 
@@ -311,7 +436,7 @@ func (d *driver) mc() MachineConfig { return d.r.mc }
 func (d *driver) trackedPriority() (uint8, bool) {
 	st := make([]TrackStatus, len(d.tracks))
 	for i, t := range d.tracks {
-		st[i] = TrackStatus{Name: t.t.Name, Weight: t.t.Weight, Up: t.up, Err: t.err}
+		st[i] = t.status()
 	}
 	return TrackedPriority(d.mc().Priority, st)
 }
@@ -321,8 +446,7 @@ func (d *driver) trackedPriority() (uint8, bool) {
 func (d *driver) syncTracks() {
 	d.count(func(s *Stats) {
 		for i := range s.Tracks {
-			t := d.tracks[i]
-			s.Tracks[i] = TrackStatus{Name: t.t.Name, Weight: t.t.Weight, Up: t.up, Err: t.err}
+			s.Tracks[i] = d.tracks[i].status()
 		}
 	})
 }
@@ -344,6 +468,12 @@ func (d *driver) do(acts []Action) {
 		case SendAdvert:
 			d.send(a.Advert)
 		case AddVIPs:
+			// keepalived installs the no_accept rules before it adds
+			// the addresses, so that no packet is accepted in between.
+			if !a.Accept {
+				d.block()
+			}
+			d.seen = nil
 			if err := d.link.AddVIPs(d.r.cfg.VIPs); err != nil {
 				d.log.Error("vrrp: add VIPs", "err", err)
 				d.fail(err, func(s *Stats) { s.VIPErrors++ })
@@ -353,6 +483,7 @@ func (d *driver) do(acts []Action) {
 				d.log.Error("vrrp: remove VIPs", "err", err)
 				d.fail(err, func(s *Stats) { s.VIPErrors++ })
 			}
+			d.unblock()
 		case Announce:
 			for range a.Repeat {
 				if err := d.link.Announce(d.mc().VIPs); err != nil {
@@ -368,6 +499,16 @@ func (d *driver) do(acts []Action) {
 		case Transition:
 			trans = append(trans, a)
 			d.log.Info("vrrp: state "+a.To.String(), "from", a.From.String(), "reason", a.Reason.String(), "priority", d.m.Priority())
+			if a.From == StateFault && a.To == StateBackup && len(d.r.cfg.UnicastPeers) > 0 {
+				// keepalived's try_up_instance: a unicast peer may have
+				// dropped this router from its neighbour cache while it
+				// was down; a gratuitous ARP / NA for its own address
+				// lets the master's adverts reach it at once.
+				if err := d.link.Announce([]netip.Addr{d.m.cfg.Primary}); err != nil {
+					d.log.Warn("vrrp: announce own address", "err", err)
+					d.fail(err, func(s *Stats) { s.VIPErrors++ })
+				}
+			}
 		case WantMaster:
 		}
 		if d.sync != nil {
@@ -400,8 +541,46 @@ func (d *driver) do(acts []Action) {
 	}
 }
 
+// noAccept reports whether the router ever filters: Accept_Mode False
+// and not the address owner (RFC 5798 section 6.4.3).
+func (d *driver) noAccept() bool {
+	return d.r.cfg.NoAccept && d.mc().Priority != OwnerPriority
+}
+
+// block installs the Accept_Mode filter, if the Link can.
+func (d *driver) block() {
+	f, ok := d.link.(Filter)
+	if !ok {
+		if !d.warnedFilter {
+			d.warnedFilter = true
+			d.log.Warn("vrrp: NoAccept: the link cannot filter; packets to the VIPs are accepted")
+		}
+		return
+	}
+	if err := f.BlockVIPs(d.r.cfg.VIPs); err != nil {
+		d.log.Error("vrrp: block VIPs (NoAccept)", "err", err)
+		d.fail(err, func(s *Stats) { s.VIPErrors++ })
+	}
+}
+
+// unblock removes the Accept_Mode filter of a NoAccept router (also at
+// startup, where one left by a killed run may remain, as keepalived
+// deletes its old tables when it starts).
+func (d *driver) unblock() {
+	f, ok := d.link.(Filter)
+	if !ok || !d.noAccept() {
+		return
+	}
+	if err := f.UnblockVIPs(); err != nil {
+		d.log.Error("vrrp: unblock VIPs (NoAccept)", "err", err)
+		d.fail(err, func(s *Stats) { s.VIPErrors++ })
+	}
+}
+
 func (d *driver) send(a Advert) {
-	src := d.link.Primary()
+	// The Machine's primary: the link's, or the last it had (a priority
+	// 0 advert on losing the address goes out from it, as keepalived's).
+	src := d.m.cfg.Primary
 	dsts := d.r.cfg.UnicastPeers
 	if len(dsts) == 0 {
 		dsts = []netip.Addr{Group4}

@@ -169,6 +169,11 @@ func TestBadPacketsAreCountedAndDropped(t *testing.T) {
 		if s.ParseErrors != 9 || s.Rejected != 3 || s.AdvertsReceived != 0 {
 			t.Errorf("ParseErrors %d Rejected %d AdvertsReceived %d, want 9 3 0", s.ParseErrors, s.Rejected, s.AdvertsReceived)
 		}
+		// keepalived's vrrp.stats "Packet Errors".
+		if s.LengthErrors != 3 || s.TTLErrors != 3 || s.ChecksumErrors != 3 || s.AddressListErrors != 3 {
+			t.Errorf("Length %d TTL %d Checksum %d AddressList %d errors, want 3 each",
+				s.LengthErrors, s.TTLErrors, s.ChecksumErrors, s.AddressListErrors)
+		}
 		if s.State != vrrp.StateMaster {
 			t.Errorf("bad packets held the router in %v", s.State)
 		}
@@ -400,6 +405,7 @@ func contains(s, sub string) bool {
 
 func TestTrackedPriority(t *testing.T) {
 	up := func(w int, ok bool) vrrp.TrackStatus { return vrrp.TrackStatus{Weight: w, Up: ok} }
+	pending := func(w int) vrrp.TrackStatus { return vrrp.TrackStatus{Weight: w, Pending: true} }
 	cases := []struct {
 		name   string
 		base   uint8
@@ -415,6 +421,10 @@ func TestTrackedPriority(t *testing.T) {
 		{"keepalived: clamped to 254", 200, []vrrp.TrackStatus{up(100, true)}, 254, false},
 		{"keepalived: clamped to 1", 50, []vrrp.TrackStatus{up(-100, false)}, 1, false},
 		{"keepalived: the owner's 255 never changes", 255, []vrrp.TrackStatus{up(-100, false)}, 255, false},
+		{"keepalived: the owner still faults on weight 0", 255, []vrrp.TrackStatus{up(0, false)}, 255, true},
+		{"keepalived: weights add up", 100, []vrrp.TrackStatus{up(20, true), up(-50, false), up(10, false)}, 70, false},
+		{"keepalived: a pending script counts neither way", 100, []vrrp.TrackStatus{pending(20), pending(-30)}, 100, false},
+		{"keepalived: a pending weight 0 script holds the router", 100, []vrrp.TrackStatus{pending(0)}, 100, true},
 	}
 	for _, tc := range cases {
 		p, f := vrrp.TrackedPriority(tc.base, tc.tracks)
@@ -438,4 +448,114 @@ func TestScriptChecker(t *testing.T) {
 	if err := vrrp.Script("/bin/sh", "-c", "sleep 5").Check(ctx); err == nil {
 		t.Errorf("a script past its timeout succeeded")
 	}
+}
+
+// keepalived's garp_lower_prio_repeat and garp_lower_prio_delay: when a
+// partition heals, the MASTER that hears the lower-priority router (which
+// believed itself MASTER and announced the address) answers with an
+// advert and a burst of announcements, and another burst 5s later, so
+// that the neighbours' caches point at it again.
+func TestLowerPriorityAdvertReannounces(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lan := vrrptest.NewLAN(1)
+		ha, hb := lan.AddHost("a", ipA), lan.AddHost("b", ipB)
+		ra, _ := newRouter(t, ha, prio(200))
+		rb, _ := newRouter(t, hb, prio(100))
+		stopA := vrrptest.Start(t.Context(), ra)
+		defer stopA()
+		stopB := vrrptest.Start(t.Context(), rb)
+		defer stopB()
+		time.Sleep(20 * time.Second)
+		lan.Partition([]*vrrptest.Host{ha}, []*vrrptest.Host{hb})
+		time.Sleep(20 * time.Second)
+		synctest.Wait()
+		if ra.State() != vrrp.StateMaster || rb.State() != vrrp.StateMaster {
+			t.Fatalf("split brain expected: a %v b %v", ra.State(), rb.State())
+		}
+		before := ha.Announcements()
+		// a hears b first: b's adverts reach a, a's do not reach b yet.
+		lan.Heal()
+		lan.Block(ha, hb)
+		time.Sleep(1100 * time.Millisecond)
+		synctest.Wait()
+		first := ha.Announcements() - before
+		if first < 5 {
+			t.Fatalf("a sent %d announcement rounds after hearing lower-priority b, want at least 5", first)
+		}
+		lan.Heal()
+		time.Sleep(6 * time.Second)
+		synctest.Wait()
+		if rb.State() != vrrp.StateBackup || ra.State() != vrrp.StateMaster {
+			t.Fatalf("after heal: a %v b %v", ra.State(), rb.State())
+		}
+		if second := ha.Announcements() - before - first; second < 5 {
+			t.Errorf("a sent %d rounds in the 5s after, want the garp_lower_prio_delay burst of 5", second)
+		}
+	})
+}
+
+// Each dropped packet is counted under the reason keepalived's vrrp.stats
+// (and RFC 6527's VRRPv3 MIB) give it; a malformed packet of another VRID
+// is not this router's error, as keepalived's dispatcher drops it before
+// any instance sees it; and as keepalived, a router of the multicast group
+// drops unicast adverts (and a unicast one multicast adverts).
+func TestPacketErrorCounters(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lan := vrrptest.NewLAN(1)
+		hb := lan.AddHost("b", ipB)
+		rb, _ := newRouter(t, hb, prio(200))
+		stop := vrrptest.Start(t.Context(), rb)
+		defer stop()
+		enc := func(a vrrp.Advert, dst netip.Addr) []byte {
+			if a.Addrs == nil {
+				a.Addrs = []netip.Addr{vip4.Addr()}
+			}
+			if a.Interval == 0 {
+				a.Interval = time.Second
+			}
+			b, err := vrrp.AppendAdvert(nil, a, ipC, dst, vrrp.ChecksumRFC)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+		v3 := vrrp.Advert{Version: vrrp.Version3, VRID: 1, Priority: 100}
+		badType := enc(v3, vrrp.Group4)
+		badType[0] = 0x32
+		badAuth := enc(vrrp.Advert{Version: vrrp.Version2, VRID: 1, Priority: 100}, vrrp.Group4)
+		badAuth[4] = 1
+		otherVRID := enc(vrrp.Advert{Version: vrrp.Version3, VRID: 9, Priority: 100}, vrrp.Group4)
+		otherVRID[7] ^= 0xff
+		lan.Inject(ipC, vrrp.Group4, 255, enc(vrrp.Advert{Version: vrrp.Version2, VRID: 1, Priority: 100}, vrrp.Group4)) // version
+		lan.Inject(ipC, vrrp.Group4, 255, badType)                                                                       // type
+		lan.Inject(ipC, vrrp.Group4, 255, badAuth)                                                                       // auth type
+		lan.Inject(ipC, ipB, 255, enc(v3, ipB))                                                                          // unicast to a multicast router
+		lan.Inject(ipC, vrrp.Group4, 255, otherVRID)                                                                     // malformed, VRID 9
+		time.Sleep(time.Second)
+		synctest.Wait()
+		s := rb.Stats()
+		if s.VersionErrors != 1 || s.TypeErrors != 1 || s.AuthTypeErrors != 1 || s.AddressListErrors != 1 {
+			t.Errorf("Version %d Type %d AuthType %d AddressList %d errors, want 1 each",
+				s.VersionErrors, s.TypeErrors, s.AuthTypeErrors, s.AddressListErrors)
+		}
+		if s.ParseErrors != 2 || s.Rejected != 2 || s.OtherVRID != 1 || s.ChecksumErrors != 0 {
+			t.Errorf("ParseErrors %d Rejected %d OtherVRID %d ChecksumErrors %d, want 2 2 1 0",
+				s.ParseErrors, s.Rejected, s.OtherVRID, s.ChecksumErrors)
+		}
+		if s.AdvertsReceived != 0 {
+			t.Errorf("AdvertsReceived %d", s.AdvertsReceived)
+		}
+
+		// VRRPv2: the interval must match (RFC 3768 7.1).
+		lan2 := vrrptest.NewLAN(2)
+		r2, _ := newRouter(t, lan2.AddHost("v2", ipB), func(c *vrrp.Config) { c.Version = vrrp.Version2; c.Priority = 200 })
+		defer vrrptest.Start(t.Context(), r2)()
+		time.Sleep(100 * time.Millisecond)
+		lan2.Inject(ipC, vrrp.Group4, 255, enc(vrrp.Advert{Version: vrrp.Version2, VRID: 1, Priority: 100, Interval: 2 * time.Second}, vrrp.Group4))
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if s := r2.Stats(); s.IntervalErrors != 1 || s.Rejected != 1 {
+			t.Errorf("v2 IntervalErrors %d Rejected %d, want 1 1", s.IntervalErrors, s.Rejected)
+		}
+	})
 }

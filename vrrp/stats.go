@@ -1,6 +1,7 @@
 package vrrp
 
 import (
+	"errors"
 	"net/netip"
 	"slices"
 	"time"
@@ -28,13 +29,24 @@ type Stats struct {
 	// PriorityZeroSent and PriorityZeroReceived those with priority 0.
 	AdvertsSent, AdvertsReceived           uint64
 	PriorityZeroSent, PriorityZeroReceived uint64
-	// ParseErrors counts packets ParseAdvert refused (length, TTL,
-	// version, type, checksum, ...); Rejected counts well-formed adverts
-	// of this VRID that did not match the configuration (address list,
-	// VRRPv2 interval, version). Both are dropped.
+	// ParseErrors counts packets of this VRID that ParseAdvert refused
+	// (length, TTL, version, type, checksum, ...); Rejected counts
+	// well-formed adverts of this VRID that did not match the
+	// configuration (address list, VRRPv2 interval, version, a unicast
+	// advert to a router of the multicast group or the reverse). Both are
+	// dropped.
 	ParseErrors, Rejected uint64
-	// OtherVRID counts well-formed adverts of other virtual routers on the
-	// link (not errors).
+	// The dropped packets by reason, as keepalived's vrrp.stats ("Packet
+	// Errors": Length, TTL, Invalid Type, Advertisement Interval, Address
+	// List; "Authentication Errors": Invalid Type) and RFC 6527's VRRPv3
+	// MIB (version and checksum errors) count them. A packet is counted
+	// under at most one; a few kinds (a VRID of 0, a source of the wrong
+	// family) have none.
+	LengthErrors, TTLErrors, TypeErrors, IntervalErrors, AddressListErrors uint64
+	AuthTypeErrors, VersionErrors, ChecksumErrors                          uint64
+	// OtherVRID counts adverts of other virtual routers on the link, well
+	// formed or not (keepalived drops them before any instance sees them;
+	// not this router's errors).
 	OtherVRID uint64
 	// SendErrors and VIPErrors count failed sends and failed address
 	// changes or announcements.
@@ -48,4 +60,35 @@ type Stats struct {
 func (s Stats) clone() Stats {
 	s.Tracks = slices.Clone(s.Tracks)
 	return s
+}
+
+// countError adds a dropped packet's error to the counter of its reason.
+func (s *Stats) countError(err error) {
+	var field string
+	var pe *ParseError
+	var re *RejectError
+	switch {
+	case errors.As(err, &pe):
+		field = pe.Field
+	case errors.As(err, &re):
+		field = re.Field
+	}
+	switch field {
+	case "Length":
+		s.LengthErrors++
+	case "TTL":
+		s.TTLErrors++
+	case "Type":
+		s.TypeErrors++
+	case "Interval":
+		s.IntervalErrors++
+	case "Addrs", "Count", "Destination":
+		s.AddressListErrors++
+	case "AuthType":
+		s.AuthTypeErrors++
+	case "Version":
+		s.VersionErrors++
+	case "Checksum":
+		s.ChecksumErrors++
+	}
 }

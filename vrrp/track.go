@@ -16,7 +16,10 @@ import (
 // Weight is added to the priority while the probe succeeds; a negative one
 // is added while it fails. The result is clamped to 1..254; the address
 // owner's priority (255) never changes. These are keepalived.conf(5)'s
-// rules.
+// rules. As keepalived's scripts, a probe's first result decides its
+// status; until then it counts neither way, and the Router does not leave
+// INIT before every probe of Weight 0 has reported (each within its
+// Timeout).
 type Track struct {
 	// Name identifies the probe in logs and Stats. Required.
 	Name string
@@ -31,7 +34,8 @@ type Track struct {
 	// Timeout bounds one probe. Zero means Interval.
 	Timeout time.Duration
 	// Rise and Fall are the consecutive successes and failures that change
-	// the probe's status (keepalived's rise and fall). Zero means 1.
+	// the probe's status once its first result has set it (keepalived's
+	// rise and fall). Zero means 1.
 	Rise, Fall int
 }
 
@@ -72,22 +76,29 @@ type TrackStatus struct {
 	Name string
 	// Weight is the Track's weight.
 	Weight int
-	// Up reports whether the probe is considered healthy (after Rise /
-	// Fall).
+	// Up reports whether the probe is considered healthy: its first
+	// result decides, later ones through Rise and Fall.
 	Up bool
+	// Pending reports that the probe has not reported yet, as keepalived's
+	// script init state: it counts neither way in the priority, and a
+	// Router does not start (leaves INIT) before its probes of weight 0
+	// have reported.
+	Pending bool
 	// Err is the probe's last error, nil after a success.
 	Err error
 }
 
 // TrackedPriority applies keepalived's tracking rules to a base priority:
 // it returns the effective priority and whether a probe of weight 0 is
-// down (FAULT). The owner's priority 255 is returned unchanged.
+// down or still pending (FAULT). Pending weighted probes count neither
+// way. The owner's priority 255 is returned unchanged.
 func TrackedPriority(base uint8, tracks []TrackStatus) (prio uint8, fault bool) {
 	total := int(base)
 	for _, t := range tracks {
 		switch {
-		case t.Weight == 0 && !t.Up:
+		case t.Weight == 0 && (!t.Up || t.Pending):
 			fault = true
+		case t.Pending:
 		case t.Weight > 0 && t.Up, t.Weight < 0 && !t.Up:
 			total += t.Weight
 		}
@@ -130,13 +141,31 @@ func runTrack(ctx context.Context, i int, t Track, out chan<- trackResult) {
 type trackState struct {
 	t          Track
 	up         bool
-	ok, failed int // consecutive
+	pending    bool // no result yet
+	ok, failed int  // consecutive
 	err        error
 }
 
-// observe records one result and reports whether Up changed.
+func (s *trackState) status() TrackStatus {
+	return TrackStatus{Name: s.t.Name, Weight: s.t.Weight, Up: s.up, Pending: s.pending, Err: s.err}
+}
+
+// observe records one result and reports whether Up or Pending changed.
+// The first result decides at once, as keepalived's script init state
+// does ("one success is enough", and one failure); Rise and Fall apply
+// from then on.
 func (s *trackState) observe(err error) bool {
 	s.err = err
+	if s.pending {
+		s.pending, s.up = false, err == nil
+		s.ok, s.failed = 0, 0
+		if s.up {
+			s.ok = s.t.Rise
+		} else {
+			s.failed = s.t.Fall
+		}
+		return true
+	}
 	if err == nil {
 		s.ok, s.failed = s.ok+1, 0
 		if !s.up && s.ok >= s.t.Rise {

@@ -4,11 +4,11 @@ package vrrp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -37,27 +37,37 @@ const tosNetworkControl = 0xc0
 //
 // Opening one needs CAP_NET_RAW and CAP_NET_ADMIN.
 type RawLink struct {
-	ifi     *net.Interface
-	cfg     RawLinkConfig
-	primary netip.Addr
-	nl      *netlink.Handle
-	ns      netns.NsHandle // -1 when the current namespace
+	ifi *net.Interface
+	cfg RawLinkConfig
+	nl  *netlink.Handle
+	ns  netns.NsHandle // -1 when the current namespace
+
+	pmu     sync.Mutex
+	primary netip.Addr // invalid while the interface has none
+
+	changed   chan struct{} // AddrsChanged, capacity 1
+	stopWatch chan struct{}
+	watchDone chan struct{}
 
 	c4 *ipv4.PacketConn
 	c6 *ipv6.PacketConn
 
-	mu  sync.Mutex // guards the announcers, opened on first use
-	arp *arp.Client
-	ndp *ndp.Conn
+	mu         sync.Mutex // guards the announcers, opened on first use
+	arp        *arp.Client
+	ndp        *ndp.Conn
+	fwd        bool // the interface forwards IPv6 (NA Router flag)
+	fwdChecked time.Time
 
 	rbuf []byte
 }
 
-var _ Link = (*RawLink)(nil)
+var _ AddrWatcher = (*RawLink)(nil)
 
-// OpenRawLink opens the raw-socket Link on interface ifname.
+// OpenRawLink opens the raw-socket Link on interface ifname. The interface
+// must exist; it may have no address of the family yet (Primary is then
+// invalid until one appears, and a Router stays in FAULT meanwhile).
 func OpenRawLink(ifname string, cfg RawLinkConfig) (*RawLink, error) {
-	l := &RawLink{cfg: cfg, ns: netns.None(), rbuf: make([]byte, 1500)}
+	l := &RawLink{cfg: cfg, ns: netns.None(), rbuf: make([]byte, 1500), changed: make(chan struct{}, 1)}
 	fail := func(err error) (*RawLink, error) {
 		l.Close()
 		return nil, fmt.Errorf("vrrp: open %s: %w", ifname, err)
@@ -80,41 +90,133 @@ func OpenRawLink(ifname string, cfg RawLinkConfig) (*RawLink, error) {
 	}
 	a := link.Attrs()
 	l.ifi = &net.Interface{Index: a.Index, MTU: a.MTU, Name: a.Name, HardwareAddr: a.HardwareAddr, Flags: a.Flags}
-	if l.primary, err = l.findPrimary(link); err != nil {
+	if err := l.refresh(); err != nil {
 		return fail(err)
 	}
 	if err := l.inNetns(l.listen); err != nil {
 		return fail(err)
 	}
+	l.stopWatch, l.watchDone = make(chan struct{}), make(chan struct{})
+	go l.watch()
 	return l, nil
 }
 
-// findPrimary returns the address adverts go out from: keepalived uses the
-// interface's first (primary, not secondary) IPv4 address, and its IPv6
-// link-local address.
-func (l *RawLink) findPrimary(link netlink.Link) (netip.Addr, error) {
+// addrList returns the interface's addresses of the link's family.
+func (l *RawLink) addrList() ([]netlink.Addr, error) {
 	fam := netlink.FAMILY_V4
 	if l.cfg.IPv6 {
 		fam = netlink.FAMILY_V6
 	}
-	addrs, err := l.nl.AddrList(link, fam)
+	return l.nl.AddrList(&netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: l.ifi.Index}}, fam)
+}
+
+// refresh finds the address adverts go out from, as keepalived does: the
+// interface's first IPv4 address that is not secondary, or its first IPv6
+// link-local address, never one of the virtual addresses
+// (RawLinkConfig.VIPs) nor an IPv6 address whose duplicate address
+// detection failed. It keeps the current one while it remains.
+func (l *RawLink) refresh() error {
+	addrs, err := l.addrList()
 	if err != nil {
-		return netip.Addr{}, err
+		return err
 	}
+	var found []netip.Addr
 	for _, a := range addrs {
 		ip, ok := netip.AddrFromSlice(a.IP)
 		if !ok {
 			continue
 		}
 		ip = ip.Unmap()
-		if l.cfg.IPv6 && ip.IsLinkLocalUnicast() || !l.cfg.IPv6 && a.Flags&unix.IFA_F_SECONDARY == 0 {
-			return ip, nil
+		if slices.ContainsFunc(l.cfg.VIPs, func(p netip.Prefix) bool { return p.Addr().Unmap() == ip }) {
+			continue
+		}
+		if l.cfg.IPv6 && ip.IsLinkLocalUnicast() && a.Flags&unix.IFA_F_DADFAILED == 0 ||
+			!l.cfg.IPv6 && ip.Is4() && a.Flags&unix.IFA_F_SECONDARY == 0 {
+			found = append(found, ip)
 		}
 	}
-	if l.cfg.IPv6 {
-		return netip.Addr{}, errors.New("no IPv6 link-local address")
+	l.pmu.Lock()
+	defer l.pmu.Unlock()
+	if !slices.Contains(found, l.primary) {
+		l.primary = netip.Addr{}
+		if len(found) > 0 {
+			l.primary = found[0]
+		}
 	}
-	return netip.Addr{}, errors.New("no primary IPv4 address")
+	return nil
+}
+
+// watch follows the interface's addresses through netlink notifications
+// until Close, refreshing the primary address and signalling changed. If
+// the subscription fails or breaks (a full receive buffer), it refreshes
+// and subscribes again a second later.
+func (l *RawLink) watch() {
+	defer close(l.watchDone)
+	signal := func() {
+		select {
+		case l.changed <- struct{}{}:
+		default:
+		}
+	}
+	for {
+		ch := make(chan netlink.AddrUpdate, 64)
+		done := make(chan struct{})
+		opts := netlink.AddrSubscribeOptions{ErrorCallback: func(error) {}}
+		if l.ns.IsOpen() {
+			ns := l.ns
+			opts.Namespace = &ns
+		}
+		if err := netlink.AddrSubscribeWithOptions(ch, done, opts); err == nil {
+			l.refresh() // what changed before the subscription
+			signal()
+		recv:
+			for {
+				select {
+				case u, ok := <-ch:
+					if !ok {
+						break recv
+					}
+					if u.LinkIndex == l.ifi.Index {
+						l.refresh()
+						signal()
+					}
+				case <-l.stopWatch:
+					close(done)
+					for range ch {
+					}
+					return
+				}
+			}
+			close(done)
+		}
+		t := time.NewTimer(time.Second)
+		select {
+		case <-l.stopWatch:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// AddrsChanged returns a channel that receives a value (coalesced) after
+// addresses of the interface changed, including the link's own AddVIPs
+// and RemoveVIPs.
+func (l *RawLink) AddrsChanged() <-chan struct{} { return l.changed }
+
+// Addrs returns the addresses now on the interface, of the link's family.
+func (l *RawLink) Addrs() ([]netip.Addr, error) {
+	addrs, err := l.addrList()
+	if err != nil {
+		return nil, fmt.Errorf("vrrp: addresses of %s: %w", l.ifi.Name, err)
+	}
+	out := make([]netip.Addr, 0, len(addrs))
+	for _, a := range addrs {
+		if ip, ok := netip.AddrFromSlice(a.IP); ok {
+			out = append(out, ip.Unmap())
+		}
+	}
+	return out, nil
 }
 
 // inNetns runs f with the calling thread in the link's namespace.
@@ -203,8 +305,14 @@ func (l *RawLink) listen() error {
 	return nil
 }
 
-// Primary returns the advert source address.
-func (l *RawLink) Primary() netip.Addr { return l.primary }
+// Primary returns the advert source address: the interface's primary
+// IPv4 address or IPv6 link-local address, as it is now; invalid while the
+// interface has none.
+func (l *RawLink) Primary() netip.Addr {
+	l.pmu.Lock()
+	defer l.pmu.Unlock()
+	return l.primary
+}
 
 // Interface returns the interface the link runs on.
 func (l *RawLink) Interface() *net.Interface { return l.ifi }
@@ -270,18 +378,22 @@ func ipOf(ip net.IP) netip.Addr {
 	return a.Unmap()
 }
 
-// WritePacket sends p.Payload to p.Dst from Primary with TTL / hop limit
-// 255.
+// WritePacket sends p.Payload to p.Dst from p.Src (Primary if p.Src is
+// not set) with TTL / hop limit 255.
 func (l *RawLink) WritePacket(p Packet) error {
 	dst := &net.IPAddr{IP: p.Dst.AsSlice()}
+	src := p.Src.Unmap()
+	if !src.IsValid() || src.IsUnspecified() {
+		src = l.Primary()
+	}
 	var err error
 	if l.c4 != nil {
-		_, err = l.c4.WriteTo(p.Payload, &ipv4.ControlMessage{IfIndex: l.ifi.Index, Src: l.primary.AsSlice()}, dst)
+		_, err = l.c4.WriteTo(p.Payload, &ipv4.ControlMessage{IfIndex: l.ifi.Index, Src: src.AsSlice()}, dst)
 	} else {
 		// A numeric zone: a name would be looked up in the calling
 		// thread's namespace, not necessarily the link's.
 		dst.Zone = strconv.Itoa(l.ifi.Index)
-		_, err = l.c6.WriteTo(p.Payload, &ipv6.ControlMessage{IfIndex: l.ifi.Index, Src: l.primary.AsSlice(), HopLimit: TTL}, dst)
+		_, err = l.c6.WriteTo(p.Payload, &ipv6.ControlMessage{IfIndex: l.ifi.Index, Src: src.AsSlice(), HopLimit: TTL}, dst)
 	}
 	if err != nil {
 		return fmt.Errorf("vrrp: send to %v on %s: %w", p.Dst, l.ifi.Name, err)
@@ -289,8 +401,14 @@ func (l *RawLink) WritePacket(p Packet) error {
 	return nil
 }
 
-// Close closes the sockets and the netlink handle.
+// Close stops watching addresses and closes the sockets and the netlink
+// handle.
 func (l *RawLink) Close() error {
+	if l.stopWatch != nil {
+		close(l.stopWatch)
+		<-l.watchDone
+		l.stopWatch = nil
+	}
 	if l.c4 != nil {
 		l.c4.Close()
 	}

@@ -14,7 +14,10 @@ import (
 // OpenRawLink returns ErrUnsupported.
 type RawLink struct{}
 
-var _ Link = (*RawLink)(nil)
+var (
+	_ Filter      = (*RawLink)(nil)
+	_ AddrWatcher = (*RawLink)(nil)
+)
 
 // OpenRawLink returns ErrUnsupported outside Linux.
 func OpenRawLink(ifname string, cfg RawLinkConfig) (*RawLink, error) {
@@ -27,6 +30,10 @@ func (*RawLink) WritePacket(Packet) error                   { return ErrUnsuppor
 func (*RawLink) AddVIPs([]netip.Prefix) error               { return ErrUnsupported }
 func (*RawLink) RemoveVIPs([]netip.Prefix) error            { return ErrUnsupported }
 func (*RawLink) Announce([]netip.Addr) error                { return ErrUnsupported }
+func (*RawLink) BlockVIPs([]netip.Prefix) error             { return ErrUnsupported }
+func (*RawLink) UnblockVIPs() error                         { return ErrUnsupported }
+func (*RawLink) AddrsChanged() <-chan struct{}              { return nil }
+func (*RawLink) Addrs() ([]netip.Addr, error)               { return nil, ErrUnsupported }
 func (*RawLink) Close() error                               { return nil }
 
 // InterfaceUp returns a Checker that always fails with ErrUnsupported

@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/hakit/hakit"
 	"github.com/mdlayher/arp"
@@ -69,8 +72,8 @@ func prefixNet(p netip.Prefix) *net.IPNet {
 // broadcast with sender and target protocol address the virtual address
 // (RFC 5798 section 6.4.2, RFC 5227 section 3); for IPv6 an unsolicited
 // neighbour advertisement to all-nodes with the Override flag and the
-// target link-layer address option (RFC 4861 section 7.2.6), as keepalived
-// sends.
+// target link-layer address option (RFC 4861 section 7.2.6), and the
+// Router flag when the interface forwards IPv6, as keepalived sends.
 func (l *RawLink) Announce(addrs []netip.Addr) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -142,11 +145,33 @@ func (l *RawLink) unsolicitedNA(ip netip.Addr) error {
 		}
 	}
 	na := &ndp.NeighborAdvertisement{
+		Router:        l.forwarding(),
 		Override:      true,
 		TargetAddress: ip,
 		Options:       []ndp.Option{&ndp.LinkLayerAddress{Direction: ndp.Target, Addr: l.ifi.HardwareAddr}},
 	}
-	return l.ndp.WriteTo(na, nil, netip.IPv6LinkLocalAllNodes())
+	// From the virtual address itself, as keepalived sends it (RFC 4861
+	// section 7.2.6 allows any address of the interface).
+	cm := &ipv6.ControlMessage{HopLimit: ndp.HopLimit, Src: ip.AsSlice(), IfIndex: l.ifi.Index}
+	return l.ndp.WriteTo(na, cm, netip.IPv6LinkLocalAllNodes())
+}
+
+// forwarding reports whether the interface forwards IPv6
+// (net.ipv6.conf.IFACE.forwarding, read in the link's namespace at most
+// every 5s, as keepalived does): a router's neighbour advertisements must
+// carry the Router flag, or hosts drop it from their default router lists
+// (RFC 4861 section 7.2.5). l.mu held.
+func (l *RawLink) forwarding() bool {
+	if time.Since(l.fwdChecked) < 5*time.Second {
+		return l.fwd
+	}
+	l.fwdChecked = time.Now()
+	l.inNetns(func() error {
+		b, err := os.ReadFile("/proc/sys/net/ipv6/conf/" + l.ifi.Name + "/forwarding")
+		l.fwd = err == nil && strings.TrimSpace(string(b)) != "0"
+		return nil
+	})
+	return l.fwd
 }
 
 // InterfaceUp returns a Checker that fails while the named interface (in

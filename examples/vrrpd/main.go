@@ -12,11 +12,14 @@
 // Usage:
 //
 //	vrrpd -iface IF -vrid N -priority P -vip CIDR [-vip CIDR]... [-advert 1s] [-version 3|2]
-//	      [-nopreempt] [-preempt-delay D] [-unicast-peer IP]... [-notify PROG]
+//	      [-nopreempt] [-preempt-delay D] [-unicast-peer IP]... [-notify PROG] [-noaccept]
 //
 // Adverts list exactly the -vip addresses (keepalived drops adverts whose
 // list differs from its own virtual_ipaddress). IPv6 VIPs are added with
-// nodad. -notify runs PROG INSTANCE VRID STATE PRIORITY on each transition,
+// nodad. -noaccept is keepalived's no_accept (RFC 5798 Accept_Mode False):
+// while MASTER, and unless its priority is 255, vrrpd drops packets
+// addressed to the VIPs with nftables rules of its own; by default, as
+// keepalived outside vrrp_strict for both versions, it accepts them. -notify runs PROG INSTANCE VRID STATE PRIORITY on each transition,
 // like keepalived's notify script. Logs go to stderr.
 //
 // SIGTERM (or SIGINT) shuts the router down as RFC 5798 says: a MASTER
@@ -95,6 +98,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, link vrrp
 	peers := &listFlag[netip.Addr]{parse: netip.ParseAddr}
 	fs.Var(peers, "unicast-peer", "send adverts to this peer instead of the multicast group (repeat for more)")
 	notify := fs.String("notify", "", "program run as PROG INSTANCE VRID STATE PRIORITY on each transition")
+	noaccept := fs.Bool("noaccept", false, "as MASTER (below priority 255), drop packets addressed to the VIPs (keepalived's no_accept)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -133,6 +137,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, link vrrp
 		Interval:     *advert,
 		NoPreempt:    *nopreempt,
 		PreemptDelay: *preemptDelay,
+		NoAccept:     *noaccept,
 		UnicastPeers: peers.vals,
 		Link:         link,
 		Logger:       log,

@@ -121,3 +121,39 @@ func TestNotify(t *testing.T) {
 		t.Errorf("notify calls:\n%s\nwant:\n%s", b, want)
 	}
 }
+
+// -noaccept is keepalived's no_accept: the MASTER holds the VIPs but its
+// link drops packets addressed to them; without it (keepalived's default)
+// they are accepted; priority 255, the address owner, always accepts.
+func TestNoAccept(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		accepts bool
+	}{
+		{nil, true},
+		{[]string{"-noaccept"}, false},
+		{[]string{"-noaccept", "-priority", "255"}, true},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			lan := vrrptest.NewLAN(1)
+			h := lan.AddHost("eth0", netip.MustParseAddr("192.0.2.1"))
+			vip := netip.MustParseAddr("192.0.2.100")
+			ctx, cancel := context.WithCancel(t.Context())
+			var out, errs syncBuffer
+			done := make(chan int)
+			args := append([]string{"-vrid", "42", "-vip", "192.0.2.100/24"}, tc.args...)
+			go func() { done <- run(ctx, args, &out, &errs, h) }()
+			time.Sleep(5 * time.Second)
+			if !strings.Contains(out.String(), "MASTER") || !h.Holds(vip) {
+				t.Fatalf("%v: not MASTER: %s", args, out.String())
+			}
+			if got := h.Accepts(vip); got != tc.accepts {
+				t.Errorf("%v: accepts packets to the VIP = %v, want %v", args, got, tc.accepts)
+			}
+			cancel()
+			if code := <-done; code != 0 {
+				t.Errorf("%v: exit %d: %s", args, code, errs.String())
+			}
+		})
+	}
+}

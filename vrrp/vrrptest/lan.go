@@ -50,7 +50,8 @@ func NewLAN(seed uint64) *LAN {
 // AddHost attaches a host with the given primary address (for IPv6, a
 // link-local address) and returns it; the Host is a vrrp.Link.
 func (l *LAN) AddHost(name string, primary netip.Addr) *Host {
-	h := &Host{Name: name, lan: l, primary: primary.Unmap(), inbox: make(chan vrrp.Packet, inboxSize), vips: map[netip.Prefix]bool{}}
+	h := &Host{Name: name, lan: l, primary: primary.Unmap(), v6: primary.Unmap().Is6(),
+		inbox: make(chan vrrp.Packet, inboxSize), vips: map[netip.Prefix]bool{}, changed: make(chan struct{}, 1)}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.hosts = append(l.hosts, h)
@@ -163,7 +164,7 @@ func (l *LAN) send(from *Host, p vrrp.Packet) {
 		return
 	}
 	for _, to := range l.hosts {
-		if to == from || to.primary == p.Src || to.primary.Is6() != p.Src.Is6() {
+		if to == from || to.primary == p.Src || to.v6 != p.Src.Is6() {
 			continue
 		}
 		if !p.Dst.IsMulticast() && to.primary != p.Dst {
@@ -206,28 +207,86 @@ func (l *LAN) deliver(to *Host, q vrrp.Packet) {
 }
 
 // Host is one machine on a LAN, with one interface. It implements
-// vrrp.Link.
+// vrrp.Link, vrrp.Filter (it records what a router blocks, for Accepts)
+// and vrrp.AddrWatcher (SetPrimary and RemoveAddr change its addresses as
+// an administrator would).
 type Host struct {
 	// Name identifies the host in test output.
 	Name string
 
 	lan     *LAN
-	primary netip.Addr
+	v6      bool
 	inbox   chan vrrp.Packet
+	changed chan struct{} // AddrsChanged
 
 	// guarded by lan.mu
+	primary   netip.Addr
 	vips      map[netip.Prefix]bool
+	blocked   map[netip.Addr]bool
 	announced int
 	sent      int
 	crashed   bool
 }
 
-var _ vrrp.Link = (*Host)(nil)
+var (
+	_ vrrp.Filter      = (*Host)(nil)
+	_ vrrp.AddrWatcher = (*Host)(nil)
+)
 
 func (h *Host) String() string { return h.Name }
 
-// Primary returns the host's primary address.
-func (h *Host) Primary() netip.Addr { return h.primary }
+// Primary returns the host's primary address, invalid while it has none.
+func (h *Host) Primary() netip.Addr {
+	h.lan.mu.Lock()
+	defer h.lan.mu.Unlock()
+	return h.primary
+}
+
+// SetPrimary replaces the host's primary address, as "ip addr" would; an
+// invalid addr removes it (its router goes to FAULT until it has one).
+func (h *Host) SetPrimary(addr netip.Addr) {
+	h.lan.mu.Lock()
+	h.primary = addr.Unmap()
+	h.lan.mu.Unlock()
+	h.signal()
+}
+
+// RemoveAddr removes a virtual address from the host behind its router's
+// back, as "ip addr del" would.
+func (h *Host) RemoveAddr(addr netip.Addr) {
+	h.lan.mu.Lock()
+	for p := range h.vips {
+		if p.Addr() == addr {
+			delete(h.vips, p)
+		}
+	}
+	h.lan.mu.Unlock()
+	h.signal()
+}
+
+func (h *Host) signal() {
+	select {
+	case h.changed <- struct{}{}:
+	default:
+	}
+}
+
+// AddrsChanged is signalled when the host's addresses change.
+func (h *Host) AddrsChanged() <-chan struct{} { return h.changed }
+
+// Addrs returns the host's addresses: its primary and the virtual ones.
+func (h *Host) Addrs() ([]netip.Addr, error) {
+	h.lan.mu.Lock()
+	defer h.lan.mu.Unlock()
+	var out []netip.Addr
+	if h.primary.IsValid() {
+		out = append(out, h.primary)
+	}
+	for p := range h.vips {
+		out = append(out, p.Addr())
+	}
+	return out, nil
+}
 
 // ReadPacket returns the next packet for the host.
 func (h *Host) ReadPacket(ctx context.Context) (vrrp.Packet, error) {
@@ -242,8 +301,12 @@ func (h *Host) ReadPacket(ctx context.Context) (vrrp.Packet, error) {
 // WritePacket sends p on the LAN from the host's primary address with TTL
 // 255. A crashed host's packets vanish.
 func (h *Host) WritePacket(p vrrp.Packet) error {
-	p.Src, p.TTL = h.primary, vrrp.TTL
 	h.lan.mu.Lock()
+	if !h.primary.IsValid() {
+		h.lan.mu.Unlock()
+		return fmt.Errorf("vrrptest: host %s has no address to send from", h.Name)
+	}
+	p.Src, p.TTL = h.primary, vrrp.TTL
 	h.sent++
 	h.lan.mu.Unlock()
 	h.lan.send(h, p)
@@ -257,6 +320,7 @@ func (h *Host) AddVIPs(vips []netip.Prefix) error {
 	for _, p := range vips {
 		h.vips[p] = true
 	}
+	h.signal()
 	return nil
 }
 
@@ -267,7 +331,39 @@ func (h *Host) RemoveVIPs(vips []netip.Prefix) error {
 	for _, p := range vips {
 		delete(h.vips, p)
 	}
+	h.signal()
 	return nil
+}
+
+// BlockVIPs records that the host drops packets addressed to the
+// addresses (a router in Accept_Mode False holding them as MASTER).
+func (h *Host) BlockVIPs(vips []netip.Prefix) error {
+	h.lan.mu.Lock()
+	defer h.lan.mu.Unlock()
+	h.blocked = map[netip.Addr]bool{}
+	for _, p := range vips {
+		h.blocked[p.Addr()] = true
+	}
+	return nil
+}
+
+// UnblockVIPs forgets what BlockVIPs recorded.
+func (h *Host) UnblockVIPs() error {
+	h.lan.mu.Lock()
+	defer h.lan.mu.Unlock()
+	h.blocked = nil
+	return nil
+}
+
+// Accepts reports whether the host is live, holds addr and accepts
+// packets addressed to it (RFC 5798's Accept_Mode, or the address owner).
+func (h *Host) Accepts(addr netip.Addr) bool {
+	if !h.Holds(addr) {
+		return false
+	}
+	h.lan.mu.Lock()
+	defer h.lan.mu.Unlock()
+	return !h.blocked[addr]
 }
 
 // Announce counts one round of gratuitous ARP / unsolicited NA.
@@ -329,6 +425,7 @@ func (h *Host) Crash() {
 	defer h.lan.mu.Unlock()
 	h.crashed = true
 	h.vips = map[netip.Prefix]bool{}
+	h.blocked = nil
 	for {
 		select {
 		case <-h.inbox:
@@ -347,6 +444,7 @@ func (h *Host) Restart() {
 	defer h.lan.mu.Unlock()
 	h.crashed = false
 	h.vips = map[netip.Prefix]bool{}
+	h.blocked = nil
 }
 
 // Crashed reports whether the host is crashed.
