@@ -23,6 +23,7 @@ var scenes = []scene{
 	{"Health checks with HAProxy's rise/fall (hakit.Monitor, hakit.Health)", sceneMonitor},
 	{"Cache tier: ketama placement, memcached ejection, Redis lease (cache on cachetest and miniredis)", sceneCache},
 	{"Galera single-writer routing: kill -9, quorum loss, pc.bootstrap, certification retry (galera.Router on galeratest)", sceneGalera},
+	{"Nova scheduling: filters, weighers, server groups (scheduler)", sceneScheduler},
 	{"Virtual IPs with VRRP (vrrp.Router on vrrptest.LAN): crash, preempt, clean stop", sceneVRRP},
 }
 
