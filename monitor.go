@@ -27,6 +27,7 @@ type Monitor struct {
 	since       time.Time // when State last changed (or the monitor was made)
 	wake        chan struct{}
 	running     bool
+	inFlight    chan struct{} // closed when a check that timed out returns; Run's goroutine only
 }
 
 // MonitorStats is a snapshot of a Monitor's counters.
@@ -152,14 +153,38 @@ func (m *Monitor) interval() time.Duration {
 }
 
 func (m *Monitor) checkOnce(ctx context.Context) {
-	cctx, cancel := context.WithTimeout(ctx, m.cfg.Timeout)
-	start := time.Now()
-	err := m.cfg.Checker.Check(cctx)
-	if err == nil && cctx.Err() != nil && ctx.Err() == nil {
-		// A checker that ignores its deadline still failed it.
-		err = fmt.Errorf("hakit: check did not finish within %v: %w", m.cfg.Timeout, cctx.Err())
+	// HAProxy never runs two checks of one server at once: a check that
+	// outlived its timeout must return before the next one starts.
+	if m.inFlight != nil {
+		select {
+		case <-m.inFlight:
+			m.inFlight = nil
+		case <-ctx.Done():
+			return
+		}
 	}
-	cancel()
+	cctx, cancel := context.WithTimeout(ctx, m.cfg.Timeout)
+	defer cancel()
+	start := time.Now()
+	result := make(chan error, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		result <- m.cfg.Checker.Check(cctx)
+	}()
+	var err error
+	select {
+	case err = <-result:
+		if err == nil && cctx.Err() != nil && ctx.Err() == nil {
+			// A checker that returned late still failed.
+			err = fmt.Errorf("hakit: check did not finish within %v: %w", m.cfg.Timeout, cctx.Err())
+		}
+	case <-cctx.Done():
+		// The check failed at Timeout whether or not the Checker
+		// honours its ctx; it may keep running until it does.
+		err = fmt.Errorf("hakit: check did not finish within %v: %w", m.cfg.Timeout, cctx.Err())
+		m.inFlight = done
+	}
 	if ctx.Err() != nil {
 		return // shutting down: the result says nothing about the target
 	}
@@ -199,9 +224,9 @@ func (m *Monitor) Report(err error) {
 		}
 		// HAProxy's __health_adjust.
 		switch m.cfg.OnError {
-		case OnErrorFastInter:
 		case OnErrorFailCheck:
 			m.h.fail()
+		case OnErrorFastInter:
 		case OnErrorSuddenDeath:
 			if m.h.value > m.h.rise {
 				m.h.value = m.h.rise + 1

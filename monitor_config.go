@@ -50,11 +50,11 @@ func (s InitState) String() string {
 type OnError int
 
 const (
-	// OnErrorFastInter only brings the next check forward to FastInter.
-	// HAProxy's default.
-	OnErrorFastInter OnError = iota
 	// OnErrorFailCheck counts as one failed check, then FastInter.
-	OnErrorFailCheck
+	// HAProxy's default (DEF_HANA_ONERR).
+	OnErrorFailCheck OnError = iota
+	// OnErrorFastInter only brings the next check forward to FastInter.
+	OnErrorFastInter
 	// OnErrorSuddenDeath leaves a healthy monitor one failed check away
 	// from DOWN (a "pre-fatal" failure), then FastInter.
 	OnErrorSuddenDeath
@@ -111,7 +111,7 @@ type MonitorConfig struct {
 	// OnError. Zero means 10, HAProxy's default "error-limit".
 	ErrorLimit int
 	// OnError is the action taken at ErrorLimit. Zero means
-	// OnErrorFastInter, HAProxy's default.
+	// OnErrorFailCheck, HAProxy's default.
 	OnError OnError
 
 	// OnChange, if not nil, is called after every change of Status,
@@ -150,7 +150,7 @@ func (c MonitorConfig) withDefaults() (MonitorConfig, error) {
 	if c.InitState < InitStateUp || c.InitState > InitStateFullyDown {
 		return c, fmt.Errorf("hakit: MonitorConfig.InitState %d is not one of the InitState constants", int(c.InitState))
 	}
-	if c.OnError < OnErrorFastInter || c.OnError > OnErrorMarkDown {
+	if c.OnError < OnErrorFailCheck || c.OnError > OnErrorMarkDown {
 		return c, fmt.Errorf("hakit: MonitorConfig.OnError %d is not one of the OnError constants", int(c.OnError))
 	}
 	if c.Inter == 0 {

@@ -273,3 +273,50 @@ func TestMonitorConfigErrors(t *testing.T) {
 		t.Fatalf("minimal config starts at %+v (%s), want HAProxy's rise 2, fall 3, UP 1/3", s, s)
 	}
 }
+
+// A Checker that ignores its ctx fails at Timeout all the same, Run still
+// returns when its ctx ends, and the next check waits for the stuck one, as
+// HAProxy never runs two checks of one server at once.
+func TestMonitorCheckerIgnoringCtx(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		running, maxRunning := 0, 0
+		m, _ := hakit.NewMonitor(hakit.MonitorConfig{
+			Checker: hakit.CheckerFunc(func(context.Context) error {
+				mu.Lock()
+				running++
+				maxRunning = max(maxRunning, running)
+				mu.Unlock()
+				time.Sleep(time.Minute) // ignores ctx
+				mu.Lock()
+				running--
+				mu.Unlock()
+				return nil
+			}),
+			Inter: 2 * time.Second, Timeout: time.Second, Rise: 1, Fall: 1,
+		})
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() { m.Run(ctx); close(done) }()
+		time.Sleep(1500 * time.Millisecond)
+		if s := m.Stats(); s.Status.State != hakit.StateDown || s.Failures != 1 {
+			t.Fatalf("1.5s into a check that ignores its 1s timeout: %+v, want DOWN after one failure", s)
+		}
+		time.Sleep(10 * time.Second)
+		if s := m.Stats(); s.Checks != 1 {
+			t.Fatalf("%d checks while the first still runs, want 1", s.Checks)
+		}
+		cancel()
+		start := time.Now()
+		<-done
+		if d := time.Since(start); d != 0 {
+			t.Fatalf("Run returned %v after its ctx ended, want at once", d)
+		}
+		time.Sleep(time.Minute) // let the stuck check return
+		mu.Lock()
+		defer mu.Unlock()
+		if maxRunning != 1 {
+			t.Fatalf("%d checks ran at once, want 1", maxRunning)
+		}
+	})
+}
