@@ -45,10 +45,14 @@
 // rate: the leader stops at RenewDeadline and the others wait LeaseDuration
 // from when they saw its last write, so the difference between the two is
 // the rate skew (not the offset: wall clocks are never compared) that
-// is tolerated. A leader that is paused (SIGSTOP, a long GC, a VM freeze)
-// resumes with its context already cancelled, but anything it had already
-// sent on its way may still land after a new leader has started: an
-// Elector does not guarantee a single acting leader. The fencing token is
+// is tolerated. A leader that is paused (SIGSTOP, a long GC) past its
+// deadline has its context cancelled by a timer as soon as it runs again,
+// and IsLeader turns false at the deadline itself; but a goroutine that
+// resumes first may act before it looks, and anything already sent on its
+// way may land after a new leader has started: an Elector does not
+// guarantee a single acting leader. A suspend that stops the monotonic
+// clock (a frozen VM, a host asleep) hides the pause from the leader
+// altogether. The fencing token is
 // the guard for that: a downstream store that remembers the highest token it
 // has seen and refuses lower ones stays consistent however late an old
 // leader's write arrives.

@@ -22,6 +22,7 @@ type Elector struct {
 	seen       bool      // observed is valid
 	leader     string    // last identity passed to OnNewLeader
 	leaderCtx  context.Context
+	validUntil time.Time // leadership is in doubt from then on
 	token      uint64
 	stats      ElectorStats
 }
@@ -56,11 +57,20 @@ func NewElector(cfg ElectorConfig) (*Elector, error) {
 }
 
 // IsLeader reports whether this candidate leads now: it won the lease and
-// its leadership is not in doubt.
+// its leadership is not in doubt. It reads the clock, so it turns false at
+// the deadline even before the leadership context is cancelled: call it
+// right before acting, and pass the token downstream.
 func (e *Elector) IsLeader() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.leaderCtx != nil && e.leaderCtx.Err() == nil
+	return e.leadingLocked()
+}
+
+// leadingLocked also reads the clock: the timer that cancels the leadership
+// context may not have run yet (after a SIGSTOP, or on a busy machine)
+// when the deadline has already passed.
+func (e *Elector) leadingLocked() bool {
+	return e.leaderCtx != nil && e.leaderCtx.Err() == nil && time.Now().Before(e.validUntil)
 }
 
 // Leader returns the holder last observed in the lease, "" if none. It may
@@ -76,7 +86,7 @@ func (e *Elector) Leader() string {
 func (e *Elector) Token() uint64 {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.leaderCtx == nil || e.leaderCtx.Err() != nil {
+	if !e.leadingLocked() {
 		return 0
 	}
 	return e.token
@@ -87,7 +97,7 @@ func (e *Elector) Stats() ElectorStats {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	s := e.stats
-	s.Leading = e.leaderCtx != nil && e.leaderCtx.Err() == nil
+	s.Leading = e.leadingLocked()
 	if s.Leading {
 		s.Token = e.token
 	}
@@ -156,7 +166,9 @@ func (e *Elector) tryAcquire(ctx context.Context) (LeaseRecord, time.Time, error
 	start := time.Now()
 	cur, err := e.cfg.Lease.Get(ctx)
 	if errors.Is(err, ErrNoLease) {
-		r := e.record(1, start)
+		// A record that vanished (expired, or lost in a failover) must
+		// not hand out a token this candidate has already seen.
+		r := e.record(e.nextCreateToken(), start)
 		stored, err := e.cfg.Lease.Create(ctx, r)
 		if err != nil {
 			return e.failed(fmt.Errorf("create: %w", err))
@@ -183,6 +195,15 @@ func (e *Elector) tryAcquire(ctx context.Context) (LeaseRecord, time.Time, error
 	}
 	e.observe(stored)
 	return stored, start, nil
+}
+
+func (e *Elector) nextCreateToken() uint64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.seen {
+		return e.observed.Token + 1
+	}
+	return 1
 }
 
 // record is a fresh record for this candidate taking the lease at now.
@@ -244,7 +265,7 @@ func (e *Elector) lead(ctx context.Context, rec LeaseRecord, start time.Time) {
 	defer deadline.Stop()
 
 	e.mu.Lock()
-	e.leaderCtx, e.token = leaderCtx, rec.Token
+	e.leaderCtx, e.token, e.validUntil = leaderCtx, rec.Token, validUntil
 	e.stats.Elections++
 	e.mu.Unlock()
 	if e.cfg.Logger != nil {
@@ -283,6 +304,9 @@ func (e *Elector) lead(ctx context.Context, rec LeaseRecord, start time.Time) {
 			break // validUntil passed while the write was in flight
 		}
 		validUntil = t.Add(e.cfg.RenewDeadline)
+		e.mu.Lock()
+		e.validUntil = validUntil
+		e.mu.Unlock()
 		deadline.Reset(time.Until(validUntil))
 	}
 	ticker.Stop()
@@ -341,18 +365,30 @@ func (e *Elector) renew(ctx context.Context, last LeaseRecord, now, validUntil t
 }
 
 // release gives the lease up, keeping its token so the next holder's is
-// higher, with client-go's one-second duration.
+// higher, with client-go's one-second duration. A renewal cut short by the
+// cancellation may have been applied with its reply lost: a conflict whose
+// winner is this very leadership is released from the stored record.
 func (e *Elector) release(ctx context.Context, last LeaseRecord) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.RenewDeadline)
 	defer cancel()
-	r := last
-	r.Holder = ""
-	r.Renewed = time.Now().Round(0)
-	r.Duration = releasedDuration
-	stored, err := e.cfg.Lease.Update(ctx, last, r)
-	if err != nil {
+	for attempt := 0; ; attempt++ {
+		r := last
+		r.Holder = ""
+		r.Renewed = time.Now().Round(0)
+		r.Duration = releasedDuration
+		stored, err := e.cfg.Lease.Update(ctx, last, r)
+		if err == nil {
+			e.observe(stored)
+			return
+		}
 		e.failed(fmt.Errorf("release: %w", err))
-		return
+		if !errors.Is(err, ErrLeaseConflict) || attempt > 0 {
+			return
+		}
+		cur, gerr := e.cfg.Lease.Get(ctx)
+		if gerr != nil || cur.Holder != e.cfg.Identity || cur.Token != last.Token {
+			return
+		}
+		last = cur
 	}
-	e.observe(stored)
 }

@@ -63,11 +63,13 @@ type ElectorConfig struct {
 	// after ctx is done.
 	OnStartedLeading func(ctx context.Context, token uint64)
 	// OnStoppedLeading, if not nil, is called from Run's goroutine after
-	// each leadership has ended and OnStartedLeading has returned.
+	// each leadership has ended and OnStartedLeading has returned. Unlike
+	// client-go's, it is not called when Run ends without having led.
 	OnStoppedLeading func()
 	// OnNewLeader, if not nil, is called from Run's goroutine whenever
 	// the observed holder changes to a new non-empty identity, this
-	// candidate's own included. It must not block.
+	// candidate's own included. A released lease (no holder) is not
+	// reported, unlike in client-go. It must not block.
 	OnNewLeader func(identity string)
 
 	// Logger, if not nil, receives a line for every change of leadership.
@@ -83,14 +85,17 @@ func (c ElectorConfig) withDefaults() (ElectorConfig, error) {
 	if c.Identity == "" {
 		return c, fmt.Errorf("hakit: ElectorConfig.Identity is empty")
 	}
+	// Errors about relations say which values are defaults, so that a
+	// caller who set one field sees why the other does not fit.
+	lease, renew, retry := "", "", ""
 	if c.LeaseDuration == 0 {
-		c.LeaseDuration = DefaultLeaseDuration
+		c.LeaseDuration, lease = DefaultLeaseDuration, " (default)"
 	}
 	if c.RenewDeadline == 0 {
-		c.RenewDeadline = DefaultRenewDeadline
+		c.RenewDeadline, renew = DefaultRenewDeadline, " (default)"
 	}
 	if c.RetryPeriod == 0 {
-		c.RetryPeriod = DefaultRetryPeriod
+		c.RetryPeriod, retry = DefaultRetryPeriod, " (default)"
 	}
 	switch {
 	case c.JitterFactor == 0:
@@ -106,12 +111,12 @@ func (c ElectorConfig) withDefaults() (ElectorConfig, error) {
 	case c.RetryPeriod < 0:
 		return c, fmt.Errorf("hakit: ElectorConfig.RetryPeriod %v is negative", c.RetryPeriod)
 	case c.RenewDeadline >= c.LeaseDuration:
-		return c, fmt.Errorf("hakit: ElectorConfig.RenewDeadline %v must be shorter than LeaseDuration %v", c.RenewDeadline, c.LeaseDuration)
+		return c, fmt.Errorf("hakit: ElectorConfig.RenewDeadline %v%s must be shorter than LeaseDuration %v%s", c.RenewDeadline, renew, c.LeaseDuration, lease)
 	}
 	// client-go's check: the deadline must outlast the longest jitter.
 	if jitter := time.Duration(float64(c.RetryPeriod) * c.JitterFactor); c.RenewDeadline <= jitter {
-		return c, fmt.Errorf("hakit: ElectorConfig.RenewDeadline %v must be longer than RetryPeriod %v × JitterFactor %g = %v",
-			c.RenewDeadline, c.RetryPeriod, c.JitterFactor, jitter)
+		return c, fmt.Errorf("hakit: ElectorConfig.RenewDeadline %v%s must be longer than RetryPeriod %v%s × JitterFactor %g = %v",
+			c.RenewDeadline, renew, c.RetryPeriod, retry, c.JitterFactor, jitter)
 	}
 
 	return c, nil

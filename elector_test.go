@@ -336,9 +336,10 @@ func TestElectorConfigErrors(t *testing.T) {
 		{hakit.ElectorConfig{Identity: "a"}, "Lease"},
 		{hakit.ElectorConfig{Lease: l}, "Identity"},
 		{hakit.ElectorConfig{Lease: l, Identity: "a", LeaseDuration: -1}, "LeaseDuration"},
-		{hakit.ElectorConfig{Lease: l, Identity: "a", RenewDeadline: 20 * time.Second}, "RenewDeadline 20s must be shorter than LeaseDuration 15s"},
-		{hakit.ElectorConfig{Lease: l, Identity: "a", RenewDeadline: 15 * time.Second}, "RenewDeadline 15s must be shorter than LeaseDuration 15s"},
-		{hakit.ElectorConfig{Lease: l, Identity: "a", RetryPeriod: 9 * time.Second}, "RenewDeadline 10s must be longer than RetryPeriod 9s × JitterFactor 1.2"},
+		{hakit.ElectorConfig{Lease: l, Identity: "a", RenewDeadline: 20 * time.Second}, "RenewDeadline 20s must be shorter than LeaseDuration 15s (default)"},
+		{hakit.ElectorConfig{Lease: l, Identity: "a", LeaseDuration: 5 * time.Second}, "RenewDeadline 10s (default) must be shorter than LeaseDuration 5s"},
+		{hakit.ElectorConfig{Lease: l, Identity: "a", RenewDeadline: 15 * time.Second, LeaseDuration: 15 * time.Second}, "RenewDeadline 15s must be shorter than LeaseDuration 15s"},
+		{hakit.ElectorConfig{Lease: l, Identity: "a", RetryPeriod: 9 * time.Second}, "RenewDeadline 10s (default) must be longer than RetryPeriod 9s × JitterFactor 1.2"},
 		{hakit.ElectorConfig{Lease: l, Identity: "a", RetryPeriod: -1}, "RetryPeriod"},
 	}
 	for _, tt := range tests {
@@ -367,4 +368,49 @@ func TestElectorRunTwice(t *testing.T) {
 
 func TestInMemoryLeaseConformance(t *testing.T) {
 	hakittest.TestLease(t, func(*testing.T) hakit.Lease { return hakittest.NewLease() })
+}
+
+// A cancellation that cuts a renewal short after the store applied it (its
+// reply lost) still releases the lease.
+func TestElectorReleaseAfterInterruptedRenewal(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := hakittest.NewLease()
+		a := store.Client("a")
+		e, _ := hakit.NewElector(hakit.ElectorConfig{Lease: a, Identity: "a", ReleaseOnCancel: true})
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() { e.Run(ctx); close(done) }()
+		synctest.Wait()
+		a.SetLatency(200*time.Millisecond, 0)
+		// The renewal at 2s reaches the store at 2.1s; its reply is due
+		// at 2.2s. Cancel in between.
+		time.Sleep(2150 * time.Millisecond)
+		cancel()
+		<-done
+		r, _ := store.Record()
+		if r.Holder != "" {
+			t.Fatalf("after cancel the store holds %+v, want the lease released", r)
+		}
+	})
+}
+
+// A record that vanishes (an expiry, a failover that lost it) is created
+// again under a token above every token seen.
+func TestElectorRecordVanishes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := hakittest.NewLease()
+		tokens := make(chan uint64, 4)
+		e, _ := hakit.NewElector(hakit.ElectorConfig{Lease: store.Client("a"), Identity: "a",
+			OnStartedLeading: func(ctx context.Context, tok uint64) { tokens <- tok; <-ctx.Done() }})
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		go e.Run(ctx)
+		if tok := <-tokens; tok != 1 {
+			t.Fatalf("first token %d, want 1", tok)
+		}
+		store.Delete()
+		if tok := <-tokens; tok != 2 {
+			t.Fatalf("token after the record vanished %d, want 2", tok)
+		}
+	})
 }

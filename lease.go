@@ -53,13 +53,18 @@ type Lease interface {
 	Get(ctx context.Context) (LeaseRecord, error)
 	// Create stores r if no record exists, and returns the record as
 	// stored. It returns an error wrapping ErrLeaseConflict if one exists.
+	//
+	// A store whose records can vanish (a TTL, a failover that loses the
+	// last writes) stores a token above every token it has issued before
+	// when r.Token is not, keeping a counter that outlives the record:
+	// a candidate that never saw the old record asks for token 1.
 	Create(ctx context.Context, r LeaseRecord) (LeaseRecord, error)
 	// Update replaces the record with r if the stored record still equals
 	// old, a record this Lease returned earlier, and returns the record as
 	// stored. It returns an error wrapping ErrLeaseConflict otherwise.
 	//
 	// A store stores r.Token as given, or a larger token when it cannot
-	// otherwise guarantee that tokens never repeat (a store whose records
-	// can vanish keeps a counter); it never stores a smaller one.
+	// otherwise guarantee that tokens never repeat; it never stores a
+	// smaller one.
 	Update(ctx context.Context, old, r LeaseRecord) (LeaseRecord, error)
 }

@@ -28,9 +28,10 @@ func TestLease(t *testing.T, newLease func(t *testing.T) hakit.Lease) {
 		t.Cleanup(cancel)
 		return c
 	}
-	// Stores keep times to at least the millisecond.
+	// Records carry the nanosecond times an Elector writes; stores keep
+	// them to at least the millisecond and return them as stored.
 	rec := func(holder string, token uint64) hakit.LeaseRecord {
-		now := time.Now().Round(time.Millisecond)
+		now := time.Now().Round(0)
 		return hakit.LeaseRecord{Holder: holder, Token: token, Acquired: now, Renewed: now, Duration: 3 * time.Second}
 	}
 
@@ -83,7 +84,7 @@ func TestLease(t *testing.T, newLease func(t *testing.T) hakit.Lease) {
 			t.Fatalf("Create: %v", err)
 		}
 		renew := v1
-		renew.Renewed = v1.Renewed.Add(time.Second)
+		renew.Renewed = v1.Renewed.Add(time.Millisecond)
 		v2, err := l.Update(c, v1, renew)
 		if err != nil {
 			t.Fatalf("Update (renewal by the holder): %v", err)
@@ -146,6 +147,38 @@ func TestLease(t *testing.T, newLease func(t *testing.T) hakit.Lease) {
 				t.Fatalf("takeover %d stored token %d after %d", i, next.Token, cur.Token)
 			}
 			cur = next
+		}
+	})
+
+	t.Run("ConcurrentCreateOneWinner", func(t *testing.T) {
+		l, c := newLease(t), ctx(t)
+		const n = 8
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		stored := make([]hakit.LeaseRecord, n)
+		for i := range n {
+			wg.Go(func() {
+				stored[i], errs[i] = l.Create(c, rec(fmt.Sprintf("c%d", i), 1))
+			})
+		}
+		wg.Wait()
+		winner := -1
+		for i, err := range errs {
+			switch {
+			case err == nil && winner >= 0:
+				t.Fatalf("writers %d and %d both created the record", winner, i)
+			case err == nil:
+				winner = i
+			case !errors.Is(err, hakit.ErrLeaseConflict):
+				t.Errorf("writer %d: err = %v, want nil or ErrLeaseConflict", i, err)
+			}
+		}
+		if winner < 0 {
+			t.Fatalf("none of %d concurrent creators won", n)
+		}
+		got, err := l.Get(c)
+		if err != nil || !equalRecords(got, stored[winner]) {
+			t.Fatalf("Get = %+v, %v; want the winner's record %+v", got, err, stored[winner])
 		}
 	})
 

@@ -32,6 +32,7 @@ type Lease struct {
 	failNext    int
 	failErr     error
 	loseReplies int
+	loseWrites  int
 }
 
 type leaseStore struct {
@@ -39,6 +40,7 @@ type leaseStore struct {
 	rec     *hakit.LeaseRecord
 	history []hakit.LeaseRecord
 	calls   uint64
+	highest uint64 // highest token ever stored, kept across Delete
 }
 
 var _ hakit.Lease = (*Lease)(nil)
@@ -92,6 +94,17 @@ func (l *Lease) LoseReplies(n int) {
 	l.loseReplies = n
 }
 
+// LoseWrites makes the next n writes of this handle that the store would
+// apply answer success without being applied, as a write acknowledged by a
+// Redis master and lost in a failover to a replica that had not received
+// it. A store that does this breaks compare-and-set: use it to test what
+// fencing tokens downstream protect, not to test election safety.
+func (l *Lease) LoseWrites(n int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.loseWrites = n
+}
+
 // Record returns the stored record, bypassing faults; ok is false when there
 // is none.
 func (l *Lease) Record() (r hakit.LeaseRecord, ok bool) {
@@ -130,11 +143,15 @@ func (l *Lease) Get(ctx context.Context) (hakit.LeaseRecord, error) {
 	return r, err
 }
 
-// Create stores r if the store is empty.
+// Create stores r if the store is empty. After Delete, it raises the token
+// above every token stored before, as a store whose records can vanish must.
 func (l *Lease) Create(ctx context.Context, r hakit.LeaseRecord) (hakit.LeaseRecord, error) {
 	err := l.call(ctx, true, func(s *leaseStore) error {
 		if s.rec != nil {
 			return fmt.Errorf("hakittest: lease create: %w", hakit.ErrLeaseConflict)
+		}
+		if r.Token <= s.highest {
+			r.Token = s.highest + 1
 		}
 		s.put(r)
 		return nil
@@ -167,6 +184,15 @@ func (l *Lease) Update(ctx context.Context, old, r hakit.LeaseRecord) (hakit.Lea
 func (s *leaseStore) put(r hakit.LeaseRecord) {
 	s.rec = &r
 	s.history = append(s.history, r)
+	s.highest = max(s.highest, r.Token)
+}
+
+// Delete removes the record, bypassing faults, as a store loses one that
+// expired or did not survive a failover.
+func (l *Lease) Delete() {
+	l.store.mu.Lock()
+	defer l.store.mu.Unlock()
+	l.store.rec = nil
 }
 
 func equalRecords(a, b hakit.LeaseRecord) bool {
@@ -200,9 +226,24 @@ func (l *Lease) call(ctx context.Context, write bool, op func(*leaseStore) error
 	if injected != nil {
 		return fmt.Errorf("hakittest: lease client %s: %w", name, injected)
 	}
+	l.mu.Lock()
+	discard := write && l.loseWrites > 0
+	l.mu.Unlock()
 	l.store.mu.Lock()
 	l.store.calls++
-	err := op(l.store)
+	var err error
+	if discard {
+		// Run the write against a copy, so its answer is the one the
+		// store would have given, and keep the store as it was.
+		scratch := &leaseStore{rec: l.store.rec, highest: l.store.highest}
+		if err = op(scratch); err == nil {
+			l.mu.Lock()
+			l.loseWrites--
+			l.mu.Unlock()
+		}
+	} else {
+		err = op(l.store)
+	}
 	l.store.mu.Unlock()
 	if err := sleep(ctx, delay-delay/2); err != nil {
 		return err // the reply never arrived; the op may have been applied
