@@ -2,6 +2,7 @@ package galeratest
 
 import (
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 )
@@ -13,6 +14,7 @@ type session struct {
 	tx        *tx // open explicit transaction, nil in autocommit
 	foundRows bool
 	connID    uint32
+	conn      net.Conn // the client connection; nil in tests that drive a session directly
 }
 
 func (s *session) status() uint16 {
@@ -1070,7 +1072,7 @@ func (s *session) set(p *parser) (*result, error) {
 			}
 		}
 		if global || s.node.isGlobalOnly(name) {
-			if err := s.node.setGlobal(name, v); err != nil {
+			if err := s.node.setGlobal(name, v, s.conn); err != nil {
 				return nil, err
 			}
 		}

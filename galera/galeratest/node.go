@@ -433,8 +433,9 @@ func (n *Node) isGlobalOnly(name string) bool {
 	return false
 }
 
-// setGlobal applies SET GLOBAL name = v.
-func (n *Node) setGlobal(name string, v value) error {
+// setGlobal applies SET GLOBAL name = v, issued on the client connection
+// self.
+func (n *Node) setGlobal(name string, v value, self net.Conn) error {
 	var kill []net.Conn
 	n.mu.Lock()
 	var err error
@@ -454,7 +455,9 @@ func (n *Node) setGlobal(name string, v value) error {
 		case "ALL_KILL", "2":
 			n.reject = galera.RejectQueriesAllKill
 			for c := range n.conns {
-				kill = append(kill, c)
+				if c != self {
+					kill = append(kill, c)
+				}
 			}
 		default:
 			err = &sqlError{1231, "42000", fmt.Sprintf("Variable '%s' can't be set to the value of '%s'", name, v.String())}
@@ -467,8 +470,8 @@ func (n *Node) setGlobal(name string, v value) error {
 		}
 	}
 	n.mu.Unlock()
-	// ALL_KILL kills the other client connections, as MariaDB does.
-	// The issuing one is closed after it gets its answer.
+	// ALL_KILL kills the other client connections, as MariaDB does; the
+	// issuing one gets its answer, and its next statement is rejected.
 	for _, c := range kill {
 		go func() { n.dropConn(c) }()
 	}
@@ -495,7 +498,7 @@ func (n *Node) serve(nc net.Conn, id uint32) {
 		return
 	}
 	hr, err := parseHandshakeResponse(p)
-	sess := &session{node: n, connID: id}
+	sess := &session{node: n, connID: id, conn: nc}
 	switch {
 	case err != nil:
 		_ = pc.writePacket(errPacket(1043, "08S01", "Bad handshake"))
