@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -292,6 +293,9 @@ type routedConn struct {
 	writer bool
 	gen    uint64
 	inner  driver.Conn
+	// broken is set when a COMMIT or ROLLBACK failed: the transaction may
+	// still be open on the server, so the connection is never reused.
+	broken atomic.Bool
 }
 
 var (
@@ -306,8 +310,12 @@ var (
 	_ driver.NamedValueChecker  = (*routedConn)(nil)
 )
 
-// stale reports whether the connection's node no longer has its role.
+// stale reports whether the connection's node no longer has its role,
+// or the connection is broken.
 func (c *routedConn) stale() bool {
+	if c.broken.Load() {
+		return true
+	}
 	if c.writer {
 		return c.r.writerGen.Load() != c.gen
 	}
@@ -423,10 +431,22 @@ func (t *routedTx) Commit() error {
 		t.c.inner.Close()
 		return t.c.retire()
 	}
-	return t.c.observe(t.inner.Commit())
+	return t.end(t.inner.Commit())
 }
 
-func (t *routedTx) Rollback() error { return t.c.observe(t.inner.Rollback()) }
+func (t *routedTx) Rollback() error { return t.end(t.inner.Rollback()) }
+
+// end marks the connection broken when COMMIT or ROLLBACK failed: a
+// COMMIT refused without being executed (1047, 1205) leaves the
+// transaction open on the server, go-sql-driver's ResetSession does not
+// reset the session, and the next statement on the connection would
+// commit it. database/sql then drops the connection (IsValid, ResetSession).
+func (t *routedTx) end(err error) error {
+	if err != nil {
+		t.c.broken.Store(true)
+	}
+	return t.c.observe(err)
+}
 
 type routedStmt struct {
 	c     *routedConn

@@ -149,6 +149,11 @@ func Retryable(err error) bool {
 //     ErrInvalidConn): the transaction may have committed; RetryTx stops
 //     and returns an error wrapping ErrOutcomeUnknown and the cause.
 //
+// Each attempt runs on its own connection from db, and a connection whose
+// attempt failed is closed, never returned to the pool: a transaction
+// whose COMMIT was refused may still be open on the server, and reusing
+// the connection would commit it with the next statement.
+//
 // Any other error from fn is returned as is, after a rollback. fn must
 // confine its effects to tx (it may run several times) and return the
 // errors of tx's methods, wrapped or not. Waits follow cfg and end early
@@ -159,25 +164,53 @@ func RetryTx(ctx context.Context, db *sql.DB, cfg RetryConfig, fn func(ctx conte
 		return err
 	}
 	return retry(ctx, cfg, func() (bool, error) {
-		tx, err := db.BeginTx(ctx, cfg.TxOptions)
+		conn, err := db.Conn(ctx)
 		if err != nil {
 			return Retryable(err), err
 		}
-		if err := fn(ctx, tx); err != nil {
-			_ = tx.Rollback()
-			return Retryable(err), err
+		again, err := txAttempt(ctx, conn, cfg.TxOptions, fn)
+		if err != nil {
+			discard(conn)
+		} else {
+			_ = conn.Close()
 		}
-		err = tx.Commit()
-		switch {
-		case err == nil:
-			return false, nil
-		case notExecuted(err):
-			return true, err
-		case connLost(err):
-			return false, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
-		}
-		return false, err
+		return again, err
 	})
+}
+
+// txAttempt runs one attempt of RetryTx on conn.
+func txAttempt(ctx context.Context, conn *sql.Conn, opts *sql.TxOptions, fn func(ctx context.Context, tx *sql.Tx) error) (bool, error) {
+	tx, err := conn.BeginTx(ctx, opts)
+	if err != nil {
+		return Retryable(err), err
+	}
+	if err := fn(ctx, tx); err != nil {
+		_ = tx.Rollback()
+		return Retryable(err), err
+	}
+	err = tx.Commit()
+	switch {
+	case err == nil:
+		return false, nil
+	case notExecuted(err):
+		return true, err
+	case connLost(err):
+		return false, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
+	}
+	return false, err
+}
+
+// discard closes conn's driver connection instead of returning it to the
+// pool. A COMMIT refused without being executed (1047 from
+// wsrep_reject_queries or a node not ready; 1205 without
+// innodb_rollback_on_timeout) leaves the transaction open on the server,
+// and go-sql-driver's ResetSession does not reset the server session: the
+// next START TRANSACTION on that connection would commit it implicitly.
+// database/sql closes a connection whose Raw function returns
+// driver.ErrBadConn.
+func discard(conn *sql.Conn) {
+	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	_ = conn.Close()
 }
 
 // RetryExec runs one autocommit statement on db, retrying while it

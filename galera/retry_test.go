@@ -172,3 +172,66 @@ func TestRetryExec(t *testing.T) {
 		t.Fatalf("err = %v, want 1062 from the retry", err)
 	}
 }
+
+// wsrep_reject_queries=ALL refuses the COMMIT with 1047 without executing
+// it: the transaction stays open on the server. A retry on the same
+// connection would commit it implicitly with START TRANSACTION and then
+// apply fn a second time.
+func TestRetryTxRefusedCommitIsNotAppliedTwice(t *testing.T) {
+	c, db := appCluster(t)
+	db.SetMaxOpenConns(1)
+	n := c.Node(0)
+	cfg := fast
+	cfg.OnRetry = func(int, error, time.Duration) { n.SetState(nil) }
+	attempts := 0
+	err := galera.RetryTx(context.Background(), db, cfg, func(ctx context.Context, tx *sql.Tx) error {
+		attempts++
+		if err := incr(ctx, tx); err != nil {
+			return err
+		}
+		if attempts == 1 {
+			n.SetState(func(s *galera.NodeState) { s.RejectQueries = galera.RejectQueriesAll })
+		}
+		return nil
+	})
+	if err != nil || attempts != 2 {
+		t.Fatalf("err %v after %d attempts, want nil after 2", err, attempts)
+	}
+	if v := value(t, db); v != 1 {
+		t.Fatalf("value %d, want 1: the refused transaction was committed by the retry", v)
+	}
+}
+
+// A failed COMMIT leaves the connection out of the pool for plain
+// database/sql use too: the next transaction does not commit the
+// refused one.
+func TestRouterFailedCommitDropsConnection(t *testing.T) {
+	e := startRouter(t, nil)
+	ctx := context.Background()
+	n0 := e.c.Node(0)
+	waitWriter(t, e.r, n0.Addr())
+	e.w.SetMaxOpenConns(1)
+	tx, err := e.w.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec("INSERT INTO t (id, at) VALUES (1, 1)"); err != nil {
+		t.Fatal(err)
+	}
+	// 1205 at COMMIT: refused, the transaction stays open on the server.
+	n0.Inject(1, galeratest.Fault{Code: 1205})
+	if err := tx.Commit(); err == nil {
+		t.Fatal("commit succeeded despite the injected 1205")
+	}
+	tx, err = e.w.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	var rows int
+	if err := openNode(t, e.c, 1, "app").QueryRow("SELECT COUNT(*) FROM t").Scan(&rows); err != nil || rows != 0 {
+		t.Fatalf("rows %d (%v): the refused transaction was committed on the reused connection", rows, err)
+	}
+}
