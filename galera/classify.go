@@ -18,6 +18,7 @@ const (
 	ErrNumNotReady       = 1047 // ER_UNKNOWN_COM_ERROR: "WSREP has not yet prepared node for application use"
 	ErrNumServerGone     = 2006 // CR_SERVER_GONE_ERROR (client library)
 	ErrNumServerLost     = 2013 // CR_SERVER_LOST: "Lost connection to MySQL server during query"
+	ErrNumDupEntry       = 1062 // ER_DUP_ENTRY: duplicate key
 	ErrNumReadOnly       = 1290 // ER_OPTION_PREVENTS_STATEMENT, e.g. read_only
 	ErrNumConnKilled     = 1927 // ER_CONNECTION_KILLED (MariaDB)
 	ErrNumServerShutdown = 1053 // ER_SERVER_SHUTDOWN

@@ -133,7 +133,8 @@
 // cluster a kill -9 of the writer gave 2013 for an insert that had
 // committed. RetryTx and RetryExec then return ErrOutcomeUnknown and never
 // retry; the caller must check, or make the write idempotent (an insert of
-// a fixed primary key answered 1062 on retry did commit). RetryTx cannot
+// a fixed primary key answered 1062 on retry did commit: RetryExec with
+// RetryConfig.Idempotent reports it as ErrAlreadyCommitted). RetryTx cannot
 // undo what fn did outside the transaction, and DDL commits implicitly in
 // MariaDB, so it does not belong in fn.
 //

@@ -29,6 +29,11 @@ var (
 	// connection was lost while a commit was in flight: the transaction may
 	// or may not have been committed, so it is not retried.
 	ErrOutcomeUnknown = errors.New("galera: commit outcome unknown")
+	// ErrAlreadyCommitted is returned by RetryExec with
+	// RetryConfig.Idempotent when a retry after an unknown outcome fails
+	// with 1062 (duplicate key): the earlier attempt committed, so the
+	// statement is acknowledged. It wraps the 1062.
+	ErrAlreadyCommitted = errors.New("galera: committed by an earlier attempt")
 )
 
 // StateError reports a wsrep status or server variable that a node

@@ -42,8 +42,8 @@ type RetryConfig struct {
 	// Idempotent, for RetryExec, retries a statement even when its outcome
 	// is unknown (the connection was lost after it was sent). Only for
 	// statements that may run twice: an INSERT of a fixed primary key
-	// retried after it committed fails with 1062, which the caller must
-	// then read as success.
+	// retried after it committed fails with 1062, which RetryExec then
+	// reports as ErrAlreadyCommitted (acknowledged).
 	Idempotent bool
 	// OnRetry, if set, is called before each wait with the retry number
 	// (from 1), the error that caused it and the wait, on the caller's
@@ -218,22 +218,35 @@ func discard(conn *sql.Conn) {
 // connect, ErrNoWriter). A connection lost after the statement was sent
 // leaves its outcome unknown: RetryExec then returns an error wrapping
 // ErrOutcomeUnknown, unless cfg.Idempotent.
+//
+// With cfg.Idempotent the statement is retried after an unknown outcome
+// too. If a retry then fails with 1062 (ER_DUP_ENTRY), the attempt whose
+// answer was lost had committed: RetryExec returns a nil Result and an
+// error wrapping both ErrAlreadyCommitted and the 1062, which the caller
+// treats as acknowledged (errors.Is(err, ErrAlreadyCommitted)). This
+// holds only when no one else writes that key. A 1062 on the first
+// attempt, or after attempts that all provably did not commit, is
+// returned as is.
 func RetryExec(ctx context.Context, db *sql.DB, cfg RetryConfig, query string, args ...any) (sql.Result, error) {
 	cfg, err := cfg.validate()
 	if err != nil {
 		return nil, err
 	}
 	var res sql.Result
+	unknown := false // an earlier attempt may have committed
 	err = retry(ctx, cfg, func() (bool, error) {
 		r, err := db.ExecContext(ctx, query, args...)
 		switch {
 		case err == nil:
 			res = r
 			return false, nil
+		case unknown && mysqlNumber(err) == ErrNumDupEntry:
+			return false, fmt.Errorf("%w: %w", ErrAlreadyCommitted, err)
 		case notExecuted(err):
 			return true, err
 		case connLost(err):
 			if cfg.Idempotent {
+				unknown = true
 				return true, err
 			}
 			return false, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)

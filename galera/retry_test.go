@@ -168,8 +168,19 @@ func TestRetryExec(t *testing.T) {
 	idem.Idempotent = true
 	_, err = galera.RetryExec(ctx, db, idem, "INSERT INTO k VALUES ('d', 1)")
 	var me *mysql.MySQLError
-	if !errors.As(err, &me) || me.Number != 1062 {
-		t.Fatalf("err = %v, want 1062 from the retry", err)
+	if !errors.Is(err, galera.ErrAlreadyCommitted) || !errors.As(err, &me) || me.Number != 1062 {
+		t.Fatalf("err = %v, want ErrAlreadyCommitted wrapping the retry's 1062", err)
+	}
+	// A 1062 on the first attempt is a real conflict.
+	_, err = galera.RetryExec(ctx, db, idem, "INSERT INTO k VALUES ('d', 1)")
+	if errors.Is(err, galera.ErrAlreadyCommitted) || !errors.As(err, &me) || me.Number != 1062 {
+		t.Fatalf("err = %v, want a plain 1062", err)
+	}
+	// So is one after attempts that provably did not commit.
+	c.Node(0).Inject(1, galeratest.Fault{Code: 1047})
+	_, err = galera.RetryExec(ctx, db, idem, "INSERT INTO k VALUES ('d', 1)")
+	if errors.Is(err, galera.ErrAlreadyCommitted) || !errors.As(err, &me) || me.Number != 1062 {
+		t.Fatalf("err = %v after a refused attempt, want a plain 1062", err)
 	}
 }
 

@@ -25,7 +25,6 @@ package main
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -194,53 +193,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // insert writes row id until it is acknowledged or the outcome cannot be
-// settled before ctx ends. It reports whether the row is acknowledged.
+// settled before ctx ends. It reports whether the row is acknowledged:
+// the INSERT succeeded, or a retry after an unknown outcome answered 1062
+// (galera.ErrAlreadyCommitted).
 func insert(ctx context.Context, db *sql.DB, table string, id int64, log *slog.Logger) (bool, error) {
-	retry := galera.RetryConfig{Interval: 20 * time.Millisecond, MaxInterval: 200 * time.Millisecond, MaxRetries: -1}
-	unknown := false // an earlier attempt may have committed
-	for n := 1; ; n++ {
-		actx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		_, err := db.ExecContext(actx, "INSERT INTO "+table+" (id, at) VALUES (?, ?)", id, time.Now().UnixMilli())
-		cancel()
-		var me *mysql.MySQLError
-		switch {
-		case err == nil:
-			return true, nil
-		case errors.As(err, &me) && me.Number == 1062 && unknown:
-			// The attempt whose answer was lost had committed.
-			return true, nil
-		case errors.As(err, &me) && me.Number == 1062:
-			return false, err
-		case galera.Retryable(err) || errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
-			if !notSent(err) {
-				unknown = true
-			}
-		default:
-			return false, err
-		}
-		if ctx.Err() != nil {
-			return false, ctx.Err()
-		}
-		log.Info("galera-load: retrying", "id", id, "attempt", n, "err", err)
-		t := time.NewTimer(retry.Backoff(n))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return false, ctx.Err()
-		case <-t.C:
-		}
+	retry := galera.RetryConfig{
+		Interval: 20 * time.Millisecond, MaxInterval: 200 * time.Millisecond, MaxRetries: -1,
+		Idempotent: true,
+		OnRetry: func(n int, err error, _ time.Duration) {
+			log.Info("galera-load: retrying", "id", id, "attempt", n, "err", err)
+		},
 	}
-}
-
-// notSent reports whether err proves the INSERT never reached a server or
-// was refused before executing.
-func notSent(err error) bool {
-	var me *mysql.MySQLError
-	if errors.As(err, &me) {
-		return me.Number == galera.ErrNumDeadlock || me.Number == galera.ErrNumLockWait || me.Number == galera.ErrNumNotReady
+	_, err := galera.RetryExec(ctx, db, retry, "INSERT INTO "+table+" (id, at) VALUES (?, ?)", id, time.Now().UnixMilli())
+	if err == nil || errors.Is(err, galera.ErrAlreadyCommitted) {
+		return true, nil
 	}
-	var ne *galera.NodeError
-	return errors.Is(err, galera.ErrNoWriter) || errors.Is(err, driver.ErrBadConn) || errors.As(err, &ne) && ne.Op == "connect"
+	return false, err
 }
 
 type mysqlLogger struct{ log *slog.Logger }
