@@ -102,12 +102,12 @@ func TestHandlerOverFakeNode(t *testing.T) {
 		b, _ := io.ReadAll(res.Body)
 		return res.StatusCode, string(b)
 	}
-	if code, body := get(); code != 200 || body != "Galera Cluster Node is synced.\r\n" {
+	if code, body := get(); code != 200 || body != galera.BodySynced {
 		t.Fatalf("got %d %q", code, body)
 	}
 	c.Node(1).SetState(func(s *galera.NodeState) { s.LocalState = galera.LocalStateJoined })
-	if code, _ := get(); code != 503 {
-		t.Fatalf("joined node answered %d", code)
+	if code, body := get(); code != 503 || body != galera.BodyNotSynced {
+		t.Fatalf("joined node answered %d %q", code, body)
 	}
 }
 

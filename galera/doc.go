@@ -32,18 +32,20 @@
 // # clustercheck
 //
 // Policy's zero value is Percona clustercheck with its defaults: available
-// when Synced, or Donor/Desynced with AvailableWhenDonor (default false);
-// unavailable when read_only=ON only with UnavailableWhenReadOnly (the
-// zero value keeps clustercheck's available_when_readonly=1). The stricter
-// checks clustercheck lacks are opt-in: RequirePrimary, RequireReady,
-// RequireAcceptingQueries (reject_queries, donors rejecting queries,
-// pxc_maint_mode) and MaxRecvQueue. A Checker evaluates a Policy against
-// one node within Timeout (default 1s), which covers dial, handshake and
-// queries: a SIGSTOPped mysqld accepts TCP connections but never sends its
-// handshake, and go-sql-driver's own timeout covers only the dial. Handler
-// answers HTTP like clustercheck behind xinetd (200 or 503, text/plain),
-// so haproxy's "option httpchk" can use it; examples/clustercheck is the
-// standalone program.
+// when wsrep_cluster_status is Primary and the node is Synced, or
+// Donor/Desynced with AvailableWhenDonor (default false), and not in
+// pxc_maint_mode; unavailable when read_only=ON only with
+// UnavailableWhenReadOnly (the zero value keeps clustercheck's
+// available_when_readonly=1). The stricter checks clustercheck lacks are
+// opt-in: RequireReady, RequireAcceptingQueries (reject_queries, donors
+// rejecting queries) and MaxRecvQueue. A Checker evaluates a Policy
+// against one node within Timeout (default 1s), which covers dial,
+// handshake and queries: a SIGSTOPped mysqld accepts TCP connections but
+// never sends its handshake, and go-sql-driver's own timeout covers only
+// the dial. Handler answers HTTP like clustercheck behind xinetd (200 or
+// 503, text/plain, Percona's bodies byte for byte, the cause in the
+// X-Galera-Reason header), so haproxy's "option httpchk" can use it;
+// examples/clustercheck is the standalone program.
 //
 // # Why one writer
 //

@@ -66,7 +66,7 @@ func (e *StateError) Unwrap() []error {
 }
 
 // UnavailableError says why a node that answered is unavailable under a
-// Policy. Reason is one of clustercheck's sentences or a stricter check's.
+// Policy. Reason is one of the Reason constants, with detail.
 type UnavailableError struct {
 	Node   string
 	Reason string // e.g. "not synced (wsrep_local_state 2 Donor/Desynced)"

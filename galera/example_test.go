@@ -103,9 +103,9 @@ func ExampleHandler() {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	body, _ := io.ReadAll(rec.Result().Body)
-	fmt.Printf("%d %q\n", rec.Code, body)
+	fmt.Printf("%d %q %s\n", rec.Code, body, rec.Result().Header.Get(galera.ReasonHeader))
 	// Output:
-	// 503 "Galera Cluster Node is read-only.\r\n"
+	// 503 "Percona XtraDB Cluster Node is read-only.\r\n" Galera Cluster Node is read-only.
 }
 
 // RetryTx retries a transaction whose COMMIT failed Galera's

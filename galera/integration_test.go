@@ -223,7 +223,7 @@ func TestIntegrationStates(t *testing.T) {
 	}
 	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	if res.StatusCode != 503 || !strings.HasPrefix(string(body), galera.ReasonNotSynced) {
+	if res.StatusCode != 503 || string(body) != galera.BodyNotSynced {
 		t.Fatalf("HTTP check of a desynced node: %d %q", res.StatusCode, body)
 	}
 	w2 := e.index(e.waitWriter(r, func(a string) bool { return a != e.Nodes[w] && a != "" }, 3*time.Second))

@@ -2,8 +2,8 @@ package galera
 
 import "strconv"
 
-// The sentences Percona's clustercheck answers with, with "Percona XtraDB
-// Cluster" replaced by "Galera Cluster", and the stricter checks' own.
+// The reasons an UnavailableError gives. They name the cause; Handler's
+// bodies are Percona clustercheck's own (BodySynced and the others).
 const (
 	ReasonSynced         = "Galera Cluster Node is synced."
 	ReasonNotSynced      = "Galera Cluster Node is not synced."
@@ -19,11 +19,12 @@ const (
 //
 // The zero Policy is exactly Percona clustercheck with its defaults
 // (available_when_donor=0, available_when_readonly=1): a node is available
-// when wsrep_local_state is 4 (Synced), or 2 (Donor/Desynced) with
-// AvailableWhenDonor; a node in read_only=ON is unavailable only with
-// UnavailableWhenReadOnly. clustercheck looks at nothing else; the
-// Require* fields and MaxRecvQueue add the checks it lacks, each off by
-// default.
+// when wsrep_cluster_status is Primary and wsrep_local_state is 4
+// (Synced), or 2 (Donor/Desynced) with AvailableWhenDonor, and
+// pxc_maint_mode, where the server has it, is DISABLED; a node in
+// read_only=ON is unavailable only with UnavailableWhenReadOnly.
+// clustercheck looks at nothing else; the Require* fields and
+// MaxRecvQueue add the checks it lacks, each off by default.
 type Policy struct {
 	// AvailableWhenDonor makes a node in state 2 (Donor/Desynced)
 	// available, as clustercheck's available_when_donor=1.
@@ -33,18 +34,12 @@ type Policy struct {
 	// nodes are available, clustercheck's default.
 	UnavailableWhenReadOnly bool
 
-	// RequirePrimary makes a node outside the Primary component
-	// unavailable (wsrep_cluster_status non-Primary or Disconnected).
-	// Such a node refuses queries anyway; clustercheck relies on its
-	// wsrep_local_state no longer being 4.
-	RequirePrimary bool
 	// RequireReady makes a node with wsrep_ready=OFF unavailable.
 	RequireReady bool
 	// RequireAcceptingQueries makes a node unavailable when it refuses
 	// client queries by configuration: wsrep_reject_queries ALL or
-	// ALL_KILL, a donor with wsrep_sst_donor_rejects_queries=ON, or a
-	// pxc_maint_mode other than DISABLED (MaxScale's galeramon treats the
-	// first two the same way).
+	// ALL_KILL, or a donor with wsrep_sst_donor_rejects_queries=ON
+	// (MaxScale's galeramon treats both the same way).
 	RequireAcceptingQueries bool
 	// MaxRecvQueue, when positive, makes a node whose
 	// wsrep_local_recv_queue exceeds it unavailable (ProxySQL's
@@ -54,23 +49,27 @@ type Policy struct {
 
 // StrictPolicy returns the zero Policy with every stricter check on.
 func StrictPolicy() Policy {
-	return Policy{RequirePrimary: true, RequireReady: true, RequireAcceptingQueries: true}
+	return Policy{RequireReady: true, RequireAcceptingQueries: true}
 }
 
 // Evaluate returns nil when s is available under p, else an
 // *UnavailableError whose Reason says why. It is a pure function.
 func (p Policy) Evaluate(s NodeState) error {
-	// clustercheck: [[ $WSREP_STATUS == 4 ]] || [[ $WSREP_STATUS == 2 && $AVAILABLE_WHEN_DONOR == 1 ]]
+	// clustercheck: [[ $cluster_status == 'Primary' && ( $local_state -eq 4 ||
+	// ( $local_state -eq 2 && $AVAILABLE_WHEN_DONOR -eq 1 ) ) && $pxc_maint_mode == 'DISABLED' ]]
+	if s.ClusterStatus != ClusterStatusPrimary {
+		return &UnavailableError{Node: s.Node, Reason: ReasonNotPrimary + " (wsrep_cluster_status " + s.ClusterStatus.String() + ")"}
+	}
 	if !(s.LocalState == LocalStateSynced || s.LocalState == LocalStateDonor && p.AvailableWhenDonor) {
 		return &UnavailableError{Node: s.Node, Reason: ReasonNotSynced +
 			" (wsrep_local_state " + strconv.Itoa(int(s.LocalState)) + " " + s.LocalState.String() + ")"}
 	}
+	if s.MaintMode != MaintModeAbsent && s.MaintMode != MaintModeDisabled {
+		return &UnavailableError{Node: s.Node, Reason: ReasonMaintenance + " (" + s.MaintMode.String() + ")"}
+	}
 	// clustercheck: read_only is consulted only when available_when_readonly=0.
 	if p.UnavailableWhenReadOnly && s.ReadOnly {
 		return &UnavailableError{Node: s.Node, Reason: ReasonReadOnly}
-	}
-	if p.RequirePrimary && s.ClusterStatus != ClusterStatusPrimary {
-		return &UnavailableError{Node: s.Node, Reason: ReasonNotPrimary + " (wsrep_cluster_status " + s.ClusterStatus.String() + ")"}
 	}
 	if p.RequireReady && !s.Ready {
 		return &UnavailableError{Node: s.Node, Reason: ReasonNotReady}
@@ -81,9 +80,6 @@ func (p Policy) Evaluate(s NodeState) error {
 		}
 		if s.LocalState == LocalStateDonor && s.SSTDonorRejectsQueries && !s.Desync {
 			return &UnavailableError{Node: s.Node, Reason: ReasonRejectsQueries + " (wsrep_sst_donor_rejects_queries ON)"}
-		}
-		if s.MaintMode != MaintModeAbsent && s.MaintMode != MaintModeDisabled {
-			return &UnavailableError{Node: s.Node, Reason: ReasonMaintenance + " (" + s.MaintMode.String() + ")"}
 		}
 	}
 	if p.MaxRecvQueue > 0 && s.RecvQueue > p.MaxRecvQueue {

@@ -34,10 +34,12 @@ func TestPolicyEvaluate(t *testing.T) {
 			func(s *NodeState) { s.ReadOnly = true }, ""},
 		{"clustercheck: read_only=ON unavailable with available_when_readonly=0", Policy{UnavailableWhenReadOnly: true},
 			func(s *NodeState) { s.ReadOnly = true }, ReasonReadOnly},
-		{"clustercheck ignores wsrep_cluster_status", Policy{},
-			func(s *NodeState) { s.ClusterStatus = ClusterStatusNonPrimary }, ""},
-		{"strict: non-Primary", Policy{RequirePrimary: true},
+		{"clustercheck: non-Primary unavailable", Policy{},
 			func(s *NodeState) { s.ClusterStatus = ClusterStatusNonPrimary }, ReasonNotPrimary},
+		{"clustercheck: Disconnected unavailable", Policy{AvailableWhenDonor: true},
+			func(s *NodeState) { s.ClusterStatus = ClusterStatusDisconnected }, ReasonNotPrimary},
+		{"clustercheck: pxc_maint_mode MAINTENANCE unavailable", Policy{},
+			func(s *NodeState) { s.MaintMode = MaintModeMaintenance }, ReasonMaintenance},
 		{"strict: wsrep_ready OFF", Policy{RequireReady: true}, func(s *NodeState) { s.Ready = false }, ReasonNotReady},
 		{"strict: reject_queries ALL", Policy{RequireAcceptingQueries: true},
 			func(s *NodeState) { s.RejectQueries = RejectQueriesAll }, ReasonRejectsQueries},
@@ -45,9 +47,7 @@ func TestPolicyEvaluate(t *testing.T) {
 			func(s *NodeState) { s.LocalState, s.SSTDonorRejectsQueries = LocalStateDonor, true }, ReasonRejectsQueries},
 		{"strict: desynced node is not an SST donor", Policy{AvailableWhenDonor: true, RequireAcceptingQueries: true},
 			func(s *NodeState) { s.LocalState, s.SSTDonorRejectsQueries, s.Desync = LocalStateDonor, true, true }, ""},
-		{"strict: pxc_maint_mode MAINTENANCE", Policy{RequireAcceptingQueries: true},
-			func(s *NodeState) { s.MaintMode = MaintModeMaintenance }, ReasonMaintenance},
-		{"strict: pxc_maint_mode DISABLED", Policy{RequireAcceptingQueries: true},
+		{"clustercheck: pxc_maint_mode DISABLED", Policy{},
 			func(s *NodeState) { s.MaintMode = MaintModeDisabled }, ""},
 		{"queue above bound", Policy{MaxRecvQueue: 10}, func(s *NodeState) { s.RecvQueue = 11 }, ReasonRecvQueue},
 		{"queue at bound", Policy{MaxRecvQueue: 10}, func(s *NodeState) { s.RecvQueue = 10 }, ""},
@@ -81,9 +81,13 @@ func TestHandler(t *testing.T) {
 		code int
 		body string
 	}{
-		{"available", nil, 200, ReasonSynced + "\r\n"},
-		{"read-only", &UnavailableError{Node: "n", Reason: ReasonReadOnly}, 503, ReasonReadOnly + "\r\n"},
-		{"unreachable", &NodeError{Node: "n", Op: "query", Err: context.DeadlineExceeded}, 503, ReasonNotSynced + "\r\n"},
+		// Percona clustercheck's bodies, byte for byte.
+		{"available", nil, 200, "Percona XtraDB Cluster Node is synced.\r\n"},
+		{"read-only", &UnavailableError{Node: "n", Reason: ReasonReadOnly}, 503, "Percona XtraDB Cluster Node is read-only.\r\n"},
+		{"not synced", &UnavailableError{Node: "n", Reason: ReasonNotSynced + " (wsrep_local_state 2 Donor/Desynced)"}, 503,
+			"Percona XtraDB Cluster Node is not synced or non-PRIM. \r\n"},
+		{"non-Primary", &UnavailableError{Node: "n", Reason: ReasonNotPrimary}, 503, "Percona XtraDB Cluster Node is not synced or non-PRIM. \r\n"},
+		{"unreachable", &NodeError{Node: "n", Op: "query", Err: context.DeadlineExceeded}, 503, "Percona XtraDB Cluster Node is not synced or non-PRIM. \r\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

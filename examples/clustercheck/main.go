@@ -3,12 +3,16 @@
 //
 //	clustercheck -dsn DSN -listen ADDR [-available-when-donor] [-available-when-readonly=false] [-timeout D]
 //
-// Every request gets 200 "Galera Cluster Node is synced." when the node in
-// DSN is Synced (wsrep_local_state 4), or Donor/Desynced (2) with
-// -available-when-donor; and 503 otherwise: "... is read-only." when
-// read_only=ON and -available-when-readonly=false, "... is not synced."
-// when the state is another or the node cannot be queried within -timeout
-// (default 1s, covering dial, handshake and queries). Logs go to stderr.
+// Every request gets Percona clustercheck's answers, byte for byte: 200
+// "Percona XtraDB Cluster Node is synced.\r\n" when the node in DSN is in
+// the Primary component and Synced (wsrep_local_state 4), or
+// Donor/Desynced (2) with -available-when-donor; and 503 otherwise:
+// "Percona XtraDB Cluster Node is read-only.\r\n" when read_only=ON and
+// -available-when-readonly=false, "Percona XtraDB Cluster Node is not
+// synced or non-PRIM. \r\n" when the node is not Primary, in another
+// state, in pxc_maint_mode, or cannot be queried within -timeout (default
+// 1s, covering dial, handshake and queries). The cause of a 503 is in the
+// X-Galera-Reason header and the log. Logs go to stderr.
 package main
 
 import (

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"io"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -61,13 +60,13 @@ func TestClustercheckContract(t *testing.T) {
 	donor := serve(t, c, "19208", "-available-when-donor")
 	strictRO := serve(t, c, "19209", "-available-when-readonly=false", "-timeout", "300ms")
 
-	if code, body := get(t, plain); code != 200 || body != "Galera Cluster Node is synced.\r\n" {
+	if code, body := get(t, plain); code != 200 || body != "Percona XtraDB Cluster Node is synced.\r\n" {
 		t.Fatalf("synced: %d %q", code, body)
 	}
 	db, _ := sql.Open("mysql", c.DSN(0, ""))
 	defer db.Close()
 	db.Exec("SET GLOBAL wsrep_desync=ON")
-	if code, body := get(t, plain); code != 503 || !strings.HasPrefix(body, "Galera Cluster Node is not synced.") {
+	if code, body := get(t, plain); code != 503 || body != "Percona XtraDB Cluster Node is not synced or non-PRIM. \r\n" {
 		t.Fatalf("desynced: %d %q", code, body)
 	}
 	if code, _ := get(t, donor); code != 200 {
@@ -78,7 +77,7 @@ func TestClustercheckContract(t *testing.T) {
 	if code, _ := get(t, plain); code != 200 {
 		t.Fatalf("read-only by default: %d", code)
 	}
-	if code, body := get(t, strictRO); code != 503 || body != "Galera Cluster Node is read-only.\r\n" {
+	if code, body := get(t, strictRO); code != 503 || body != "Percona XtraDB Cluster Node is read-only.\r\n" {
 		t.Fatalf("read-only with -available-when-readonly=false: %d %q", code, body)
 	}
 	db.Exec("SET GLOBAL read_only=OFF")
