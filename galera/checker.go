@@ -19,7 +19,8 @@ const DefaultCheckTimeout = time.Second
 // CheckerConfig configures a Checker. Only Driver is required.
 type CheckerConfig struct {
 	// Driver says how to reach the node: Addr, User, Passwd and TLS are
-	// used. The Checker works on its own copy. Required.
+	// used. The Checker works on its own copy, with its session's
+	// wsrep_sync_wait set to 0. Required.
 	Driver *mysql.Config
 	// Timeout bounds one Check: dial, handshake and both queries. Zero
 	// means 1s. (go-sql-driver's own Timeout covers only the dial: a
@@ -93,13 +94,18 @@ func NewChecker(cfg CheckerConfig) (*Checker, error) {
 
 // probeConfig copies c for health probes: every I/O is bounded by timeout,
 // and the probe needs no database (the probed user may lack rights on it).
+// The session sets wsrep_sync_wait=0, as Percona's readiness scripts do
+// with --init-command: a global wsrep_sync_wait covering SHOW (bit 8)
+// would make the status query wait for the cluster, which stalls during
+// the eviction of a dead member, and a healthy node would fail its probe.
+// The caller's other session parameters are not applied.
 func probeConfig(c *mysql.Config, timeout time.Duration) *mysql.Config {
 	dc := c.Clone()
 	dc.DBName = ""
 	dc.Timeout = timeout
 	dc.ReadTimeout = timeout
 	dc.WriteTimeout = timeout
-	dc.Params = nil
+	dc.Params = map[string]string{"wsrep_sync_wait": "0"}
 	dc.Logger = nopLogger{}
 	return dc
 }

@@ -45,7 +45,8 @@ type RouterConfig struct {
 	// Driver holds the credentials, database, TLS and parameters for
 	// every connection; its Addr is replaced by each node's. The Router
 	// keeps its own copy. Probes use the same credentials without the
-	// database and need the PROCESS privilege.
+	// database, with wsrep_sync_wait=0 for their session, and need the
+	// PROCESS privilege.
 	Driver *mysql.Config
 
 	// ProbeInterval is the time between active probes of each node; zero
