@@ -139,9 +139,7 @@ func (c writerConnector) Connect(ctx context.Context) (driver.Conn, error) {
 		}
 		// The writer did not take the connection: probe it now and, if
 		// that moves the role, connect to the new writer.
-		failed := time.Now()
-		r.suspect(n, err)
-		if !r.waitProbeAfter(ctx, n, failed) || r.writerGen.Load() == gen {
+		if !r.confirmDown(ctx, n, gen, err) {
 			return nil, lastErr
 		}
 	}
@@ -184,6 +182,29 @@ func (c readerConnector) Connect(ctx context.Context) (driver.Conn, error) {
 		}
 	}
 	return nil, lastErr
+}
+
+// confirmDown probes n, the writer of generation gen, now after a client
+// failed to connect to it with err, and again at once while it keeps
+// failing, up to Fall probes. It reports whether the writer role moved.
+func (r *Router) confirmDown(ctx context.Context, n *rnode, gen uint64, err error) bool {
+	for range r.cfg.Fall {
+		failed := time.Now()
+		r.suspect(n, err)
+		if !r.waitProbeAfter(ctx, n, failed) {
+			return false
+		}
+		if r.writerGen.Load() != gen {
+			return true
+		}
+		r.mu.Lock()
+		recovered := n.failStreak == 0
+		r.mu.Unlock()
+		if recovered {
+			return false
+		}
+	}
+	return r.writerGen.Load() != gen
 }
 
 // waitProbeAfter waits until a probe of n that began at or after t has

@@ -78,12 +78,17 @@
 // Detection is active (the probes) and passive: a connection error, 1047
 // or a read-only refusal on a client connection triggers an immediate
 // probe of its node, and a writer that refuses a connection is probed
-// before Connect gives up, so the statement that found the writer dead
+// (up to Fall times) before Connect gives up, so the statement that found the writer dead
 // usually runs on the next one. When a node's role changes, its pooled
 // connections are refused reuse (ResetSession and IsValid) and any
 // statement or COMMIT not yet sent on them fails with driver.ErrBadConn,
-// so no statement runs on a demoted node; a node that cannot answer a
-// probe has its connections closed, failing statements stuck on it. With
+// so no statement runs on a demoted node. A node goes down after Fall
+// consecutive failed probes (default 2, HAProxy's default is 3; the second
+// follows FastInterval after the first, as HAProxy's fastinter), so one
+// slow answer does not demote a healthy writer; a node that went down has
+// its connections closed, failing statements stuck on it. A connection
+// whose COMMIT or ROLLBACK failed is never reused either: the
+// transaction may still be open on the server. With
 // no Primary component anywhere, the writer connector answers ErrNoWriter
 // at once.
 //

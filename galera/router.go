@@ -23,6 +23,14 @@ const (
 	// DefaultProbeTimeout bounds one probe: dial, handshake and the two
 	// status queries.
 	DefaultProbeTimeout = time.Second
+	// DefaultFall is the number of consecutive failed probes that take an
+	// up node down. One slow answer is not a failure worth demoting a
+	// writer for: HAProxy's default is fall 3, the OpenStack HA guide's
+	// Galera backends use fall 5, and ProxySQL's
+	// mysql-monitor_galera_healthcheck_max_timeout_count defaults to 3.
+	// Two keeps detection within two probe timeouts, the second probe
+	// running FastInterval after the first failure.
+	DefaultFall = 2
 )
 
 // NodeConfig is one node of the cluster.
@@ -60,10 +68,17 @@ type RouterConfig struct {
 	ProbeTimeout time.Duration
 	// Rise is the number of consecutive successful probes a down node
 	// needs to count as up again; zero means 1. Fall is the number of
-	// consecutive failed probes that take an up node down; zero means 1.
-	// A state the node reports (not Synced, non-Primary, read_only...)
-	// takes effect at once regardless.
+	// consecutive failed probes (no answer within ProbeTimeout, refused,
+	// garbage) that take an up node down and close its client
+	// connections; zero means DefaultFall (2). A state the node reports
+	// (not Synced, non-Primary, read_only...) takes effect at once
+	// regardless.
 	Rise, Fall int
+	// FastInterval is the time between probes of an up node that failed
+	// fewer than Fall probes in a row, as HAProxy's fastinter: it
+	// confirms a failure sooner than ProbeInterval would. Zero means
+	// ProbeInterval/4.
+	FastInterval time.Duration
 
 	// Failback lets a better-ranked node take the writer role back when
 	// it becomes eligible again. Zero means no failback: the writer keeps
@@ -224,6 +239,8 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 		return nil, fmt.Errorf("galera: RouterConfig.Rise %d must not be negative", cfg.Rise)
 	case cfg.Fall < 0:
 		return nil, fmt.Errorf("galera: RouterConfig.Fall %d must not be negative", cfg.Fall)
+	case cfg.FastInterval < 0:
+		return nil, fmt.Errorf("galera: RouterConfig.FastInterval %v must not be negative", cfg.FastInterval)
 	case cfg.ReaderMaxRecvQueue < 0:
 		return nil, fmt.Errorf("galera: RouterConfig.ReaderMaxRecvQueue %d must not be negative", cfg.ReaderMaxRecvQueue)
 	case cfg.Readers < ReadersStandbys || cfg.Readers > ReadersReadOnly:
@@ -239,7 +256,10 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 		cfg.Rise = 1
 	}
 	if cfg.Fall == 0 {
-		cfg.Fall = 1
+		cfg.Fall = DefaultFall
+	}
+	if cfg.FastInterval == 0 {
+		cfg.FastInterval = cfg.ProbeInterval / 4
 	}
 	cfg.Nodes = append([]NodeConfig(nil), cfg.Nodes...)
 	cfg.Driver = cfg.Driver.Clone()
@@ -346,7 +366,14 @@ func (r *Router) probeLoop(ctx context.Context, n *rnode, firstDone func()) {
 			first = false
 			firstDone()
 		}
-		t.Reset(r.cfg.ProbeInterval)
+		r.mu.Lock()
+		falling := n.up && n.failStreak > 0
+		r.mu.Unlock()
+		if falling {
+			t.Reset(r.cfg.FastInterval)
+		} else {
+			t.Reset(r.cfg.ProbeInterval)
+		}
 	}
 }
 

@@ -49,24 +49,81 @@ func TestRouterDetectionTiming(t *testing.T) {
 			return time.Since(start)
 		}
 
-		// SIGSTOP: the next probe (within 1s) times out after 300ms.
+		// SIGSTOP: the next probe (within 1s) times out after 300ms, and
+		// the second (Fall 2) FastInterval (250ms) later after 300ms more.
 		time.Sleep(500 * time.Millisecond) // half-way between probes
 		c.Node(0).Freeze()
-		if d := waitFor(c.Node(1).Addr()); d < 300*time.Millisecond || d > 1300*time.Millisecond {
-			t.Fatalf("stopped writer replaced after %v, want within probe interval + timeout", d)
+		if d := waitFor(c.Node(1).Addr()); d < 850*time.Millisecond || d > 1400*time.Millisecond {
+			t.Fatalf("stopped writer replaced after %v, want within probe interval + 2 timeouts + FastInterval", d)
 		}
 		c.Node(0).Thaw()
 
-		// kill -9 with no client traffic: found by the next probe; node1
-		// is back, Synced, with the lowest wsrep_local_index.
+		// kill -9 with no client traffic: found by the next probe and
+		// confirmed FastInterval later; node1 is back, Synced, with the
+		// lowest wsrep_local_index.
 		time.Sleep(500 * time.Millisecond)
 		c.Node(1).Kill()
-		if d := waitFor(c.Node(0).Addr()); d > 1010*time.Millisecond {
-			t.Fatalf("killed writer replaced after %v, want within one probe interval", d)
+		if d := waitFor(c.Node(0).Addr()); d > 1260*time.Millisecond {
+			t.Fatalf("killed writer replaced after %v, want within one probe interval + FastInterval", d)
 		}
 		st := r.Stats()
 		if st.Nodes[1].Role != galera.RoleDown || st.Writer != c.Node(0).Addr() || st.Nodes[2].Role != galera.RoleReader {
 			t.Fatalf("stats %+v", st)
+		}
+	})
+}
+
+// One probe that times out does not demote a healthy writer nor close
+// its connections: the default Fall is 2, and the confirming probe,
+// FastInterval later, gets an answer.
+func TestRouterOneSlowProbeKeepsWriter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, err := galeratest.NewCluster(galeratest.Config{InMemory: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		var changes []string
+		cfg := galera.RouterConfig{Driver: c.DriverConfig(""), ProbeInterval: time.Second, ProbeTimeout: 300 * time.Millisecond,
+			OnWriterChange: func(from, to string) { changes = append(changes, from+">"+to) }}
+		for _, a := range c.Addrs() {
+			cfg.Nodes = append(cfg.Nodes, galera.NodeConfig{Addr: a})
+		}
+		r, err := galera.NewRouter(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); _ = r.Run(ctx) }()
+		defer func() { cancel(); <-done }()
+		synctest.Wait()
+		db := sql.OpenDB(r.Writer())
+		defer db.Close()
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if err := conn.PingContext(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// The probe at 1s finds the node stopped and times out at 1.3s;
+		// the node answers again at 1.4s, before the next probe at 1.55s.
+		time.Sleep(900 * time.Millisecond)
+		c.Node(0).Freeze()
+		time.Sleep(500 * time.Millisecond)
+		c.Node(0).Thaw()
+		time.Sleep(2 * time.Second)
+		st := r.Stats()
+		if st.Nodes[0].Failures != 1 {
+			t.Fatalf("probe failures of the writer %d, want 1: %+v", st.Nodes[0].Failures, st)
+		}
+		if r.WriterAddr() != c.Node(0).Addr() || len(changes) != 1 {
+			t.Fatalf("writer %q, changes %v: one slow probe demoted the writer", r.WriterAddr(), changes)
+		}
+		if err := conn.PingContext(ctx); err != nil {
+			t.Fatalf("the writer's connection was closed: %v", err)
 		}
 	})
 }
