@@ -134,11 +134,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		_ = router.Run(rctx)
 	}()
 	db := sql.OpenDB(router.Writer())
-	defer func() {
+	stopped := false
+	stopRouter := func() {
+		if stopped {
+			return
+		}
+		stopped = true
 		db.Close()
+		if testHookBeforeStop != nil {
+			testHookBeforeStop()
+		}
 		cancelRouter()
-		<-routerDone
-	}()
+		<-routerDone // Run returns after the last OnWriterChange call
+	}
+	defer stopRouter()
 
 	deadline := time.Now().Add(*duration)
 	lctx, cancel := context.WithDeadline(ctx, deadline)
@@ -181,6 +190,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		nAcked++
 	}
+	// The final line is the last: no writer event may follow it.
+	stopRouter()
 	o.mu.Lock()
 	k := failovers
 	o.mu.Unlock()
@@ -210,6 +221,10 @@ func insert(ctx context.Context, db *sql.DB, table string, id int64, log *slog.L
 	}
 	return false, err
 }
+
+// testHookBeforeStop, when set by a test, runs after the load ends and
+// just before the Router is stopped.
+var testHookBeforeStop func()
 
 type mysqlLogger struct{ log *slog.Logger }
 

@@ -102,3 +102,32 @@ func TestLoadFlags(t *testing.T) {
 		t.Fatalf("missing flags: exit %d, stdout %q", code, stdout.String())
 	}
 }
+
+// A writer change up to the moment the Router stops is printed before the
+// final {"acked":...} line, which stays the last line.
+func TestLoadFinalLineIsLast(t *testing.T) {
+	c, err := galeratest.NewCluster(galeratest.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	testHookBeforeStop = func() {
+		c.Node(0).Kill()
+		time.Sleep(1500 * time.Millisecond) // several probe intervals: the Router moves the writer
+	}
+	defer func() { testHookBeforeStop = nil }()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"-nodes", strings.Join(c.Addrs(), ","), "-user", "hakit", "-password", "hakit",
+		"-db", "load", "-duration", "500ms", "-acked", filepath.Join(t.TempDir(), "acked")}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	var last map[string]any
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil || last["acked"] == nil {
+		t.Fatalf("last line %q is not the final one (%v); stdout:\n%s", lines[len(lines)-1], err, stdout.String())
+	}
+	if !strings.Contains(stdout.String(), `"node":"`+c.Node(1).Addr()+`"`) || last["failovers"] != 1.0 {
+		t.Fatalf("the writer change before the Router stopped is missing; stdout:\n%s", stdout.String())
+	}
+}
