@@ -179,12 +179,27 @@ func (w *SentinelWatcher) Run(ctx context.Context) error {
 
 // listen subscribes to one Sentinel and delivers its events until it
 // fails or ctx is done.
+//
+// A Sentinel that died without closing the connection (a host gone, a
+// partition) leaves a half-open socket on which writes still succeed, so
+// a PING that was merely sent proves nothing. After a quiet PingInterval
+// the watcher sends a PING and requires its pong, or any other message,
+// within the next PingInterval; otherwise the Sentinel counts as failed
+// and the watcher moves to the next one (the health check go-redis'
+// PubSub.Channel does). The subscription itself must also be confirmed
+// within PingInterval. Cancelling ctx closes the subscription at once.
 func (w *SentinelWatcher) listen(ctx context.Context, addr string) error {
 	sc := w.cfg.NewClient(addr)
 	defer sc.Close()
 	ps := sc.PSubscribe(ctx, "*")
 	defer ps.Close()
-	if _, err := ps.Receive(ctx); err != nil {
+	// Reads on the subscription do not watch ctx: close it when ctx ends.
+	stop := context.AfterFunc(ctx, func() { ps.Close() })
+	defer stop()
+	if _, err := ps.ReceiveTimeout(ctx, w.cfg.PingInterval); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		return fmt.Errorf("cache: sentinel %s: subscribe: %w", addr, err)
 	}
 	w.mu.Lock()
@@ -197,22 +212,31 @@ func (w *SentinelWatcher) listen(ctx context.Context, addr string) error {
 	if w.cfg.OnConnect != nil {
 		w.cfg.OnConnect(addr)
 	}
+	pinged := false // a PING is out and nothing has come since
 	for {
 		msg, err := ps.ReceiveTimeout(ctx, w.cfg.PingInterval)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				// Quiet: check the subscription is alive.
-				if err := ps.Ping(ctx); err != nil {
-					return fmt.Errorf("cache: sentinel %s: ping: %w", addr, err)
-				}
-				continue
-			}
-			return fmt.Errorf("cache: sentinel %s: %w", addr, err)
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
+		if err != nil {
+			var ne net.Error
+			if !errors.As(err, &ne) || !ne.Timeout() {
+				return fmt.Errorf("cache: sentinel %s: %w", addr, err)
+			}
+			if pinged {
+				return fmt.Errorf("cache: sentinel %s: no answer to PING within %v: %w", addr, w.cfg.PingInterval, err)
+			}
+			// Quiet: check the subscription is alive.
+			if err := ps.Ping(ctx); err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				return fmt.Errorf("cache: sentinel %s: ping: %w", addr, err)
+			}
+			pinged = true
+			continue
+		}
+		pinged = false
 		switch m := msg.(type) {
 		case *redis.Message:
 			w.deliver(m.Channel, m.Payload)

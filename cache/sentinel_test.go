@@ -2,8 +2,10 @@ package cache_test
 
 import (
 	"context"
+	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -184,5 +186,117 @@ func TestNewSentinelWatcherValidates(t *testing.T) {
 	w.Run(ctx)
 	if !called || w.Stats().Failures == 0 {
 		t.Errorf("NewClient called %v, stats %+v", called, w.Stats())
+	}
+}
+
+// swallowProxy forwards TCP connections to target until swallow is
+// called; from then on it reads and discards everything in both
+// directions and never closes: a peer that vanished without a FIN.
+func swallowProxy(t *testing.T, target string) (addr string, swallow func()) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var swallowing atomic.Bool
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	pipe := func(dst, src net.Conn) {
+		defer wg.Done()
+		buf := make([]byte, 4096)
+		for {
+			n, err := src.Read(buf)
+			if err != nil {
+				return
+			}
+			if !swallowing.Load() {
+				if _, err := dst.Write(buf[:n]); err != nil {
+					return
+				}
+			}
+		}
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			u, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, c, u)
+			mu.Unlock()
+			wg.Add(2)
+			go pipe(u, c)
+			go pipe(c, u)
+		}
+	}()
+	return ln.Addr().String(), func() { swallowing.Store(true) }
+}
+
+func TestSentinelWatcherHalfOpen(t *testing.T) {
+	s1, s2 := miniredis.RunT(t), miniredis.RunT(t)
+	proxy, swallow := swallowProxy(t, s1.Addr())
+	var rec recorder
+	w, err := cache.NewSentinelWatcher(rec.config(proxy, s2.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	waitUntil(t, "subscribed through the proxy", func() bool { _, c := rec.snapshot(); return len(c) == 1 })
+	// The Sentinel behind the proxy goes silent: writes still succeed,
+	// nothing comes back. The unanswered PING must fail it.
+	swallow()
+	waitUntil(t, "moved to the second sentinel", func() bool { _, c := rec.snapshot(); return len(c) == 2 })
+	if _, c := rec.snapshot(); c[1] != s2.Addr() {
+		t.Errorf("connects %v", c)
+	}
+	if st := w.Stats(); st.Failures < 1 || st.LastError == nil || !strings.Contains(st.LastError.Error(), "PING") {
+		t.Errorf("stats %+v", st)
+	}
+	cancel()
+	<-done
+}
+
+func TestSentinelWatcherCancelPrompt(t *testing.T) {
+	s := miniredis.RunT(t)
+	var rec recorder
+	cfg := rec.config(s.Addr())
+	cfg.PingInterval = time.Minute
+	w, err := cache.NewSentinelWatcher(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	waitUntil(t, "subscribed", func() bool { _, c := rec.snapshot(); return len(c) == 1 })
+	cancel()
+	select {
+	case err := <-done:
+		if err != context.Canceled {
+			t.Errorf("Run returned %v", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("Run did not return within 2s of cancel (PingInterval 1m)")
 	}
 }
