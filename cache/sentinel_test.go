@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/alicebob/miniredis/v2/server"
 	"github.com/hakit/hakit/cache"
 	"github.com/redis/go-redis/v9"
 )
@@ -299,4 +300,67 @@ func TestSentinelWatcherCancelPrompt(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		t.Fatal("Run did not return within 2s of cancel (PingInterval 1m)")
 	}
+}
+
+// fakeSentinel is a miniredis that also answers SENTINEL
+// GET-MASTER-ADDR-BY-NAME hakit with the address set (none: a null).
+type fakeSentinel struct {
+	*miniredis.Miniredis
+	mu     sync.Mutex
+	master []string
+}
+
+func newFakeSentinel(t *testing.T, master ...string) *fakeSentinel {
+	f := &fakeSentinel{Miniredis: miniredis.RunT(t), master: master}
+	err := f.Server().Register("SENTINEL", func(c *server.Peer, cmd string, args []string) {
+		if len(args) != 2 || !strings.EqualFold(args[0], "get-master-addr-by-name") {
+			c.WriteError("ERR unsupported")
+			return
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if args[1] != "hakit" || f.master == nil {
+			c.WriteNull()
+			return
+		}
+		c.WriteStrings(f.master)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestSentinelWatcherCatchesUpOnReconnect(t *testing.T) {
+	s1 := newFakeSentinel(t, "127.0.0.1", "16379")
+	// The failover happened while the watcher was between Sentinels: s2
+	// already knows the new master, and nobody publishes +switch-master.
+	s2 := newFakeSentinel(t, "127.0.0.1", "16381")
+	var rec recorder
+	w, err := cache.NewSentinelWatcher(rec.config(s1.Addr(), s2.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	waitUntil(t, "subscribed to the first sentinel", func() bool { _, c := rec.snapshot(); return len(c) == 1 })
+	waitUntil(t, "the master's address", func() bool { return w.Stats().Master == "127.0.0.1:16379" })
+	if l, _ := rec.snapshot(); len(l) != 0 {
+		t.Errorf("callbacks on the first answer: %v", l)
+	}
+	s1.Close()
+	waitUntil(t, "the missed switch", func() bool { l, _ := rec.snapshot(); return len(l) == 1 })
+	if l, _ := rec.snapshot(); l[0] != "switch 127.0.0.1:16379 -> 127.0.0.1:16381" {
+		t.Errorf("callbacks %v", l)
+	}
+	if st := w.Stats(); st.Missed != 1 || st.Master != "127.0.0.1:16381" {
+		t.Errorf("stats %+v", st)
+	}
+	// A published switch moves the last address too: no duplicate later.
+	s2.Publish("+switch-master", "hakit 127.0.0.1 16381 127.0.0.1 16380")
+	waitUntil(t, "the published switch", func() bool { return w.Stats().Master == "127.0.0.1:16380" })
+	cancel()
+	<-done
 }
