@@ -252,7 +252,7 @@ func swallowProxy(t *testing.T, target string) (addr string, swallow func()) {
 }
 
 func TestSentinelWatcherHalfOpen(t *testing.T) {
-	s1, s2 := miniredis.RunT(t), miniredis.RunT(t)
+	s1, s2 := newFakeSentinel(t, "127.0.0.1", "16379"), newFakeSentinel(t, "127.0.0.1", "16379")
 	proxy, swallow := swallowProxy(t, s1.Addr())
 	var rec recorder
 	w, err := cache.NewSentinelWatcher(rec.config(proxy, s2.Addr()))
