@@ -104,6 +104,17 @@
 // stay below 2^53 (MaxRedisToken: Lua numbers are doubles), which a
 // microsecond clock reaches in the year 2255.
 //
+// Expiry depends on Redis' clock, not the holders'. The record's key
+// expires by the master's clock (and a promoted replica's, which keeps
+// the remaining TTL), so RedisLease sets each key's TTL to at least twice
+// the record's Duration: the key outlives the holder's own deadline unless
+// Redis' clock runs more than twice as fast as the holder's, or jumps
+// forward by more than the Duration (a step of the wall clock on the
+// master, which Redis uses for expiry). Then the key may vanish early and a
+// newcomer creates a record without waiting out the old holder's Duration,
+// and two holders lead at once until the old one's RenewDeadline passes;
+// the fencing token still refuses the old holder's writes downstream.
+//
 // # Tests and figures
 //
 // go test ./cache/... needs nothing installed (cachetest, miniredis). Under

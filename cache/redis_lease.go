@@ -33,8 +33,13 @@ type RedisLeaseConfig struct {
 	// so both keys share a slot. Required.
 	Key string
 	// TTL is how long the record lives after each write, so that an
-	// abandoned record goes away. Zero means twice the record's Duration
-	// (a record with no Duration never expires).
+	// abandoned record goes away. Each write sets the key's TTL to the
+	// larger of TTL and twice the record's Duration: a key that expired
+	// before the Duration ran out would let a newcomer create a record at
+	// once instead of waiting out the holder's Duration, and two holders
+	// would lead at the same time, decided by Redis' clock rather than the
+	// holder's. Zero means twice the Duration (a record with no Duration
+	// never expires).
 	TTL time.Duration
 	// WaitReplicas, if positive, makes every successful write wait until
 	// that many replicas acknowledge it (Redis WAIT), and fail with
@@ -176,10 +181,8 @@ func canonical(r hakit.LeaseRecord) hakit.LeaseRecord {
 }
 
 func (l *RedisLease) ttl(r hakit.LeaseRecord) int64 {
-	ttl := l.cfg.TTL
-	if ttl == 0 {
-		ttl = 2 * r.Duration
-	}
+	// Never below the Duration; see RedisLeaseConfig.TTL.
+	ttl := max(l.cfg.TTL, 2*r.Duration)
 	if ttl <= 0 {
 		return 0
 	}

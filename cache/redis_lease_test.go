@@ -37,6 +37,44 @@ func TestRedisLeaseConformance(t *testing.T) {
 	})
 }
 
+func TestRedisLeaseTTLNeverBelowDuration(t *testing.T) {
+	m, c := newMiniredis(t)
+	ctx := context.Background()
+	// A TTL shorter than the Duration would let the key expire while the
+	// holder still leads, and a newcomer skip the Duration wait.
+	l, err := cache.NewRedisLease(cache.RedisLeaseConfig{Client: c, Key: "short", TTL: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := l.Create(ctx, rec("a", 1)) // Duration 10s
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ttl := m.TTL("short"); ttl != 20*time.Second {
+		t.Errorf("TTL after Create %v, want 20s (twice the Duration)", ttl)
+	}
+	m.FastForward(2 * time.Second)
+	if _, err := l.Create(ctx, rec("b", 1)); !errors.Is(err, hakit.ErrLeaseConflict) {
+		t.Errorf("newcomer's Create within the Duration: %v, want ErrLeaseConflict", err)
+	}
+	renew := first
+	renew.Renewed = renew.Renewed.Add(time.Second)
+	if _, err := l.Update(ctx, first, renew); err != nil {
+		t.Fatal(err)
+	}
+	if ttl := m.TTL("short"); ttl != 20*time.Second {
+		t.Errorf("TTL after Update %v, want 20s", ttl)
+	}
+	// A TTL longer than twice the Duration is kept.
+	long, _ := cache.NewRedisLease(cache.RedisLeaseConfig{Client: c, Key: "long", TTL: time.Minute})
+	if _, err := long.Create(ctx, rec("a", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if ttl := m.TTL("long"); ttl != time.Minute {
+		t.Errorf("TTL %v, want 1m", ttl)
+	}
+}
+
 func rec(holder string, token uint64) hakit.LeaseRecord {
 	now := time.Now().Round(0)
 	return hakit.LeaseRecord{Holder: holder, Token: token, Acquired: now, Renewed: now, Duration: 10 * time.Second}
