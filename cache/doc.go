@@ -85,7 +85,20 @@
 // its old values may be stale (nutcracker has the same window); callers
 // that need consistency must not use a cache for it. Two clients (or a
 // client and a nutcracker) eject independently, so during a failure they
-// may place a key differently.
+// may place a key differently. A memcached that restarts kills every idle
+// connection to it; those count as one failure, not one each, so a server
+// already serving again is not ejected (nutcracker, with one connection per
+// server, sees one failure too). Concurrent requests that dial while idle
+// connections are failing may still add a second failure.
+//
+// SentinelWatcher: a Sentinel that stops answering without closing the
+// connection is given up after at most two PingIntervals of silence (one
+// quiet, one waiting for the PING's answer), and the watcher moves on.
+// Events published while it was not subscribed are lost, as Sentinel keeps
+// no history; with MasterName set, the master's address asked on each
+// subscribe turns a missed failover into a +switch-master callback, but
+// the other missed events (+sdown, +odown, +failover-end) are not
+// recovered.
 //
 // Redis replicates asynchronously. When Sentinel fails a master over, the
 // promoted replica may lack the last writes the old master acknowledged:
