@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/bradfitz/gomemcache/memcache"
@@ -89,12 +91,21 @@ type ClientStats struct {
 // A failure is what makes nutcracker count one: the server could not be
 // reached or did not answer in time (connection refused or reset, timeout,
 // connection closed). An answer, even an error such as SERVER_ERROR or a
-// cache miss, shows the server alive and resets its count.
+// cache miss, shows the server alive and resets its count. A restarted
+// memcached leaves every idle connection to it dead (up to MaxIdleConns),
+// and each fails once when reused; such peer-closed failures (EOF,
+// connection reset) count once per server until a connection dialled
+// since fails as well, so a server that restarted and is already serving
+// is not ejected. Failures to connect and timeouts count each time.
 type Client struct {
 	cfg  ClientConfig
 	base *Ring
 	sel  *Selector
 	mc   *memcache.Client
+
+	// dials counts the connections dialled to each server, by dial
+	// address.
+	dials map[string]*atomic.Uint64
 
 	nextReturn atomic.Int64 // UnixNano of the next due return; 0 none
 
@@ -128,7 +139,12 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	}
 	cfg.Ring = r.Config()
 	c := &Client{cfg: cfg, base: r, sel: NewSelector(r), ej: newEjector(r.Len(), cfg.FailureLimit, cfg.RetryTimeout)}
+	c.dials = make(map[string]*atomic.Uint64, r.Len())
+	for i := range r.Len() {
+		c.dials[r.Server(i).DialAddr()] = new(atomic.Uint64)
+	}
 	c.mc = memcache.NewFromSelector(c.sel)
+	c.mc.DialContext = c.dial
 	c.mc.Timeout = cfg.Timeout
 	c.mc.MaxIdleConns = cfg.MaxIdleConns
 	return c, nil
@@ -162,6 +178,26 @@ func (c *Client) Stats() ClientStats {
 		}
 	}
 	return st
+}
+
+// dial connects to a server for gomemcache, counting the dials.
+func (c *Client) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	if n := c.dials[addr]; n != nil {
+		n.Add(1)
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, network, addr)
+}
+
+// peerClosed reports whether err is the server closing or resetting an
+// established connection, rather than a failure to connect or a timeout.
+func peerClosed(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return false
+	}
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // isFailure reports whether err means the server could not be reached or
@@ -238,8 +274,12 @@ func (c *Client) account(r *Ring, i int, err error) {
 		return
 	}
 	now := time.Now()
+	var dials uint64
+	if n := c.dials[c.base.Server(i).DialAddr()]; n != nil {
+		dials = n.Load()
+	}
 	c.mu.Lock()
-	ejected := c.ej.failure(i, now, err)
+	ejected := c.ej.failure(i, now, err, peerClosed(err), dials)
 	var ev Ejection
 	if ejected {
 		c.rebuild()

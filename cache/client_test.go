@@ -333,3 +333,102 @@ func TestSelector(t *testing.T) {
 		t.Errorf("PickServer with none live = %v", err)
 	}
 }
+
+// A memcached that restarted leaves every idle connection to it dead: each
+// fails once with EOF when reused. That is one failure, not one per idle
+// connection; the fresh connection that follows finds the server serving.
+func TestClientRestartedServerIsNotEjected(t *testing.T) {
+	fakes, servers := pool(t, 2)
+	var ev events
+	c, err := cache.NewClient(ev.config(cache.ClientConfig{
+		Ring:         cache.RingConfig{Servers: servers},
+		MaxIdleConns: 2,
+		Timeout:      time.Second,
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	keys := keysOn(c.Ring(), 1, 4)
+	if err := c.Set(&memcache.Item{Key: keys[0], Value: []byte("v")}); err != nil {
+		t.Fatal(err)
+	}
+	// Two requests at once leave two idle connections to server 1.
+	fakes[1].SetDelay(100 * time.Millisecond)
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.Get(keys[0]) }()
+	}
+	wg.Wait()
+	fakes[1].SetDelay(0)
+	if n := fakes[1].Stats().CurrentConn; n != 2 {
+		t.Fatalf("%d connections open to server 1, want 2", n)
+	}
+
+	// Restart: both idle connections die.
+	if err := fakes[1].SetDown(true); err != nil {
+		t.Fatal(err)
+	}
+	if err := fakes[1].SetDown(false); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "connections dropped", func() bool { return fakes[1].Stats().CurrentConn == 0 })
+	var errs []error
+	for _, k := range keys {
+		_, err := c.Get(k)
+		if err != nil && !errors.Is(err, memcache.ErrCacheMiss) {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 2 {
+		t.Errorf("errors after the restart: %v", errs)
+	}
+	st := c.Stats()
+	if n, _ := ev.counts(); n != 0 || !st.Servers[1].Live || st.Servers[1].Ejections != 0 {
+		t.Fatalf("restarted server ejected: %+v (errors %v)", st.Servers[1], errs)
+	}
+	if it, err := c.Get(keys[0]); err != nil || string(it.Value) != "v" {
+		t.Errorf("Get after the restart: %v, %v", it, err)
+	}
+}
+
+// A server that accepts connections but closes them at once fails every
+// fresh connection: it is still ejected.
+func TestClientEjectsWhenFreshConnectionsFail(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	_, servers := pool(t, 1)
+	bad, err := cache.ParseServer(ln.Addr().String() + ":1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	servers = append(servers, bad)
+	var ev events
+	c, err := cache.NewClient(ev.config(cache.ClientConfig{Ring: cache.RingConfig{Servers: servers}, Timeout: time.Second}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	keys := keysOn(c.Ring(), 1, 3)
+	for _, k := range keys[:2] {
+		if _, err := c.Get(k); err == nil {
+			t.Fatal("Get from a closing server succeeded")
+		}
+	}
+	if n, _ := ev.counts(); n != 1 {
+		t.Fatalf("ejections %d after two failed fresh connections: %+v", n, c.Stats().Servers[1])
+	}
+}

@@ -69,9 +69,10 @@
 //     OnStartedLeading with every write to downstream systems.
 //  3. Make those systems refuse writes that carry a token lower than the
 //     highest they have seen.
-//  4. Set WaitReplicas to the number of replicas to narrow the window of
-//     loss described below (writes then fail with ErrNotReplicated when
-//     fewer replicas acknowledge them).
+//  4. Against partitions, set WaitReplicas >= 1 or configure Redis'
+//     min-replicas-to-write and min-replicas-max-lag, as the failure model
+//     below explains (with WaitReplicas, writes fail with ErrNotReplicated
+//     when fewer replicas acknowledge them).
 //
 // # Failure model
 //
@@ -84,7 +85,20 @@
 // its old values may be stale (nutcracker has the same window); callers
 // that need consistency must not use a cache for it. Two clients (or a
 // client and a nutcracker) eject independently, so during a failure they
-// may place a key differently.
+// may place a key differently. A memcached that restarts kills every idle
+// connection to it; those count as one failure, not one each, so a server
+// already serving again is not ejected (nutcracker, with one connection per
+// server, sees one failure too). Concurrent requests that dial while idle
+// connections are failing may still add a second failure.
+//
+// SentinelWatcher: a Sentinel that stops answering without closing the
+// connection is given up after at most two PingIntervals of silence (one
+// quiet, one waiting for the PING's answer), and the watcher moves on.
+// Events published while it was not subscribed are lost, as Sentinel keeps
+// no history; with MasterName set, the master's address asked on each
+// subscribe turns a missed failover into a +switch-master callback, but
+// the other missed events (+sdown, +odown, +failover-end) are not
+// recovered.
 //
 // Redis replicates asynchronously. When Sentinel fails a master over, the
 // promoted replica may lack the last writes the old master acknowledged:
@@ -93,16 +107,58 @@
 // therefore both believe they lead for a while (the old one until its
 // RenewDeadline passes, if it cannot reach the new master); the lease alone
 // cannot prevent that, which is why writes must carry the token. Tokens
-// still only grow across the failover: each new token is at least the
-// Redis server's clock in microseconds (TIME) as well as one more than the
-// counter, so a token the new master grants exceeds every token the old
-// one granted unless the two hosts' clocks differ by more than the time
-// the failover took (Sentinel's down-after-milliseconds, 30 s by default,
-// plus the election). With synchronized clocks, downstream systems that
-// refuse lower tokens keep refusing the old holder. WAIT narrows the loss
-// but, as Redis documents, does not make Redis strongly consistent. Tokens
-// stay below 2^53 (MaxRedisToken: Lua numbers are doubles), which a
+// granted before a failover stay below those granted after it: each new
+// token is at least the Redis server's clock in microseconds (TIME) as
+// well as one more than the counter, so a token the new master grants
+// exceeds every token the old one granted before it lost its role, unless
+// the two hosts' clocks differ by more than the time the failover took
+// (Sentinel's down-after-milliseconds, 30 s by default, plus the
+// election). WAIT narrows the loss but, as Redis documents, does not make
+// Redis strongly consistent.
+//
+// A partition is worse than a crash. A master cut off from its Sentinels
+// and replicas does not know it was replaced: with WaitReplicas 0 it keeps
+// accepting writes until the partition heals and Sentinel turns it into a
+// replica (which discards them). Meanwhile clients on its side of the
+// partition renew the old holder's record there, or grant new tokens from
+// its counter and clock, interleaved with the new master's: a token from
+// the old master may be higher than one the new master granted earlier,
+// so downstream systems may refuse the new leader in favour of the old
+// one's side. Tokens then do not say which side is the real leader, only
+// that no two writes carry the same token. To bound this, configure one of
+// (or both):
+//
+//   - min-replicas-to-write N and min-replicas-max-lag S on the master and
+//     on every replica that may be promoted: a master with fewer than N
+//     replicas that acknowledged within S seconds refuses writes
+//     (NOREPLICAS), so an isolated master stops renewing leases and
+//     granting tokens about S seconds after the partition. Replication
+//     stays asynchronous: writes of those last S seconds may still be lost
+//     in the failover.
+//   - WaitReplicas >= 1 (and Sentinel's quorum on the majority side): a
+//     write succeeds only when that many replicas acknowledged it, so an
+//     isolated master's writes fail with ErrNotReplicated, which an
+//     Elector treats as a failed renewal, and its holder stops leading by
+//     its RenewDeadline. The write is still applied on the isolated master
+//     (WAIT cannot undo it), and a failover may promote a replica that did
+//     not acknowledge it; WAIT guarantees only that the acknowledged
+//     replicas received the write.
+//
+// With either, and synchronized clocks, downstream systems that refuse
+// lower tokens refuse the old holder once the new master grants a token.
+// Tokens stay below 2^53 (MaxRedisToken: Lua numbers are doubles), which a
 // microsecond clock reaches in the year 2255.
+//
+// Expiry depends on Redis' clock, not the holders'. The record's key
+// expires by the master's clock (and a promoted replica's, which keeps
+// the remaining TTL), so RedisLease sets each key's TTL to at least twice
+// the record's Duration: the key outlives the holder's own deadline unless
+// Redis' clock runs more than twice as fast as the holder's, or jumps
+// forward by more than the Duration (a step of the wall clock on the
+// master, which Redis uses for expiry). Then the key may vanish early and a
+// newcomer creates a record without waiting out the old holder's Duration,
+// and two holders lead at once until the old one's RenewDeadline passes;
+// the fencing token still refuses the old holder's writes downstream.
 //
 // # Tests and figures
 //

@@ -16,6 +16,8 @@ type ejector struct {
 
 type ejectState struct {
 	failures  int       // consecutive failures
+	closed    bool      // a peer-closed failure counted, none since
+	closedAt  uint64    // the server's dial count when it was counted
 	until     time.Time // ejected until; zero when live
 	ejections int
 	returns   int
@@ -32,14 +34,26 @@ func newEjector(n, limit int, retry time.Duration) *ejector {
 func (e *ejector) live(i int) bool { return e.servers[i].until.IsZero() }
 
 // failure records a failed request to server i at now and reports whether
-// it ejected the server.
-func (e *ejector) failure(i int, now time.Time, err error) bool {
+// it ejected the server. peerClosed says the server closed or reset a
+// connection (EOF, ECONNRESET); dials is how many connections to it have
+// been dialled so far. A restarted server leaves every idle connection to
+// it dead, and each fails once when reused, so peer-closed failures count
+// once until a connection dialled since fails too; failures to dial and
+// timeouts count each time. nutcracker keeps one connection per server
+// (server_connections 1), so it sees one failure per restart as well.
+func (e *ejector) failure(i int, now time.Time, err error, peerClosed bool, dials uint64) bool {
 	s := &e.servers[i]
 	s.requests++
 	s.errors++
 	s.lastErr = err
 	if !s.until.IsZero() {
 		return false // already out; a request that started before
+	}
+	if peerClosed {
+		if s.closed && dials == s.closedAt {
+			return false // another connection that was idle through it
+		}
+		s.closed, s.closedAt = true, dials
 	}
 	s.failures++
 	if s.failures < e.limit {
@@ -57,6 +71,7 @@ func (e *ejector) success(i int) {
 	s := &e.servers[i]
 	s.requests++
 	s.failures = 0
+	s.closed = false
 }
 
 // nextReturn returns the earliest time an ejected server is due back, or

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"errors"
+	"io"
 	"slices"
 	"testing"
 	"time"
@@ -57,7 +58,7 @@ func TestEjector(t *testing.T) {
 				now := t0.Add(s.at)
 				switch s.op {
 				case "fail":
-					if got := e.failure(s.server, now, boom); got != s.ejected {
+					if got := e.failure(s.server, now, boom, false, 0); got != s.ejected {
 						t.Fatalf("step %d: failure ejected=%v, want %v", n, got, s.ejected)
 					}
 				case "ok":
@@ -83,9 +84,40 @@ func TestEjectorNextReturn(t *testing.T) {
 	if !e.nextReturn().IsZero() {
 		t.Error("next return with nothing ejected")
 	}
-	e.failure(2, t0.Add(5*time.Second), nil)
-	e.failure(0, t0, nil)
+	e.failure(2, t0.Add(5*time.Second), nil, false, 0)
+	e.failure(0, t0, nil, false, 0)
 	if got := e.nextReturn(); !got.Equal(t0.Add(10 * time.Second)) {
 		t.Errorf("next return %v", got)
+	}
+}
+
+func TestEjectorPeerClosedCountsOncePerDial(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	e := newEjector(1, 2, time.Second)
+	// Two idle connections die with a restart: one failure.
+	for range 2 {
+		if e.failure(0, t0, io.EOF, true, 1) {
+			t.Fatal("ejected by the idle connections of a restart")
+		}
+	}
+	if e.servers[0].failures != 1 {
+		t.Fatalf("failures %d, want 1", e.servers[0].failures)
+	}
+	// A connection dialled since also fails: ejected.
+	if !e.failure(0, t0, io.EOF, true, 2) {
+		t.Fatal("not ejected when a fresh connection failed too")
+	}
+	// Dial errors and timeouts count each time.
+	e = newEjector(1, 2, time.Second)
+	e.failure(0, t0, io.EOF, true, 1)
+	if !e.failure(0, t0, errors.New("refused"), false, 1) {
+		t.Fatal("a dial error after a peer-closed failure did not eject")
+	}
+	// An answer starts the peer-closed allowance over.
+	e = newEjector(1, 2, time.Second)
+	e.failure(0, t0, io.EOF, true, 1)
+	e.success(0)
+	if e.failure(0, t0, io.EOF, true, 1) {
+		t.Fatal("ejected after an answer reset the count")
 	}
 }

@@ -33,15 +33,23 @@ type RedisLeaseConfig struct {
 	// so both keys share a slot. Required.
 	Key string
 	// TTL is how long the record lives after each write, so that an
-	// abandoned record goes away. Zero means twice the record's Duration
-	// (a record with no Duration never expires).
+	// abandoned record goes away. Each write sets the key's TTL to the
+	// larger of TTL and twice the record's Duration: a key that expired
+	// before the Duration ran out would let a newcomer create a record at
+	// once instead of waiting out the holder's Duration, and two holders
+	// would lead at the same time, decided by Redis' clock rather than the
+	// holder's. Zero means twice the Duration (a record with no Duration
+	// never expires).
 	TTL time.Duration
 	// WaitReplicas, if positive, makes every successful write wait until
 	// that many replicas acknowledge it (Redis WAIT), and fail with
 	// ErrNotReplicated if they do not within WaitTimeout. Zero means no
 	// waiting: Redis replicates asynchronously.
 	WaitReplicas int
-	// WaitTimeout bounds the WAIT. Zero means one second.
+	// WaitTimeout bounds the WAIT, rounded up to a whole millisecond
+	// (Redis' unit; WAIT with 0 would block forever). With WaitReplicas
+	// set it must be below the client's ReadTimeout, or the client gives
+	// up on the connection before WAIT answers. Zero means one second.
 	WaitTimeout time.Duration
 }
 
@@ -75,7 +83,23 @@ func NewRedisLease(cfg RedisLeaseConfig) (*RedisLease, error) {
 	if cfg.WaitTimeout == 0 {
 		cfg.WaitTimeout = time.Second
 	}
+	cfg.WaitTimeout = (cfg.WaitTimeout + time.Millisecond - 1).Truncate(time.Millisecond)
+	if rt := readTimeout(cfg.Client); cfg.WaitReplicas > 0 && rt > 0 && cfg.WaitTimeout >= rt {
+		return nil, fmt.Errorf("cache: RedisLeaseConfig.WaitTimeout %v is not below the client's ReadTimeout %v", cfg.WaitTimeout, rt)
+	}
 	return &RedisLease{cfg: cfg}, nil
+}
+
+// readTimeout returns the read timeout of c's connections, or 0 when there
+// is none or it cannot be told.
+func readTimeout(c redis.UniversalClient) time.Duration {
+	switch c := c.(type) {
+	case interface{ Options() *redis.Options }:
+		return c.Options().ReadTimeout
+	case interface{ Options() *redis.ClusterOptions }:
+		return c.Options().ReadTimeout
+	}
+	return 0
 }
 
 // Key returns the Redis key of the record.
@@ -87,8 +111,11 @@ func (l *RedisLease) CounterKey() string { return l.cfg.Key + ":token" }
 // allocate is the Lua that makes a new token: one more than the counter,
 // at least Redis' clock in microseconds (TIME), at least the token asked
 // for. The counter is set to it, so it only grows. Numbers are printed with
-// %.0f: Lua's tostring would round them to 14 digits.
+// %.0f: Lua's tostring would round them to 14 digits. The scripts read TIME
+// before writing, so they replicate their effects rather than their source
+// (redis.replicate_commands(); needed before Redis 5, a no-op since 7).
 const allocate = `
+redis.replicate_commands()
 local function newtoken(counter, want)
   local now = redis.call('TIME')
   local t = math.max((tonumber(redis.call('GET', counter)) or 0) + 1,
@@ -176,10 +203,8 @@ func canonical(r hakit.LeaseRecord) hakit.LeaseRecord {
 }
 
 func (l *RedisLease) ttl(r hakit.LeaseRecord) int64 {
-	ttl := l.cfg.TTL
-	if ttl == 0 {
-		ttl = 2 * r.Duration
-	}
+	// Never below the Duration; see RedisLeaseConfig.TTL.
+	ttl := max(l.cfg.TTL, 2*r.Duration)
 	if ttl <= 0 {
 		return 0
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -35,6 +36,44 @@ func TestRedisLeaseConformance(t *testing.T) {
 		}
 		return l
 	})
+}
+
+func TestRedisLeaseTTLNeverBelowDuration(t *testing.T) {
+	m, c := newMiniredis(t)
+	ctx := context.Background()
+	// A TTL shorter than the Duration would let the key expire while the
+	// holder still leads, and a newcomer skip the Duration wait.
+	l, err := cache.NewRedisLease(cache.RedisLeaseConfig{Client: c, Key: "short", TTL: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := l.Create(ctx, rec("a", 1)) // Duration 10s
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ttl := m.TTL("short"); ttl != 20*time.Second {
+		t.Errorf("TTL after Create %v, want 20s (twice the Duration)", ttl)
+	}
+	m.FastForward(2 * time.Second)
+	if _, err := l.Create(ctx, rec("b", 1)); !errors.Is(err, hakit.ErrLeaseConflict) {
+		t.Errorf("newcomer's Create within the Duration: %v, want ErrLeaseConflict", err)
+	}
+	renew := first
+	renew.Renewed = renew.Renewed.Add(time.Second)
+	if _, err := l.Update(ctx, first, renew); err != nil {
+		t.Fatal(err)
+	}
+	if ttl := m.TTL("short"); ttl != 20*time.Second {
+		t.Errorf("TTL after Update %v, want 20s", ttl)
+	}
+	// A TTL longer than twice the Duration is kept.
+	long, _ := cache.NewRedisLease(cache.RedisLeaseConfig{Client: c, Key: "long", TTL: time.Minute})
+	if _, err := long.Create(ctx, rec("a", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if ttl := m.TTL("long"); ttl != time.Minute {
+		t.Errorf("TTL %v, want 1m", ttl)
+	}
 }
 
 func rec(holder string, token uint64) hakit.LeaseRecord {
@@ -181,5 +220,68 @@ func TestRedisLeaseWithElector(t *testing.T) {
 	got, err := l.Get(ctx)
 	if err != nil || got.Holder != "" || got.Token != tok {
 		t.Errorf("after release: %+v, %v; want no holder, token %d", got, err, tok)
+	}
+}
+
+// waitArgs records the arguments of every WAIT a client sends.
+type waitArgs struct {
+	mu   sync.Mutex
+	args [][]any
+}
+
+func (w *waitArgs) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (w *waitArgs) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error { w.see(cmd); return next(ctx, cmd) }
+}
+func (w *waitArgs) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, c := range cmds {
+			w.see(c)
+		}
+		return next(ctx, cmds)
+	}
+}
+func (w *waitArgs) see(cmd redis.Cmder) {
+	if strings.EqualFold(cmd.Name(), "wait") {
+		w.mu.Lock()
+		w.args = append(w.args, cmd.Args())
+		w.mu.Unlock()
+	}
+}
+
+func TestRedisLeaseWaitTimeoutRoundsUp(t *testing.T) {
+	_, c := newMiniredis(t)
+	var seen waitArgs
+	c.AddHook(&seen)
+	// WAIT n 0 blocks forever: a sub-millisecond timeout must not become 0.
+	l, err := cache.NewRedisLease(cache.RedisLeaseConfig{Client: c, Key: "w", WaitReplicas: 1, WaitTimeout: 300 * time.Microsecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Create(context.Background(), rec("a", 1)) // miniredis has no replicas: ErrNotReplicated
+	seen.mu.Lock()
+	defer seen.mu.Unlock()
+	if len(seen.args) != 1 || fmt.Sprint(seen.args[0][2]) != "1" {
+		t.Errorf("WAIT args %v, want a timeout of 1 ms", seen.args)
+	}
+}
+
+func TestRedisLeaseWaitTimeoutBelowReadTimeout(t *testing.T) {
+	m := miniredis.RunT(t)
+	c := redis.NewClient(&redis.Options{Addr: m.Addr(), ReadTimeout: 500 * time.Millisecond})
+	defer c.Close()
+	_, err := cache.NewRedisLease(cache.RedisLeaseConfig{Client: c, Key: "w", WaitReplicas: 1, WaitTimeout: time.Second})
+	if err == nil || !strings.Contains(err.Error(), "WaitTimeout") || !strings.Contains(err.Error(), "ReadTimeout") {
+		t.Errorf("WaitTimeout above the client's ReadTimeout: %v", err)
+	}
+	// The default (1s) against go-redis' default ReadTimeout (3s) is fine;
+	// so is any WaitTimeout without WaitReplicas.
+	d := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	defer d.Close()
+	if _, err := cache.NewRedisLease(cache.RedisLeaseConfig{Client: d, Key: "w", WaitReplicas: 1}); err != nil {
+		t.Error(err)
+	}
+	if _, err := cache.NewRedisLease(cache.RedisLeaseConfig{Client: c, Key: "w", WaitTimeout: time.Second}); err != nil {
+		t.Error(err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"sync"
 	"time"
 
@@ -84,6 +85,17 @@ type SentinelWatcherConfig struct {
 	OnODown func(ev SentinelEvent, down bool)
 	// OnSwitchMaster gets +switch-master: ev.MasterName() moved from
 	// ev.OldMaster.Addr() to ev.Instance.Addr().
+	//
+	// Sentinel does not replay events published while the watcher was
+	// not subscribed (between two Sentinels, or before a reconnect), so
+	// when MasterName is set the watcher also asks each Sentinel it
+	// subscribes to for the master's address (SENTINEL
+	// GET-MASTER-ADDR-BY-NAME, after the subscription is confirmed, so
+	// that no switch falls between the two). If the address differs
+	// from the last one it saw, by event or by asking, it delivers a
+	// +switch-master it makes itself, from the last address to the new
+	// one, to OnEvent and OnSwitchMaster (counted in Stats().Missed).
+	// The first answer after Run starts only sets the address.
 	OnSwitchMaster func(ev SentinelEvent)
 	// OnFailoverEnd gets +failover-end.
 	OnFailoverEnd func(ev SentinelEvent)
@@ -103,6 +115,8 @@ type SentinelWatcherStats struct {
 	Events    int    // events delivered
 	Malformed int    // messages that did not parse
 	Failures  int    // Sentinels that failed
+	Missed    int    // master switches found by asking on (re)subscribe
+	Master    string // last address of MasterName seen, or ""
 	LastError error
 }
 
@@ -179,12 +193,27 @@ func (w *SentinelWatcher) Run(ctx context.Context) error {
 
 // listen subscribes to one Sentinel and delivers its events until it
 // fails or ctx is done.
+//
+// A Sentinel that died without closing the connection (a host gone, a
+// partition) leaves a half-open socket on which writes still succeed, so
+// a PING that was merely sent proves nothing. After a quiet PingInterval
+// the watcher sends a PING and requires its pong, or any other message,
+// within the next PingInterval; otherwise the Sentinel counts as failed
+// and the watcher moves to the next one (the health check go-redis'
+// PubSub.Channel does). The subscription itself must also be confirmed
+// within PingInterval. Cancelling ctx closes the subscription at once.
 func (w *SentinelWatcher) listen(ctx context.Context, addr string) error {
 	sc := w.cfg.NewClient(addr)
 	defer sc.Close()
 	ps := sc.PSubscribe(ctx, "*")
 	defer ps.Close()
-	if _, err := ps.Receive(ctx); err != nil {
+	// Reads on the subscription do not watch ctx: close it when ctx ends.
+	stop := context.AfterFunc(ctx, func() { ps.Close() })
+	defer stop()
+	if _, err := ps.ReceiveTimeout(ctx, w.cfg.PingInterval); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		return fmt.Errorf("cache: sentinel %s: subscribe: %w", addr, err)
 	}
 	w.mu.Lock()
@@ -197,28 +226,112 @@ func (w *SentinelWatcher) listen(ctx context.Context, addr string) error {
 	if w.cfg.OnConnect != nil {
 		w.cfg.OnConnect(addr)
 	}
+	if err := w.catchUp(ctx, sc, addr); err != nil {
+		return err
+	}
+	pinged := false // a PING is out and nothing has come since
 	for {
 		msg, err := ps.ReceiveTimeout(ctx, w.cfg.PingInterval)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				// Quiet: check the subscription is alive.
-				if err := ps.Ping(ctx); err != nil {
-					return fmt.Errorf("cache: sentinel %s: ping: %w", addr, err)
-				}
-				continue
-			}
-			return fmt.Errorf("cache: sentinel %s: %w", addr, err)
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
+		if err != nil {
+			var ne net.Error
+			if !errors.As(err, &ne) || !ne.Timeout() {
+				return fmt.Errorf("cache: sentinel %s: %w", addr, err)
+			}
+			if pinged {
+				return fmt.Errorf("cache: sentinel %s: no answer to PING within %v: %w", addr, w.cfg.PingInterval, err)
+			}
+			// Quiet: check the subscription is alive.
+			if err := ps.Ping(ctx); err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				return fmt.Errorf("cache: sentinel %s: ping: %w", addr, err)
+			}
+			pinged = true
+			continue
+		}
+		pinged = false
 		switch m := msg.(type) {
 		case *redis.Message:
 			w.deliver(m.Channel, m.Payload)
 		case *redis.Subscription, *redis.Pong:
 		}
 	}
+}
+
+// catchUp asks the Sentinel for MasterName's address and, if it moved
+// since the last address seen, delivers a +switch-master for the switch
+// the watcher missed. Only an unanswered question fails the Sentinel; an
+// error reply or an unknown master is logged.
+func (w *SentinelWatcher) catchUp(ctx context.Context, sc *redis.SentinelClient, addr string) error {
+	if w.cfg.MasterName == "" {
+		return nil
+	}
+	qctx, cancel := context.WithTimeout(ctx, w.cfg.PingInterval)
+	defer cancel()
+	hp, err := sc.GetMasterAddrByName(qctx, w.cfg.MasterName).Result()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	var rerr redis.Error
+	var cur SentinelInstance
+	if err == nil {
+		if len(hp) != 2 {
+			err = fmt.Errorf("cache: sentinel %s: master %q: answer %v: %w", addr, w.cfg.MasterName, hp, ErrUnhealthy)
+		} else if port, perr := strconv.Atoi(hp[1]); perr != nil || port < 0 || port > 65535 {
+			err = fmt.Errorf("cache: sentinel %s: master %q: port %q: %w", addr, w.cfg.MasterName, hp[1], ErrUnhealthy)
+		} else {
+			cur = SentinelInstance{Type: "master", Name: w.cfg.MasterName, IP: hp[0], Port: port}
+		}
+	} else if errors.As(err, &rerr) || errors.Is(err, redis.Nil) {
+		err = fmt.Errorf("cache: sentinel %s: master %q: %w", addr, w.cfg.MasterName, err)
+	} else {
+		return fmt.Errorf("cache: sentinel %s: get-master-addr-by-name: %w", addr, err)
+	}
+	if err != nil {
+		w.mu.Lock()
+		w.stats.LastError = err
+		w.mu.Unlock()
+		if w.cfg.Logger != nil {
+			w.cfg.Logger.Warn("cache: sentinel did not give the master's address", "err", err)
+		}
+		return nil
+	}
+	w.mu.Lock()
+	last := w.stats.Master
+	w.stats.Master = cur.Addr()
+	missed := last != "" && last != cur.Addr()
+	if missed {
+		w.stats.Missed++
+		w.stats.Events++
+	}
+	w.mu.Unlock()
+	if !missed {
+		return nil
+	}
+	old := cur
+	old.IP, old.Port = splitAddr(last)
+	ev := SentinelEvent{Channel: EventSwitchMaster, Instance: cur, OldMaster: old}
+	if w.cfg.Logger != nil {
+		w.cfg.Logger.Warn("cache: master switched while not subscribed", "sentinel", addr, "master", w.cfg.MasterName, "from", last, "to", cur.Addr())
+	}
+	if w.cfg.OnEvent != nil {
+		w.cfg.OnEvent(ev)
+	}
+	if w.cfg.OnSwitchMaster != nil {
+		w.cfg.OnSwitchMaster(ev)
+	}
+	return nil
+}
+
+// splitAddr splits an address made by SentinelInstance.Addr.
+func splitAddr(a string) (string, int) {
+	h, p, _ := net.SplitHostPort(a)
+	n, _ := strconv.Atoi(p)
+	return h, n
 }
 
 // deliver parses one message and calls the callbacks.
@@ -239,6 +352,9 @@ func (w *SentinelWatcher) deliver(channel, payload string) {
 	}
 	w.mu.Lock()
 	w.stats.Events++
+	if ev.Channel == EventSwitchMaster && w.cfg.MasterName != "" {
+		w.stats.Master = ev.Instance.Addr()
+	}
 	w.mu.Unlock()
 	if w.cfg.OnEvent != nil {
 		w.cfg.OnEvent(ev)

@@ -2,12 +2,15 @@ package cache_test
 
 import (
 	"context"
+	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/alicebob/miniredis/v2/server"
 	"github.com/hakit/hakit/cache"
 	"github.com/redis/go-redis/v9"
 )
@@ -185,4 +188,179 @@ func TestNewSentinelWatcherValidates(t *testing.T) {
 	if !called || w.Stats().Failures == 0 {
 		t.Errorf("NewClient called %v, stats %+v", called, w.Stats())
 	}
+}
+
+// swallowProxy forwards TCP connections to target until swallow is
+// called; from then on it reads and discards everything in both
+// directions and never closes: a peer that vanished without a FIN.
+func swallowProxy(t *testing.T, target string) (addr string, swallow func()) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var swallowing atomic.Bool
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	pipe := func(dst, src net.Conn) {
+		defer wg.Done()
+		buf := make([]byte, 4096)
+		for {
+			n, err := src.Read(buf)
+			if err != nil {
+				return
+			}
+			if !swallowing.Load() {
+				if _, err := dst.Write(buf[:n]); err != nil {
+					return
+				}
+			}
+		}
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			u, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, c, u)
+			mu.Unlock()
+			wg.Add(2)
+			go pipe(u, c)
+			go pipe(c, u)
+		}
+	}()
+	return ln.Addr().String(), func() { swallowing.Store(true) }
+}
+
+func TestSentinelWatcherHalfOpen(t *testing.T) {
+	s1, s2 := newFakeSentinel(t, "127.0.0.1", "16379"), newFakeSentinel(t, "127.0.0.1", "16379")
+	proxy, swallow := swallowProxy(t, s1.Addr())
+	var rec recorder
+	w, err := cache.NewSentinelWatcher(rec.config(proxy, s2.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	waitUntil(t, "subscribed through the proxy", func() bool { _, c := rec.snapshot(); return len(c) == 1 })
+	// The Sentinel behind the proxy goes silent: writes still succeed,
+	// nothing comes back. The unanswered PING must fail it.
+	swallow()
+	waitUntil(t, "moved to the second sentinel", func() bool { _, c := rec.snapshot(); return len(c) == 2 })
+	if _, c := rec.snapshot(); c[1] != s2.Addr() {
+		t.Errorf("connects %v", c)
+	}
+	if st := w.Stats(); st.Failures < 1 || st.LastError == nil || !strings.Contains(st.LastError.Error(), "PING") {
+		t.Errorf("stats %+v", st)
+	}
+	cancel()
+	<-done
+}
+
+func TestSentinelWatcherCancelPrompt(t *testing.T) {
+	s := miniredis.RunT(t)
+	var rec recorder
+	cfg := rec.config(s.Addr())
+	cfg.PingInterval = time.Minute
+	w, err := cache.NewSentinelWatcher(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	waitUntil(t, "subscribed", func() bool { _, c := rec.snapshot(); return len(c) == 1 })
+	cancel()
+	select {
+	case err := <-done:
+		if err != context.Canceled {
+			t.Errorf("Run returned %v", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("Run did not return within 2s of cancel (PingInterval 1m)")
+	}
+}
+
+// fakeSentinel is a miniredis that also answers SENTINEL
+// GET-MASTER-ADDR-BY-NAME hakit with the address set (none: a null).
+type fakeSentinel struct {
+	*miniredis.Miniredis
+	mu     sync.Mutex
+	master []string
+}
+
+func newFakeSentinel(t *testing.T, master ...string) *fakeSentinel {
+	f := &fakeSentinel{Miniredis: miniredis.RunT(t), master: master}
+	err := f.Server().Register("SENTINEL", func(c *server.Peer, cmd string, args []string) {
+		if len(args) != 2 || !strings.EqualFold(args[0], "get-master-addr-by-name") {
+			c.WriteError("ERR unsupported")
+			return
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if args[1] != "hakit" || f.master == nil {
+			c.WriteNull()
+			return
+		}
+		c.WriteStrings(f.master)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestSentinelWatcherCatchesUpOnReconnect(t *testing.T) {
+	s1 := newFakeSentinel(t, "127.0.0.1", "16379")
+	// The failover happened while the watcher was between Sentinels: s2
+	// already knows the new master, and nobody publishes +switch-master.
+	s2 := newFakeSentinel(t, "127.0.0.1", "16381")
+	var rec recorder
+	w, err := cache.NewSentinelWatcher(rec.config(s1.Addr(), s2.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	waitUntil(t, "subscribed to the first sentinel", func() bool { _, c := rec.snapshot(); return len(c) == 1 })
+	waitUntil(t, "the master's address", func() bool { return w.Stats().Master == "127.0.0.1:16379" })
+	if l, _ := rec.snapshot(); len(l) != 0 {
+		t.Errorf("callbacks on the first answer: %v", l)
+	}
+	s1.Close()
+	waitUntil(t, "the missed switch", func() bool { l, _ := rec.snapshot(); return len(l) == 1 })
+	if l, _ := rec.snapshot(); l[0] != "switch 127.0.0.1:16379 -> 127.0.0.1:16381" {
+		t.Errorf("callbacks %v", l)
+	}
+	if st := w.Stats(); st.Missed != 1 || st.Master != "127.0.0.1:16381" {
+		t.Errorf("stats %+v", st)
+	}
+	// A published switch moves the last address too: no duplicate later.
+	s2.Publish("+switch-master", "hakit 127.0.0.1 16381 127.0.0.1 16380")
+	waitUntil(t, "the published switch", func() bool { return w.Stats().Master == "127.0.0.1:16380" })
+	cancel()
+	<-done
 }

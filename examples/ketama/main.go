@@ -5,6 +5,10 @@
 //
 //	ketama -mode twemproxy|libmemcached -hash md5|fnv1a_64 -servers HOST:PORT:WEIGHT,...
 //
+// -mode defaults to twemproxy. -hash defaults to each tool's own default:
+// fnv1a_64 in twemproxy mode (nutcracker's default hash), md5 in
+// libmemcached mode (the only hash of KETAMA_WEIGHTED).
+//
 // Keys are read from standard input, one per line: lines are split on "\n"
 // only, and every other byte, UTF-8 or not, is part of the key. For each
 // line, one line "key<TAB>HOST:PORT" is printed, with the key's bytes as
@@ -40,7 +44,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ketama", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	mode := fs.String("mode", "twemproxy", "whose placement: twemproxy or libmemcached")
-	hash := fs.String("hash", "md5", "key hash: md5 or fnv1a_64 (twemproxy mode also takes nutcracker's other hashes)")
+	hash := fs.String("hash", "", "key hash: md5 or fnv1a_64 (twemproxy mode also takes nutcracker's other hashes); default fnv1a_64 in twemproxy mode, md5 in libmemcached mode")
 	servers := fs.String("servers", "", "comma-separated HOST:PORT:WEIGHT servers, in nutcracker's order")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -65,6 +69,12 @@ func newRing(mode, hash, servers string) (*cache.Ring, error) {
 	m, err := cache.ParseMode(mode)
 	if err != nil {
 		return nil, fmt.Errorf("-mode: %w", err)
+	}
+	if hash == "" {
+		hash = "fnv1a_64" // nutcracker's default hash (nc_conf.h)
+		if m == cache.ModeLibmemcached {
+			hash = "md5"
+		}
 	}
 	h, err := cache.ParseHash(hash)
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -80,4 +81,36 @@ func mustParse(t *testing.T, s string) []cache.Server {
 		t.Fatal(err)
 	}
 	return l
+}
+
+// Without -hash each mode uses its tool's default: nutcracker's hash is
+// fnv1a_64, libmemcached's KETAMA_WEIGHTED is md5.
+func TestRunDefaultHashPerMode(t *testing.T) {
+	const servers = "127.0.0.1:11311:1,127.0.0.1:11312:2,127.0.0.1:11313:3"
+	var keys strings.Builder
+	for i := range 200 {
+		fmt.Fprintf(&keys, "key:%d\n", i)
+	}
+	for _, tc := range []struct{ mode, hash string }{
+		{"twemproxy", "fnv1a_64"},
+		{"libmemcached", "md5"},
+	} {
+		var def, explicit, errOut bytes.Buffer
+		if code := run([]string{"-mode", tc.mode, "-servers", servers}, strings.NewReader(keys.String()), &def, &errOut); code != 0 {
+			t.Fatalf("%s: exit %d: %s", tc.mode, code, errOut.String())
+		}
+		if code := run([]string{"-mode", tc.mode, "-hash", tc.hash, "-servers", servers}, strings.NewReader(keys.String()), &explicit, &errOut); code != 0 {
+			t.Fatalf("%s -hash %s: exit %d: %s", tc.mode, tc.hash, code, errOut.String())
+		}
+		if def.String() != explicit.String() {
+			t.Errorf("-mode %s without -hash differs from -hash %s", tc.mode, tc.hash)
+		}
+	}
+	// The two differ for these keys, so the comparison above means something.
+	var md5, fnv, errOut bytes.Buffer
+	run([]string{"-hash", "md5", "-servers", servers}, strings.NewReader(keys.String()), &md5, &errOut)
+	run([]string{"-hash", "fnv1a_64", "-servers", servers}, strings.NewReader(keys.String()), &fnv, &errOut)
+	if md5.String() == fnv.String() {
+		t.Fatal("md5 and fnv1a_64 place these keys alike")
+	}
 }
