@@ -328,66 +328,63 @@ func (e *Elector) lead(ctx context.Context, rec LeaseRecord, start time.Time) {
 	}
 }
 
-// renew extends the lease by compare-and-set on last. A conflict whose
-// winner is this very leadership (a write applied whose reply was lost) is
-// adopted and retried once.
+// renew extends the lease by compare-and-set on last.
 func (e *Elector) renew(ctx context.Context, last LeaseRecord, now, validUntil time.Time) (LeaseRecord, error) {
 	ctx, cancel := context.WithDeadline(ctx, validUntil)
 	defer cancel()
-	for attempt := 0; ; attempt++ {
-		r := last
+	stored, err := e.updateOwn(ctx, "renew", last, func(r LeaseRecord) LeaseRecord {
 		r.Renewed = now.Round(0)
 		r.Duration = e.cfg.LeaseDuration
-		stored, err := e.cfg.Lease.Update(ctx, last, r)
+		return r
+	})
+	if err != nil {
+		return LeaseRecord{}, err
+	}
+	e.mu.Lock()
+	e.stats.Renewals++
+	e.mu.Unlock()
+	return stored, nil
+}
+
+// release gives the lease up, keeping its token so the next holder's is
+// higher, with client-go's one-second duration. A renewal cut short by the
+// cancellation may have been applied with its reply lost; updateOwn then
+// releases from the stored record.
+func (e *Elector) release(ctx context.Context, last LeaseRecord) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.RenewDeadline)
+	defer cancel()
+	e.updateOwn(ctx, "release", last, func(r LeaseRecord) LeaseRecord {
+		r.Holder = ""
+		r.Renewed = time.Now().Round(0)
+		r.Duration = releasedDuration
+		return r
+	})
+}
+
+// updateOwn writes change(last) by compare-and-set on last. A conflict whose
+// winner is this very leadership (a write applied whose reply was lost) is
+// adopted and the write retried once on the stored record; any other
+// conflict, or an error reading the record, is returned.
+func (e *Elector) updateOwn(ctx context.Context, op string, last LeaseRecord, change func(LeaseRecord) LeaseRecord) (LeaseRecord, error) {
+	for attempt := 0; ; attempt++ {
+		stored, err := e.cfg.Lease.Update(ctx, last, change(last))
 		if err == nil {
 			e.observe(stored)
-			e.mu.Lock()
-			e.stats.Renewals++
-			e.mu.Unlock()
 			return stored, nil
 		}
-		_, _, err = e.failed(fmt.Errorf("renew: %w", err))
+		_, _, err = e.failed(fmt.Errorf("%s: %w", op, err))
 		if !errors.Is(err, ErrLeaseConflict) || attempt > 0 {
 			return LeaseRecord{}, err
 		}
 		cur, gerr := e.cfg.Lease.Get(ctx)
 		if gerr != nil {
-			// Unknown: keep trying until validUntil, but not with
-			// a record known to be stale.
-			return LeaseRecord{}, fmt.Errorf("renew: %w", gerr)
+			// Unknown: the caller may try again, but not with a
+			// record known to be stale.
+			return LeaseRecord{}, fmt.Errorf("%s: %w", op, gerr)
 		}
 		e.observe(cur)
 		if cur.Holder != e.cfg.Identity || cur.Token != last.Token {
 			return LeaseRecord{}, err
-		}
-		last = cur
-	}
-}
-
-// release gives the lease up, keeping its token so the next holder's is
-// higher, with client-go's one-second duration. A renewal cut short by the
-// cancellation may have been applied with its reply lost: a conflict whose
-// winner is this very leadership is released from the stored record.
-func (e *Elector) release(ctx context.Context, last LeaseRecord) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.RenewDeadline)
-	defer cancel()
-	for attempt := 0; ; attempt++ {
-		r := last
-		r.Holder = ""
-		r.Renewed = time.Now().Round(0)
-		r.Duration = releasedDuration
-		stored, err := e.cfg.Lease.Update(ctx, last, r)
-		if err == nil {
-			e.observe(stored)
-			return
-		}
-		e.failed(fmt.Errorf("release: %w", err))
-		if !errors.Is(err, ErrLeaseConflict) || attempt > 0 {
-			return
-		}
-		cur, gerr := e.cfg.Lease.Get(ctx)
-		if gerr != nil || cur.Holder != e.cfg.Identity || cur.Token != last.Token {
-			return
 		}
 		last = cur
 	}
