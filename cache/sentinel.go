@@ -272,9 +272,17 @@ func (w *SentinelWatcher) catchUp(ctx context.Context, sc *redis.SentinelClient,
 	}
 	qctx, cancel := context.WithTimeout(ctx, w.cfg.PingInterval)
 	defer cancel()
+	// go-redis puts a context's deadline on the socket only with
+	// ContextTimeoutEnabled, and otherwise waits out its ReadTimeout and
+	// retries: closing the client at the deadline bounds the question
+	// whatever options NewClient chose.
+	unanswered := context.AfterFunc(qctx, func() { sc.Close() })
 	hp, err := sc.GetMasterAddrByName(qctx, w.cfg.MasterName).Result()
 	if ctx.Err() != nil {
 		return ctx.Err()
+	}
+	if !unanswered() {
+		return fmt.Errorf("cache: sentinel %s: get-master-addr-by-name: no answer within %v", addr, w.cfg.PingInterval)
 	}
 	var rerr redis.Error
 	var cur SentinelInstance

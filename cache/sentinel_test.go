@@ -264,6 +264,9 @@ func TestSentinelWatcherHalfOpen(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
 	waitUntil(t, "subscribed through the proxy", func() bool { _, c := rec.snapshot(); return len(c) == 1 })
+	// Swallow only once the catch-up question is answered, so that it is
+	// the subscription's PING that goes unanswered.
+	waitUntil(t, "the master's address", func() bool { return w.Stats().Master != "" })
 	// The Sentinel behind the proxy goes silent: writes still succeed,
 	// nothing comes back. The unanswered PING must fail it.
 	swallow()
@@ -272,6 +275,36 @@ func TestSentinelWatcherHalfOpen(t *testing.T) {
 		t.Errorf("connects %v", c)
 	}
 	if st := w.Stats(); st.Failures < 1 || st.LastError == nil || !strings.Contains(st.LastError.Error(), "PING") {
+		t.Errorf("stats %+v", st)
+	}
+	cancel()
+	<-done
+}
+
+// A Sentinel that accepts the subscription but never answers the
+// catch-up question must fail within PingInterval, whatever the client's
+// own read timeout and retries would allow.
+func TestSentinelWatcherUnansweredCatchUp(t *testing.T) {
+	s1, s2 := newFakeSentinel(t, "127.0.0.1", "16379"), newFakeSentinel(t, "127.0.0.1", "16379")
+	s1.mu.Lock()
+	s1.mute = true
+	s1.mu.Unlock()
+	var rec recorder
+	w, err := cache.NewSentinelWatcher(rec.config(s1.Addr(), s2.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	start := time.Now()
+	waitUntil(t, "moved to the second sentinel", func() bool { _, c := rec.snapshot(); return len(c) == 2 })
+	// PingInterval is 50ms; the client's default read timeout alone is 3s.
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("moved on after %v", d)
+	}
+	if st := w.Stats(); st.Failures < 1 || st.LastError == nil || !strings.Contains(st.LastError.Error(), "get-master-addr-by-name") {
 		t.Errorf("stats %+v", st)
 	}
 	cancel()
@@ -303,18 +336,29 @@ func TestSentinelWatcherCancelPrompt(t *testing.T) {
 }
 
 // fakeSentinel is a miniredis that also answers SENTINEL
-// GET-MASTER-ADDR-BY-NAME hakit with the address set (none: a null).
+// GET-MASTER-ADDR-BY-NAME hakit with the address set (none: a null), or,
+// once muted, never answers it.
 type fakeSentinel struct {
 	*miniredis.Miniredis
 	mu     sync.Mutex
 	master []string
+	muted  chan struct{} // closed when the fake stops: muted questions end then
+	mute   bool
 }
 
 func newFakeSentinel(t *testing.T, master ...string) *fakeSentinel {
-	f := &fakeSentinel{Miniredis: miniredis.RunT(t), master: master}
+	f := &fakeSentinel{Miniredis: miniredis.RunT(t), master: master, muted: make(chan struct{})}
+	t.Cleanup(func() { close(f.muted) })
 	err := f.Server().Register("SENTINEL", func(c *server.Peer, cmd string, args []string) {
 		if len(args) != 2 || !strings.EqualFold(args[0], "get-master-addr-by-name") {
 			c.WriteError("ERR unsupported")
+			return
+		}
+		f.mu.Lock()
+		mute := f.mute
+		f.mu.Unlock()
+		if mute {
+			<-f.muted
 			return
 		}
 		f.mu.Lock()
