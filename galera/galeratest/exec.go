@@ -193,6 +193,28 @@ func (s *session) lookupTable(db, name string) (*table, error) {
 	return t, nil
 }
 
+// parseTable reads a [db.]table name and finds the table.
+func (s *session) parseTable(p *parser) (*table, error) {
+	db, name, err := p.tableName()
+	if err != nil {
+		return nil, err
+	}
+	return s.lookupTable(db, name)
+}
+
+// parseWhere reads an optional WHERE clause and binds its conditions to
+// t's columns.
+func parseWhere(p *parser, t *table) ([]cond, error) {
+	cs, err := p.where()
+	if err != nil {
+		return nil, err
+	}
+	if err := bindConds(t, cs); err != nil {
+		return nil, err
+	}
+	return cs, nil
+}
+
 func (s *session) create(p *parser) (*result, error) {
 	st := s.node.cluster.store
 	switch {
@@ -390,11 +412,7 @@ func (s *session) drop(p *parser) (*result, error) {
 func (s *session) insert(p *parser, x *tx) (*result, error) {
 	ignore := p.acceptKw("IGNORE")
 	p.acceptKw("INTO")
-	db, name, err := p.tableName()
-	if err != nil {
-		return nil, err
-	}
-	t, err := s.lookupTable(db, name)
+	t, err := s.parseTable(p)
 	if err != nil {
 		return nil, err
 	}
@@ -491,11 +509,7 @@ type assignment struct {
 }
 
 func (s *session) update(p *parser, x *tx) (*result, error) {
-	db, name, err := p.tableName()
-	if err != nil {
-		return nil, err
-	}
-	t, err := s.lookupTable(db, name)
+	t, err := s.parseTable(p)
 	if err != nil {
 		return nil, err
 	}
@@ -544,11 +558,8 @@ func (s *session) update(p *parser, x *tx) (*result, error) {
 			break
 		}
 	}
-	cs, err := p.where()
+	cs, err := parseWhere(p, t)
 	if err != nil {
-		return nil, err
-	}
-	if err := bindConds(t, cs); err != nil {
 		return nil, err
 	}
 	res := &result{}
@@ -599,19 +610,12 @@ func (s *session) delete(p *parser, x *tx) (*result, error) {
 	if err := p.expectKw("FROM"); err != nil {
 		return nil, err
 	}
-	db, name, err := p.tableName()
+	t, err := s.parseTable(p)
 	if err != nil {
 		return nil, err
 	}
-	t, err := s.lookupTable(db, name)
+	cs, err := parseWhere(p, t)
 	if err != nil {
-		return nil, err
-	}
-	cs, err := p.where()
-	if err != nil {
-		return nil, err
-	}
-	if err := bindConds(t, cs); err != nil {
 		return nil, err
 	}
 	res := &result{}
@@ -701,19 +705,12 @@ func (s *session) selectStmt(p *parser) (*result, error) {
 	if !p.acceptKw("FROM") {
 		return s.selectConst(items)
 	}
-	db, name, err := p.tableName()
+	t, err := s.parseTable(p)
 	if err != nil {
 		return nil, err
 	}
-	t, err := s.lookupTable(db, name)
+	cs, err := parseWhere(p, t)
 	if err != nil {
-		return nil, err
-	}
-	cs, err := p.where()
-	if err != nil {
-		return nil, err
-	}
-	if err := bindConds(t, cs); err != nil {
 		return nil, err
 	}
 	type order struct {
