@@ -39,8 +39,8 @@ func TestCheckerOnFakeNode(t *testing.T) {
 	c := fakeCluster(t)
 	n := c.Node(0)
 	ctx := context.Background()
-	ch := newChecker(t, c, 0, galera.Policy{}, 300*time.Millisecond)
-	strict := newChecker(t, c, 0, galera.Policy{UnavailableWhenReadOnly: true, RequireAcceptingQueries: true}, 300*time.Millisecond)
+	ch := newChecker(t, c, 0, galera.Policy{}, time.Second)
+	strict := newChecker(t, c, 0, galera.Policy{UnavailableWhenReadOnly: true, RequireAcceptingQueries: true}, time.Second)
 
 	if err := ch.Check(ctx); err != nil {
 		t.Fatalf("synced node: %v", err)
@@ -72,8 +72,10 @@ func TestCheckerOnFakeNode(t *testing.T) {
 	if !errors.As(err, &ne) || ne.Node != n.Addr() {
 		t.Fatalf("frozen node: %v, want *NodeError naming %s", err, n.Addr())
 	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Fatalf("frozen node check took %v", d)
+	// 1s expected; what is ruled out is waiting on a silent server for
+	// ever.
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("frozen node check took %v with a 1s timeout", d)
 	}
 	n.Thaw()
 	if err := ch.Check(ctx); err != nil {

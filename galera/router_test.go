@@ -162,7 +162,10 @@ func TestRouterPriority(t *testing.T) {
 }
 
 func TestRouterFailoverOnKill(t *testing.T) {
-	e := startRouter(t, nil)
+	// Background probes at 1s (fast 250ms) leave the kill to the
+	// statement path, so that it is the client that suspects node 0:
+	// with 50ms probes a stall of the test after Kill lets them win.
+	e := startRouter(t, func(c *galera.RouterConfig) { c.ProbeInterval = time.Second })
 	ctx := context.Background()
 	for i := range 5 {
 		if _, err := e.w.ExecContext(ctx, "INSERT INTO t (id, at) VALUES (?, 0)", i); err != nil {
@@ -194,7 +197,7 @@ func TestRouterFailoverOnKill(t *testing.T) {
 	if err := n0.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(3 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for e.r.Stats().Nodes[0].Role == galera.RoleDown && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -455,11 +458,12 @@ func TestRouterRise(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	// Sampled while the node is dead: no probe of it can succeed yet.
+	before := e.r.Stats().Nodes[2]
 	if err := n2.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	before := e.r.Stats().Nodes[2]
-	deadline = time.Now().Add(3 * time.Second)
+	deadline = time.Now().Add(5 * time.Second)
 	for {
 		s := e.r.Stats().Nodes[2]
 		if s.Role != galera.RoleDown {

@@ -35,10 +35,10 @@ func TestAddressLossInNamespace(t *testing.T) {
 	m, b := lan.nodes[0], lan.nodes[1]
 	vip := netip.MustParsePrefix("192.0.2.100/24")
 	spec := routerSpec{vrid: 42, version: 3, advert: 200 * time.Millisecond, vips: []netip.Prefix{vip}}
-	spec.priority = 150
+	spec.priority = 250
 	pm := startVrrpd(t, m, spec)
 	m.waitHas(t, vip.Addr(), true, 5*time.Second)
-	spec.priority = 50 // a skew well above m's
+	spec.priority = 1 // a skew 194ms above m's, so m's new adverts reach b first
 	pb := startVrrpd(t, b, spec)
 	pb.waitLine(t, 0, "BACKUP", 5*time.Second)
 	time.Sleep(300 * time.Millisecond)
@@ -58,7 +58,7 @@ func TestAddressLossInNamespace(t *testing.T) {
 	m.waitHas(t, vip.Addr(), true, time.Second)
 
 	// The VIP is deleted by hand: BACKUP, then MASTER again after its
-	// Skew_Time (83ms at priority 150 and 200ms adverts, b's is 161ms),
+	// Skew_Time (5ms at priority 250 and 200ms adverts, b's is 199ms),
 	// VIP back.
 	nb := len(pb.lines())
 	ipCmd(t, "-n", m.ns, "addr", "del", vip.String(), "dev", "eth0")

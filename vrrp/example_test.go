@@ -94,7 +94,7 @@ func ExampleRouter() {
 			VRID:          1,
 			Priority:      prio,
 			VIPs:          []netip.Prefix{vip},
-			Interval:      100 * time.Millisecond,
+			Interval:      300 * time.Millisecond, // b waits 1.08s for a missing master: no flip on a stalled machine
 			Link:          lan.AddHost(name, netip.MustParseAddr(addr)),
 			OnStateChange: func(t vrrp.Transition) { ch <- t.To },
 		})

@@ -33,7 +33,7 @@ func ExampleLAN_Partition() {
 		states[name] = ch
 		r, err := vrrp.New(vrrp.Config{
 			VRID: 1, Priority: uint8(200 - 100*i), VIPs: []netip.Prefix{vip},
-			Interval: 50 * time.Millisecond, Link: h,
+			Interval: 250 * time.Millisecond, Link: h, // b waits 0.9s for a missing master
 			OnStateChange: func(t vrrp.Transition) { ch <- t.To },
 		})
 		if err != nil {
