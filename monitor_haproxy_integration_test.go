@@ -187,7 +187,10 @@ backend app
 					t.Errorf("%s: haproxy made no check within 5s", s.name)
 					return
 				}
-				time.Sleep(150 * time.Millisecond) // haproxy applies the result; the next check is 1.2s away
+				// haproxy applies the result; the next check is 1.2s away:
+				// half of that rules out both "not applied yet" and "the
+				// next one applied too".
+				time.Sleep(600 * time.Millisecond)
 				theirs = append(theirs, status("app", s.name))
 				if pass {
 					outcomes <- nil
@@ -263,7 +266,7 @@ defaults
 				return
 			}
 			runOne(t, m)
-			time.Sleep(100 * time.Millisecond)
+			time.Sleep(500 * time.Millisecond) // applied; the next check is 1.5s away
 			var theirs, ours []string
 			theirs = append(theirs, status(fmt.Sprintf("p%d", i), "s"))
 			ours = append(ours, m.Status().String())
@@ -277,7 +280,7 @@ defaults
 				resp.Body.Close()
 				m.Report(fmt.Errorf("HTTP %d", resp.StatusCode))
 			}
-			time.Sleep(100 * time.Millisecond)
+			time.Sleep(500 * time.Millisecond) // applied; the next check is 1.5s away
 			theirs = append(theirs, status(fmt.Sprintf("p%d", i), "s"))
 			ours = append(ours, m.Status().String())
 			if strings.Join(theirs, ",") != strings.Join(ours, ",") {

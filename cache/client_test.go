@@ -136,8 +136,10 @@ func TestClientEjectsADownServerAndPutsItBack(t *testing.T) {
 	fakes, servers := pool(t, 3)
 	var ev events
 	c, err := cache.NewClient(ev.config(cache.ClientConfig{
-		Ring:         cache.RingConfig{Servers: servers},
-		RetryTimeout: 300 * time.Millisecond,
+		Ring: cache.RingConfig{Servers: servers},
+		// Long enough that the checks made while it is ejected all run
+		// before it may come back, on a loaded machine too.
+		RetryTimeout: 2 * time.Second,
 		Timeout:      time.Second,
 	}))
 	if err != nil {
@@ -231,10 +233,11 @@ func TestClientEjectsAgainWhenStillDown(t *testing.T) {
 func TestClientEjectsASlowServer(t *testing.T) {
 	fakes, servers := pool(t, 2)
 	var ev events
-	c, _ := cache.NewClient(ev.config(cache.ClientConfig{Ring: cache.RingConfig{Servers: servers}, Timeout: 50 * time.Millisecond}))
+	// The Timeout covers the dial too: room for a loaded machine.
+	c, _ := cache.NewClient(ev.config(cache.ClientConfig{Ring: cache.RingConfig{Servers: servers}, Timeout: 200 * time.Millisecond}))
 	defer c.Close()
 	keys := keysOn(c.Ring(), 1, 2)
-	fakes[1].SetDelay(500 * time.Millisecond)
+	fakes[1].SetDelay(time.Second)
 	for _, k := range keys {
 		_, err := c.Get(k)
 		var ne net.Error

@@ -197,8 +197,9 @@ func TestRedisLeaseWithElector(t *testing.T) {
 	defer cancel()
 	started := make(chan uint64, 1)
 	e, err := hakit.NewElector(hakit.ElectorConfig{
+		// The default durations: a stalled machine must not lose the
+		// leadership (and so the release) before the test cancels.
 		Lease: l, Identity: "a",
-		LeaseDuration: 600 * time.Millisecond, RenewDeadline: 400 * time.Millisecond, RetryPeriod: 100 * time.Millisecond,
 		ReleaseOnCancel:  true,
 		OnStartedLeading: func(ctx context.Context, token uint64) { started <- token },
 		OnStoppedLeading: func() {},

@@ -146,8 +146,8 @@ func TestDelay(t *testing.T) {
 	s := cachetest.NewServer()
 	defer s.Close()
 	c := newClient(t, s)
-	c.Timeout = 50 * time.Millisecond
-	s.SetDelay(300 * time.Millisecond)
+	c.Timeout = 200 * time.Millisecond // the dial must fit in it too
+	s.SetDelay(time.Second)
 	_, err := c.Get("k")
 	var ne net.Error
 	if !errors.As(err, &ne) || !ne.Timeout() {

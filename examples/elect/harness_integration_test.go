@@ -25,8 +25,15 @@ type electProc struct {
 	stderr *strings.Builder
 	exited chan error
 
-	mu      sync.Mutex
-	pending []event // read from events but not yet consumed, oldest first
+	mu        sync.Mutex
+	pending   []event   // read from events but not yet consumed, oldest first
+	leadingAt time.Time // when the last "leading" line was read from stdout
+}
+
+func (p *electProc) lastLeadingAt() time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.leadingAt
 }
 
 func (p *electProc) pushBack(e event) {
@@ -93,8 +100,14 @@ func startElect(t *testing.T, backend, addr, name, id string) *electProc {
 				t.Errorf("%s printed a line that is not an event: %q", id, sc.Text())
 				continue
 			}
-			if e.Event == "leading" && e.Token == nil {
-				t.Errorf("%s printed leading without a token: %q", id, sc.Text())
+			if e.Event == "leading" {
+				if e.Token == nil {
+					t.Errorf("%s printed leading without a token: %q", id, sc.Text())
+				}
+				// Stamped as it is printed, not when a test gets to it.
+				p.mu.Lock()
+				p.leadingAt = time.Now()
+				p.mu.Unlock()
 			}
 			p.events <- e
 		}
@@ -255,8 +268,9 @@ func runElectScenario(t *testing.T, backend, addr string) {
 	if *third.Token <= *second.Token {
 		t.Fatalf("token %d after release is not above %d", *third.Token, *second.Token)
 	}
-	// A follower retries within 500ms × 1.2 of its last try.
-	if took > 1500*time.Millisecond {
+	// A follower retries within 500ms × 1.2 of its last try; without the
+	// release it would wait out the 3s lease, at least 2.5s after SIGTERM.
+	if took > 2*time.Second {
 		t.Fatalf("takeover after a released lease took %v, want about one retry period", took)
 	}
 
@@ -290,7 +304,7 @@ func waitLeading(t *testing.T, procs map[string]*electProc, d time.Duration) (ev
 						return
 					}
 					if e.Event != "leader" {
-						ch <- got{p, e, time.Now()}
+						ch <- got{p, e, p.lastLeadingAt()}
 						return
 					}
 					p.pushBack(e) // kept for seesLeader

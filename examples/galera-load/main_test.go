@@ -56,7 +56,7 @@ func TestLoadOnFakeClusterWithWriterKilled(t *testing.T) {
 		c.Node(0).Kill()
 	}()
 	code := run(context.Background(), []string{"-nodes", strings.Join(c.Addrs(), ","), "-user", "hakit", "-password", "hakit",
-		"-db", "load", "-duration", "2s", "-acked", acked}, &stdout, &stderr)
+		"-db", "load", "-duration", "4s", "-acked", acked}, &stdout, &stderr) // the failover (~250ms) ends well before
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}

@@ -57,8 +57,8 @@ func sceneCache(ctx context.Context, w io.Writer) error {
 	returned := make(chan int, 4)
 	c, err := cache.NewClient(cache.ClientConfig{
 		Ring:         ringCfg,
-		RetryTimeout: 300 * time.Millisecond,
-		Timeout:      200 * time.Millisecond,
+		RetryTimeout: time.Second,
+		Timeout:      time.Second,
 		OnEject:      func(e cache.Ejection) { ejected <- e.Index },
 		OnReturn:     func(i int, _ cache.Server) { returned <- i },
 	})
@@ -72,7 +72,7 @@ func sceneCache(ctx context.Context, w io.Writer) error {
 		}
 	}
 	victim := twem.IndexString(keys[0])
-	tl.printf("%s goes down (nutcracker's defaults: eject after 2 failures; retry after 300ms here, 30s there)", name(victim))
+	tl.printf("%s goes down (nutcracker's defaults: eject after 2 failures; retry after 1s here, 30s there)", name(victim))
 	fakes[victim].SetDown(true)
 	for i := 0; i < 2; i++ {
 		_, err := c.Get(keys[0])
@@ -90,7 +90,7 @@ func sceneCache(ctx context.Context, w io.Writer) error {
 	}
 	fakes[victim].SetDown(false)
 	tl.printf("%s is back; the first request after the retry timeout puts it back in the ring", name(victim))
-	deadline := time.Now().Add(3 * time.Second)
+	deadline := time.Now().Add(5 * time.Second)
 	for len(returned) == 0 {
 		if time.Now().After(deadline) {
 			return errors.New("the server did not return")

@@ -62,7 +62,8 @@ func sceneGalera(ctx context.Context, w io.Writer) error {
 	db := sql.OpenDB(r.Writer())
 	defer db.Close()
 
-	retry := galera.RetryConfig{Interval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond}
+	// No retry limit: the scene's ctx bounds the failovers it rides out.
+	retry := galera.RetryConfig{Interval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond, MaxRetries: -1}
 	write := func(id int) error {
 		_, err := galera.RetryExec(ctx, db, retry, "INSERT INTO t (id, at) VALUES (?, ?)", id, id)
 		return err

@@ -201,7 +201,17 @@ func TestVrrpdInNamespace(t *testing.T) {
 					t.Errorf("VIP %v still on eth0 after SIGTERM", v)
 				}
 			}
-			time.Sleep(100 * time.Millisecond)
+			// The priority-0 advert is sent before the exit; wait until
+			// the sniffer has it.
+			for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+				mu.Lock()
+				n := len(adverts)
+				sawLast := n > 0 && adverts[n-1].Priority == 0
+				mu.Unlock()
+				if sawLast || time.Now().After(deadline) {
+					break
+				}
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			if len(adverts) < 2 {
