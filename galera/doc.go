@@ -38,7 +38,9 @@
 // UnavailableWhenReadOnly (the zero value keeps clustercheck's
 // available_when_readonly=1). The stricter checks clustercheck lacks are
 // opt-in: RequireReady, RequireAcceptingQueries (reject_queries, donors
-// rejecting queries) and MaxRecvQueue. A Checker evaluates a Policy
+// rejecting queries) and MaxRecvQueue. The Primary-component rule is
+// Percona's since PXC 5.7; AllowNonPrimary drops it to answer as the
+// older scripts that read wsrep_local_state alone. A Checker evaluates a Policy
 // against one node within Timeout (default 1s), which covers dial,
 // handshake and queries: a SIGSTOPped mysqld accepts TCP connections but
 // never sends its handshake, and go-sql-driver's own timeout covers only
@@ -88,9 +90,11 @@
 // slow answer does not demote a healthy writer; a node that went down has
 // its connections closed, failing statements stuck on it. A connection
 // whose COMMIT or ROLLBACK failed is never reused either: the
-// transaction may still be open on the server. With
-// no Primary component anywhere, the writer connector answers ErrNoWriter
-// at once.
+// transaction may still be open on the server. With no Primary
+// component anywhere, the writer connector answers ErrNoWriter at once
+// once the Router knows it; a connection asked for while the Router
+// re-probes a lost writer waits for that round's answers, at most
+// 2×ProbeTimeout, rather than fail on a state not yet confirmed.
 //
 // Use it in four steps:
 //

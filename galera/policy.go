@@ -25,7 +25,17 @@ const (
 // read_only=ON is unavailable only with UnavailableWhenReadOnly.
 // clustercheck looks at nothing else; the Require* fields and
 // MaxRecvQueue add the checks it lacks, each off by default.
+//
+// The Primary-component rule is Percona's (PXC 5.7 and later); older
+// clustercheck scripts, and those OpenStack deployments carried, look at
+// wsrep_local_state alone. AllowNonPrimary gives their answer.
 type Policy struct {
+	// AllowNonPrimary drops the Primary-component rule, as clustercheck
+	// scripts that read only wsrep_local_state do. A node outside the
+	// Primary component refuses writes and serves stale reads, so this
+	// is for matching such a script, not for routing.
+	AllowNonPrimary bool
+
 	// AvailableWhenDonor makes a node in state 2 (Donor/Desynced)
 	// available, as clustercheck's available_when_donor=1.
 	AvailableWhenDonor bool
@@ -57,7 +67,7 @@ func StrictPolicy() Policy {
 func (p Policy) Evaluate(s NodeState) error {
 	// clustercheck: [[ $cluster_status == 'Primary' && ( $local_state -eq 4 ||
 	// ( $local_state -eq 2 && $AVAILABLE_WHEN_DONOR -eq 1 ) ) && $pxc_maint_mode == 'DISABLED' ]]
-	if s.ClusterStatus != ClusterStatusPrimary {
+	if s.ClusterStatus != ClusterStatusPrimary && !p.AllowNonPrimary {
 		return &UnavailableError{Node: s.Node, Reason: ReasonNotPrimary + " (wsrep_cluster_status " + s.ClusterStatus.String() + ")"}
 	}
 	if !(s.LocalState == LocalStateSynced || s.LocalState == LocalStateDonor && p.AvailableWhenDonor) {

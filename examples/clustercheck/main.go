@@ -50,6 +50,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	readonly := fs.Bool("available-when-readonly", true, "report a node with read_only=ON available")
 	timeout := fs.Duration("timeout", time.Second, "bound on dial, handshake and queries of one check")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil // -h: the usage was asked for
+		}
 		return err
 	}
 	if *dsn == "" || *listen == "" {

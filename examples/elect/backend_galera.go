@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -15,17 +14,23 @@ import (
 
 func init() { backends["galera"] = openGaleraLease }
 
+// defaultGaleraDB holds the lease table when the DSN names no database.
+const defaultGaleraDB = "hakit"
+
 // openGaleraLease opens a galera.Lease named name in the database of the
-// go-sql-driver DSN addr, creating the database and the lease table if
-// missing. Writes go through a galera.Router over the DSN's node, so a node
+// go-sql-driver DSN addr (defaultGaleraDB when it names none), creating the
+// database and the lease table if missing. Writes go through a galera.Router over the DSN's node, so a node
 // outside the Primary component answers galera.ErrNoWriter at once.
 func openGaleraLease(ctx context.Context, addr, name string) (hakit.Lease, func() error, error) {
 	cfg, err := galera.ParseDSN(addr)
 	if err != nil {
 		return nil, nil, err
 	}
-	if cfg.DBName == "" || strings.ContainsAny(cfg.DBName, "`\x00") {
-		return nil, nil, errors.New("galera: the DSN must name a database, e.g. user:pass@tcp(127.0.0.1:13301)/elect")
+	if cfg.DBName == "" {
+		cfg.DBName = defaultGaleraDB
+	}
+	if strings.ContainsAny(cfg.DBName, "`\x00") {
+		return nil, nil, fmt.Errorf("galera: database name %q in the DSN has a backquote or NUL", cfg.DBName)
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 2 * time.Second

@@ -9,8 +9,11 @@
 //
 //	elect -backend redis|galera|mongo -addr ADDR -name NAME -id ID [-lease 3s] [-renew 2s] [-retry 500ms]
 //
-// ADDR is host:port for redis, a go-sql-driver DSN for galera and a
-// mongodb:// URI for mongo. Logs go to stderr. SIGTERM (or SIGINT)
+// ADDR is host:port for redis, a go-sql-driver DSN for galera (the lease
+// table goes in the DSN's database, "hakit" when it names none, created if
+// missing) and a mongodb:// URI for mongo, whose backend comes with its
+// store package (until then -backend mongo is refused, naming the
+// backends there are). Logs go to stderr. SIGTERM (or SIGINT)
 // releases the lease, so that another process takes over at its next retry,
 // and exits 0.
 package main
@@ -55,6 +58,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	renew := fs.Duration("renew", 2*time.Second, "renew deadline: the leader stops leading this long after its last successful renewal")
 	retry := fs.Duration("retry", 500*time.Millisecond, "retry period: how often the leader renews and followers retry")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0 // -h: the usage was asked for
+		}
 		return 2
 	}
 	fail := func(format string, a ...any) int {

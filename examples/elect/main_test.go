@@ -16,6 +16,7 @@ func TestElectBadFlags(t *testing.T) {
 		{[]string{"-backend", "etcd", "-addr", "x", "-name", "n", "-id", "a"}, 1, `unknown -backend "etcd"`},
 		{[]string{"-backend", "nope"}, 1, `unknown -backend "nope"`},
 		{[]string{"-lease", "soon"}, 2, `invalid value "soon" for flag -lease`},
+		{[]string{"-h"}, 0, "-backend"},
 	}
 	for _, tt := range tests {
 		var out, errOut bytes.Buffer

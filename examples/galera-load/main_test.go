@@ -101,6 +101,10 @@ func TestLoadFlags(t *testing.T) {
 	if code := run(context.Background(), []string{"-nodes", "127.0.0.1:1"}, &stdout, &stderr); code == 0 || stdout.Len() != 0 {
 		t.Fatalf("missing flags: exit %d, stdout %q", code, stdout.String())
 	}
+	stderr.Reset()
+	if code := run(context.Background(), []string{"-h"}, &stdout, &stderr); code != 0 || !strings.Contains(stderr.String(), "-acked") || stdout.Len() != 0 {
+		t.Fatalf("-h: exit %d, stderr %q; want the usage and exit 0", code, stderr.String())
+	}
 }
 
 // A writer change up to the moment the Router stops is printed before the

@@ -47,6 +47,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	hash := fs.String("hash", "", "key hash: md5 or fnv1a_64 (twemproxy mode also takes nutcracker's other hashes); default fnv1a_64 in twemproxy mode, md5 in libmemcached mode")
 	servers := fs.String("servers", "", "comma-separated HOST:PORT:WEIGHT servers, in nutcracker's order")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0 // -h: the usage was asked for
+		}
 		return 2
 	}
 	if fs.NArg() > 0 {

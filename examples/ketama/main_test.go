@@ -72,6 +72,10 @@ func TestRunBadFlags(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q, stdout %q; want exit 2 mentioning %q", tc.args, code, errOut.String(), out.String(), tc.want)
 		}
 	}
+	var out, errOut bytes.Buffer
+	if code := run([]string{"-h"}, strings.NewReader("k\n"), &out, &errOut); code != 0 || !strings.Contains(errOut.String(), "-servers") || out.Len() != 0 {
+		t.Errorf("-h: exit %d, stderr %q; want the usage and exit 0", code, errOut.String())
+	}
 }
 
 func mustParse(t *testing.T, s string) []cache.Server {

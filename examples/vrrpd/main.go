@@ -31,6 +31,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -100,6 +101,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, link vrrp
 	notify := fs.String("notify", "", "program run as PROG INSTANCE VRID STATE PRIORITY on each transition")
 	noaccept := fs.Bool("noaccept", false, "as MASTER (below priority 255), drop packets addressed to the VIPs (keepalived's no_accept)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0 // -h: the usage was asked for
+		}
 		return 2
 	}
 	usage := func(format string, a ...any) int {

@@ -84,6 +84,10 @@ func TestFlagErrors(t *testing.T) {
 	if code := run(context.Background(), []string{"-vrid", "1", "-vip", "192.0.2.100/24"}, &out, &errs, nil); code != 2 || !strings.Contains(errs.String(), "-iface") {
 		t.Errorf("missing -iface: %d %s", code, errs.String())
 	}
+	var usage syncBuffer
+	if code := run(context.Background(), []string{"-h"}, &out, &usage, nil); code != 0 || !strings.Contains(usage.String(), "-vrid") {
+		t.Errorf("-h: exit %d, stderr %q; want the usage and exit 0", code, usage.String())
+	}
 }
 
 // -notify runs PROG INSTANCE VRID STATE PRIORITY for each transition, in
