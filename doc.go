@@ -39,6 +39,28 @@
 //  3. Code that may act only while leading runs under that context and
 //     passes the token to whatever it writes to.
 //
+// # Differences from client-go
+//
+// The timing rules are client-go's; what surrounds them differs where a
+// library embedded in a long-running service is better served:
+//
+//   - Run contends again after a leadership ends and returns only when its
+//     ctx is done; client-go's Run returns when leadership is lost.
+//   - RenewDeadline counts from the start of the last successful renewal,
+//     whatever the store call in flight does; client-go starts its
+//     RenewDeadline timer with the next renewal round, a RetryPeriod after
+//     the last success ended. The leadership therefore ends earlier than
+//     client-go's, never later.
+//   - OnStoppedLeading is called after each leadership, not when Run ends
+//     without having led; OnNewLeader is called on Run's goroutine, not a
+//     new one, and not for a released lease (no holder).
+//   - The callbacks are optional and zero durations mean the defaults;
+//     client-go requires both leading callbacks and every duration. The
+//     checks between durations are client-go's.
+//   - The fencing token, which client-go's LeaderElectionRecord lacks
+//     (LeaderTransitions counts holders but is not a compare-and-set
+//     guard downstream), is in every record.
+//
 // # Failure model
 //
 // Election is safe when every candidate's clock runs at nearly the same

@@ -18,6 +18,7 @@ import (
 // leaderLog records every leadership and fails the test when two overlap.
 type leaderLog struct {
 	t       *testing.T
+	onWin   func(id string) // called as a leadership starts, if set
 	mu      sync.Mutex
 	current string
 	tokens  []uint64
@@ -40,6 +41,9 @@ func (l *leaderLog) onStarted(id string) func(context.Context, uint64) {
 		l.tokens = append(l.tokens, token)
 		l.holders = append(l.holders, id)
 		l.mu.Unlock()
+		if l.onWin != nil {
+			l.onWin(id)
+		}
 		<-ctx.Done()
 		l.mu.Lock()
 		if l.current == id {
@@ -90,6 +94,28 @@ func electionChaos(t *testing.T, seed uint64) {
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
 	clients := make([]*hakittest.Lease, 5)
+	electors := make([]*hakit.Elector, len(clients))
+	// A third of new leaders are cut off from the store at a random moment
+	// of their first renewal period, when a leadership is youngest.
+	var rngMu sync.Mutex
+	faulting := true // cleared when every fault heals
+	log.onWin = func(id string) {
+		rngMu.Lock()
+		cut, after := faulting && rng.IntN(3) == 0, time.Duration(rng.IntN(int(electConfig.RetryPeriod/time.Millisecond)+100))*time.Millisecond
+		rngMu.Unlock()
+		if cut {
+			var i int
+			fmt.Sscanf(id, "c%d", &i)
+			wg.Go(func() {
+				time.Sleep(after)
+				rngMu.Lock()
+				defer rngMu.Unlock()
+				if faulting {
+					clients[i].Partition()
+				}
+			})
+		}
+	}
 	for i := range clients {
 		id := fmt.Sprintf("c%d", i)
 		clients[i] = store.Client(id)
@@ -102,32 +128,65 @@ func electionChaos(t *testing.T, seed uint64) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		electors[i] = e
 		wg.Go(func() { e.Run(ctx) })
 	}
+	// What the electors say of themselves, sampled every 10ms: IsLeader
+	// is never true for two at once.
+	wg.Go(func() {
+		for ctx.Err() == nil {
+			var leaders []string
+			for i, e := range electors {
+				if e.IsLeader() {
+					leaders = append(leaders, fmt.Sprintf("c%d (token %d)", i, e.Token()))
+				}
+			}
+			if len(leaders) > 1 {
+				log.mu.Lock()
+				log.bad = append(log.bad, fmt.Sprintf("%v: IsLeader true for %v", time.Now().Format("15:04:05.000"), leaders))
+				log.mu.Unlock()
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
 
 	// Five virtual minutes of faults.
 	for end := time.Now().Add(5 * time.Minute); time.Now().Before(end); {
-		time.Sleep(time.Duration(rng.IntN(3000)) * time.Millisecond)
+		rngMu.Lock()
+		pause := time.Duration(rng.IntN(3000)) * time.Millisecond
 		c := clients[rng.IntN(len(clients))]
-		switch rng.IntN(6) {
+		fault, n, latency, jitter := rng.IntN(8), rng.IntN(3), time.Duration(rng.IntN(1500))*time.Millisecond, time.Duration(rng.IntN(1000))*time.Millisecond
+		rngMu.Unlock()
+		time.Sleep(pause)
+		switch fault {
 		case 0:
 			c.Partition()
 		case 1:
 			c.Heal()
 		case 2:
-			c.LoseReplies(1 + rng.IntN(2))
+			c.LoseReplies(1 + n%2)
 		case 3:
-			c.FailNext(1+rng.IntN(3), errors.New("injected"))
+			c.FailNext(1+n, errors.New("injected"))
 		case 4:
-			c.SetLatency(time.Duration(rng.IntN(1500))*time.Millisecond, time.Duration(rng.IntN(1000))*time.Millisecond)
+			c.SetLatency(latency, jitter)
 		case 5:
 			c.SetLatency(0, 0)
+		case 6:
+			// A client deaf to its ctx: a renewal in flight outlives
+			// the leadership's deadline.
+			c.IgnoreContext(latency + jitter + time.Second)
+		case 7:
+			c.IgnoreContext(0)
 		}
 	}
 	// Heal everything: one leader must emerge.
+	rngMu.Lock()
+	faulting = false
+	rngMu.Unlock()
 	for _, c := range clients {
 		c.Heal()
 		c.SetLatency(0, 0)
+		c.IgnoreContext(0)
 	}
 	time.Sleep(20 * time.Second)
 	if log.leader() == "" {

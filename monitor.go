@@ -15,6 +15,9 @@ import (
 // A Monitor is safe for concurrent use. Run it once.
 type Monitor struct {
 	cfg MonitorConfig
+	// fastInterSet: FastInter was configured rather than defaulted to
+	// Inter. Only then does the error limit bring a check forward.
+	fastInterSet bool
 
 	// applyMu serialises changes and their OnChange calls, so callbacks
 	// see changes one at a time and in order.
@@ -65,11 +68,12 @@ func NewMonitor(cfg MonitorConfig) (*Monitor, error) {
 	}
 	now := time.Now()
 	return &Monitor{
-		cfg:   c,
-		h:     c.initialHealth(),
-		since: now,
-		stats: MonitorStats{LastChange: now},
-		wake:  make(chan struct{}, 1),
+		cfg:          c,
+		fastInterSet: cfg.FastInter != 0,
+		h:            c.initialHealth(),
+		since:        now,
+		stats:        MonitorStats{LastChange: now},
+		wake:         make(chan struct{}, 1),
 	}, nil
 }
 
@@ -240,7 +244,9 @@ func (m *Monitor) Report(err error) {
 		m.stats.ErrorLimitHits++
 		tripped = true
 	}, err)
-	if tripped {
+	// HAProxy brings the next check forward only when fastinter is set
+	// (if (s->check.fastinter) in __health_adjust).
+	if tripped && m.fastInterSet {
 		select {
 		case m.wake <- struct{}{}:
 		default:

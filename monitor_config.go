@@ -49,16 +49,18 @@ func (s InitState) String() string {
 // reported by passive observation: HAProxy's "on-error".
 type OnError int
 
+// In every mode, when FastInter is set (not defaulted to Inter), the next
+// check then comes at most FastInter from now, as in HAProxy.
 const (
-	// OnErrorFailCheck counts as one failed check, then FastInter.
-	// HAProxy's default (DEF_HANA_ONERR).
+	// OnErrorFailCheck counts as one failed check. HAProxy's default
+	// (DEF_HANA_ONERR).
 	OnErrorFailCheck OnError = iota
 	// OnErrorFastInter only brings the next check forward to FastInter.
 	OnErrorFastInter
 	// OnErrorSuddenDeath leaves a healthy monitor one failed check away
-	// from DOWN (a "pre-fatal" failure), then FastInter.
+	// from DOWN (a "pre-fatal" failure).
 	OnErrorSuddenDeath
-	// OnErrorMarkDown marks the monitor DOWN at once, then FastInter.
+	// OnErrorMarkDown marks the monitor DOWN at once.
 	OnErrorMarkDown
 )
 

@@ -192,6 +192,35 @@ func TestMonitorErrorLimitBringsCheckForward(t *testing.T) {
 	})
 }
 
+// Without fastinter set, HAProxy leaves the next check where it was: the
+// error limit changes the state, not the schedule.
+func TestMonitorErrorLimitWithoutFastInter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		chk := &hakittest.Checker{}
+		m, _ := hakit.NewMonitor(hakit.MonitorConfig{Checker: chk, Inter: 10 * time.Second, ErrorLimit: 2, OnError: hakit.OnErrorMarkDown, InitState: hakit.InitStateFullyUp})
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		go m.Run(ctx)
+		synctest.Wait()
+		time.Sleep(3 * time.Second)
+		m.Report(errDown)
+		m.Report(errDown)
+		if s := m.Status(); s.State != hakit.StateDown {
+			t.Fatalf("after mark-down: %v", s)
+		}
+		time.Sleep(6*time.Second + 999*time.Millisecond)
+		synctest.Wait()
+		if chk.Calls() != 1 {
+			t.Fatalf("calls = %d before Inter elapsed, want 1 (no FastInter set)", chk.Calls())
+		}
+		time.Sleep(2 * time.Millisecond)
+		synctest.Wait()
+		if chk.Calls() != 2 {
+			t.Fatalf("calls = %d at Inter, want 2", chk.Calls())
+		}
+	})
+}
+
 func TestMonitorTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		chk := &hakittest.Checker{}

@@ -33,6 +33,7 @@ type Lease struct {
 	failErr     error
 	loseReplies int
 	loseWrites  int
+	deafFor     time.Duration // > 0: calls ignore ctx, giving up after this
 }
 
 type leaseStore struct {
@@ -66,16 +67,34 @@ func (l *Lease) SetLatency(d, jitter time.Duration) {
 }
 
 // Partition cuts this handle off from the store: its calls hang until their
-// ctx is done, as over a network that drops packets. Heal undoes it.
+// ctx is done, as over a network that drops packets. A call already on its
+// way is cut too: if the partition comes before the store has applied it,
+// it is not applied; if after, its reply is lost. Heal undoes it.
 func (l *Lease) Partition() { l.setPartitioned(true) }
 
 // Heal reconnects a partitioned handle.
 func (l *Lease) Heal() { l.setPartitioned(false) }
 
+func (l *Lease) isPartitioned() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.partitioned
+}
+
 func (l *Lease) setPartitioned(p bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.partitioned = p
+}
+
+// IgnoreContext makes this handle's calls deaf to their ctx, as a client
+// whose socket timeout is longer than its caller's deadline: latency is
+// waited out in full, and a partitioned call fails only after timeout. A
+// timeout of 0 makes calls honour their ctx again.
+func (l *Lease) IgnoreContext(timeout time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.deafFor = timeout
 }
 
 // FailNext makes the next n calls of this handle fail with err before
@@ -207,24 +226,37 @@ func (l *Lease) call(ctx context.Context, write bool, op func(*leaseStore) error
 	if l.jitter > 0 {
 		delay += rand.N(l.jitter)
 	}
-	partitioned := l.partitioned
 	var injected error
 	if l.failNext > 0 {
 		l.failNext--
 		injected = l.failErr
 	}
-	name := l.name
+	name, deafFor := l.name, l.deafFor
 	l.mu.Unlock()
-
-	if partitioned {
+	if deafFor > 0 {
+		// The ctx is not watched; the socket timeout ends the call.
+		ctx = context.WithoutCancel(ctx)
+	}
+	cutOff := func() error {
+		if deafFor > 0 {
+			time.Sleep(deafFor)
+			return fmt.Errorf("hakittest: lease client %s partitioned: %w", name, context.DeadlineExceeded)
+		}
 		<-ctx.Done()
 		return fmt.Errorf("hakittest: lease client %s partitioned: %w", name, ctx.Err())
+	}
+
+	if l.isPartitioned() {
+		return cutOff()
 	}
 	if err := sleep(ctx, delay/2); err != nil {
 		return err
 	}
 	if injected != nil {
 		return fmt.Errorf("hakittest: lease client %s: %w", name, injected)
+	}
+	if l.isPartitioned() {
+		return cutOff() // the request never arrived
 	}
 	l.mu.Lock()
 	discard := write && l.loseWrites > 0
@@ -247,6 +279,9 @@ func (l *Lease) call(ctx context.Context, write bool, op func(*leaseStore) error
 	l.store.mu.Unlock()
 	if err := sleep(ctx, delay-delay/2); err != nil {
 		return err // the reply never arrived; the op may have been applied
+	}
+	if l.isPartitioned() {
+		return cutOff() // applied, and the reply never arrived
 	}
 	if err == nil && write {
 		l.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/hakit/hakit"
@@ -58,4 +59,79 @@ func TestLeaseFaults(t *testing.T) {
 	if n := len(store.History()); n != 3 {
 		t.Fatalf("history has %d records, want 3", n)
 	}
+}
+
+// A partition that comes while a call is on its way cuts it: before the
+// store applied it, it is not applied; either way its caller waits until
+// its ctx ends.
+func TestLeasePartitionMidCall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := hakittest.NewLease()
+		a := store.Client("a")
+		a.SetLatency(2*time.Second, 0) // 1s there, 1s back
+		now := time.Now()
+		r := hakit.LeaseRecord{Holder: "a", Token: 1, Acquired: now, Renewed: now, Duration: time.Second}
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		done := make(chan error, 1)
+		go func() { _, err := a.Create(ctx, r); done <- err }()
+		time.Sleep(500 * time.Millisecond)
+		a.Partition()
+		if err := <-done; !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Create cut off on its way = %v, want the ctx's error", err)
+		}
+		if time.Since(now) != 10*time.Second {
+			t.Fatalf("returned after %v, want when ctx ended (10s)", time.Since(now))
+		}
+		if _, ok := store.Record(); ok {
+			t.Fatal("a request cut off before the store was applied")
+		}
+
+		// Cut after the store applied it: applied, the reply lost.
+		a.Heal()
+		start := time.Now()
+		ctx2, cancel2 := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel2()
+		go func() { _, err := a.Create(ctx2, r); done <- err }()
+		time.Sleep(1500 * time.Millisecond)
+		a.Partition()
+		if err := <-done; !errors.Is(err, context.DeadlineExceeded) || time.Since(start) != 10*time.Second {
+			t.Fatalf("Create whose reply was cut = %v after %v", err, time.Since(start))
+		}
+		if _, ok := store.Record(); !ok {
+			t.Fatal("a request cut off after the store applied it was not applied")
+		}
+	})
+}
+
+// IgnoreContext: the call outlives its caller's deadline, as a client with a
+// long socket timeout does.
+func TestLeaseIgnoreContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := hakittest.NewLease()
+		a := store.Client("a")
+		a.IgnoreContext(5 * time.Second)
+		a.Partition()
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		start := time.Now()
+		if _, err := a.Get(ctx); err == nil || time.Since(start) != 5*time.Second {
+			t.Fatalf("partitioned deaf Get = %v after %v, want an error after the 5s socket timeout", err, time.Since(start))
+		}
+		a.Heal()
+		a.SetLatency(3*time.Second, 0)
+		start = time.Now()
+		ctx2, cancel2 := context.WithTimeout(t.Context(), time.Second)
+		defer cancel2()
+		if _, err := a.Get(ctx2); !errors.Is(err, hakit.ErrNoLease) || time.Since(start) != 3*time.Second {
+			t.Fatalf("slow deaf Get = %v after %v, want ErrNoLease after the full 3s", err, time.Since(start))
+		}
+		a.IgnoreContext(0)
+		start = time.Now()
+		ctx3, cancel3 := context.WithTimeout(t.Context(), time.Second)
+		defer cancel3()
+		if _, err := a.Get(ctx3); !errors.Is(err, context.DeadlineExceeded) || time.Since(start) != time.Second {
+			t.Fatalf("slow Get = %v after %v, want the ctx's error at 1s", err, time.Since(start))
+		}
+	})
 }
