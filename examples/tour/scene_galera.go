@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"sync"
 	"time"
+
+	"github.com/go-sql-driver/mysql"
 
 	"github.com/hakit/hakit/galera"
 	"github.com/hakit/hakit/galera/galeratest"
@@ -20,6 +23,11 @@ import (
 func sceneGalera(ctx context.Context, w io.Writer) error {
 	// The Router's callbacks print from their own goroutine.
 	tl := newTimeline(&galeraLockedWriter{w: w})
+	// The driver logs every connection the scene's kills break; the
+	// timeline already tells that story.
+	if err := mysql.SetLogger(log.New(io.Discard, "", 0)); err != nil {
+		return err
+	}
 	c, err := galeratest.NewCluster(galeratest.Config{})
 	if err != nil {
 		return err
