@@ -29,20 +29,14 @@ const maxHashedName = 272
 // Exact arithmetic gives another count for about 1% of weight sets (with
 // weights 11, 51, 58 the third server gets 228 points, not 232), so every
 // step is forced to float32: the explicit conversions stop the compiler from
-// fusing a multiply and an add. The 1e-10 is added in double by nutcracker
-// and in float by libmemcached; neither moves a float of the magnitudes that
-// reach it, and both forms are kept.
-func ketamaPoints(mode Mode, w, total uint32, live int) int {
+// fusing a multiply and an add. In both tools the 1e-10 is a double
+// literal, so that one addition is done in double and cast back to float.
+func ketamaPoints(w, total uint32, live int) int {
 	pct := float32(float32(w) / float32(total))
 	x := float32(pct * pointsPerServer)
 	x = float32(x / 4)
 	x = float32(x * float32(live))
-	var y float32
-	if mode == ModeLibmemcached {
-		y = float32(x + float32(0.0000000001))
-	} else {
-		y = float32(float64(x) + 0.0000000001)
-	}
+	y := float32(float64(x) + 0.0000000001)
 	return int(math.Floor(float64(y))) * 4
 }
 
@@ -139,7 +133,7 @@ func buildContinuum(mode Mode, servers []Server, order []int, weights []uint32, 
 			continue
 		}
 		s := servers[i]
-		n := ketamaPoints(mode, weights[i], total, nlive)
+		n := ketamaPoints(weights[i], total, nlive)
 		name := ketamaName(mode, s)
 		for g := 0; g < n/4; g++ {
 			buf = append(buf[:0], name...)

@@ -20,19 +20,17 @@ func TestKetamaPointsFloatRounding(t *testing.T) {
 	// below 0.48333..., so the product lands on 57.99999 and floors to 57
 	// groups (228 points) in nutcracker and libmemcached, where exact
 	// arithmetic gives 58 groups (232).
-	for _, mode := range []Mode{ModeTwemproxy, ModeLibmemcached} {
-		if got := ketamaPoints(mode, 58, 120, 3); got != 228 {
-			t.Errorf("%v: ketamaPoints(58, 120, 3) = %d, want 228", mode, got)
-		}
-		if got := exactPoints(58, 120, 3); got != 232 {
-			t.Errorf("exactPoints(58, 120, 3) = %d, want 232", got)
-		}
-		if got := ketamaPoints(mode, 11, 120, 3); got != 44 {
-			t.Errorf("%v: ketamaPoints(11, 120, 3) = %d, want 44", mode, got)
-		}
-		if got := ketamaPoints(mode, 1, 1, 1); got != 160 {
-			t.Errorf("%v: ketamaPoints(1, 1, 1) = %d, want 160", mode, got)
-		}
+	if got := ketamaPoints(58, 120, 3); got != 228 {
+		t.Errorf("ketamaPoints(58, 120, 3) = %d, want 228", got)
+	}
+	if got := exactPoints(58, 120, 3); got != 232 {
+		t.Errorf("exactPoints(58, 120, 3) = %d, want 232", got)
+	}
+	if got := ketamaPoints(11, 120, 3); got != 44 {
+		t.Errorf("ketamaPoints(11, 120, 3) = %d, want 44", got)
+	}
+	if got := ketamaPoints(1, 1, 1); got != 160 {
+		t.Errorf("ketamaPoints(1, 1, 1) = %d, want 160", got)
 	}
 }
 
@@ -48,7 +46,7 @@ func TestKetamaPointsDifferFromExactForAboutOnePercent(t *testing.T) {
 			total += ws[i]
 		}
 		for _, w := range ws {
-			if ketamaPoints(ModeTwemproxy, w, total, n) != exactPoints(w, total, n) {
+			if ketamaPoints(w, total, n) != exactPoints(w, total, n) {
 				differ++
 				break
 			}

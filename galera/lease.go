@@ -178,8 +178,12 @@ func (l *Lease) Create(ctx context.Context, r hakit.LeaseRecord) (hakit.LeaseRec
 }
 
 // Update replaces the record with r if it still equals old, or fails with
-// an error wrapping hakit.ErrLeaseConflict.
+// an error wrapping hakit.ErrLeaseConflict. It never lowers the token: r's
+// must be at least old's (the Elector raises it for each new holder).
 func (l *Lease) Update(ctx context.Context, old, r hakit.LeaseRecord) (hakit.LeaseRecord, error) {
+	if r.Token < old.Token {
+		return hakit.LeaseRecord{}, fmt.Errorf("galera: lease %s: update: token %d is below the stored %d", l.name, r.Token, old.Token)
+	}
 	var n int64
 	err := l.withTable(ctx, func() error {
 		res, err := RetryExec(ctx, l.db, l.retry, "UPDATE `"+l.table+

@@ -28,6 +28,31 @@ func TestLeaseConformanceOnFake(t *testing.T) {
 	})
 }
 
+// Update never lowers the token, whatever the caller passes.
+func TestLeaseUpdateKeepsTokensUp(t *testing.T) {
+	c := fakeCluster(t)
+	if _, err := openNode(t, c, 0, "").Exec("CREATE DATABASE app"); err != nil {
+		t.Fatal(err)
+	}
+	l, err := galera.NewLease(galera.LeaseConfig{DB: openNode(t, c, 1, "app"), Name: "down"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	v, err := l.Create(ctx, hakit.LeaseRecord{Holder: "a", Token: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lower := v
+	lower.Holder, lower.Token = "b", 4
+	if _, err := l.Update(ctx, v, lower); err == nil || !strings.Contains(err.Error(), "token 4 is below the stored 5") {
+		t.Fatalf("Update to a lower token = %v, want an error naming both tokens", err)
+	}
+	if got, err := l.Get(ctx); err != nil || got.Token != 5 || got.Holder != "a" {
+		t.Fatalf("after the refused update: %+v, %v", got, err)
+	}
+}
+
 func TestNewLeaseValidation(t *testing.T) {
 	db := &sql.DB{}
 	for _, tt := range []struct {
