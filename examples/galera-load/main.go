@@ -18,8 +18,10 @@
 //
 // Stdout carries JSON lines: {"event":"writer","node":"HOST:PORT"} at
 // start and at every writer change, and last
-// {"acked":N,"failed":F,"failovers":K}. It exits 0 at -duration. Logs go
-// to stderr.
+// {"acked":N,"failed":F,"failovers":K}, K counting the changes to another
+// node (a spell without a writer is not printed, and the same writer
+// coming back after one is not a change). It exits 0 at -duration. Logs
+// go to stderr.
 package main
 
 import (
@@ -104,23 +106,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	drv.Timeout = 2 * time.Second
 	drv.Logger = mysqlLogger{log}
 	var failovers int
-	var writers int
+	var lastWriter string // the last writer printed
 	cfg := galera.RouterConfig{
 		Driver:        drv,
 		ProbeInterval: 200 * time.Millisecond,
 		ProbeTimeout:  time.Second,
 		Logger:        log,
 		OnWriterChange: func(from, to string) {
-			if to == "" {
-				return
-			}
+			// A gap with no writer is not printed; a writer that comes
+			// back after one is the same writer, not a failover.
 			o.mu.Lock()
-			writers++
-			if writers > 1 {
-				failovers++
+			changed := to != "" && to != lastWriter
+			if changed {
+				if lastWriter != "" {
+					failovers++
+				}
+				lastWriter = to
 			}
 			o.mu.Unlock()
-			o.emit(map[string]string{"event": "writer", "node": to})
+			if changed {
+				o.emit(map[string]string{"event": "writer", "node": to})
+			}
 		},
 	}
 	for _, a := range strings.Split(*nodes, ",") {
