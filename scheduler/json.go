@@ -661,9 +661,11 @@ func NewJSONDecision(s *Scheduler, d *Decision, err error) *JSONDecision {
 }
 
 // RunJSON answers one request of the schedule tool. With repeat > 0 it
-// schedules the request that many times more, each time from the same
-// prepared hosts (so on fresh host states), and reports the mean time of
-// one Schedule call in NsPerOp.
+// then schedules the request that many times more, each time from the same
+// prepared hosts (so on fresh host states), and sets NsPerOp to the mean
+// wall-clock time of one of those Schedule calls (a whole request: every
+// instance and its alternates), not counting the first call, parsing or
+// Prepare. The decision is the first call's.
 //
 // An input the scheduler cannot take is an error and no decision: bad JSON
 // or an unknown field (ErrBadRequest), an unknown filter or weigher

@@ -135,3 +135,32 @@ func TestTypedImageProps(t *testing.T) {
 		}
 	}
 }
+
+// TestRepeatKeepsDecision: -repeat adds ns_per_op and changes nothing else.
+func TestRepeatKeepsDecision(t *testing.T) {
+	decide := func(repeat int) map[string]any {
+		var out bytes.Buffer
+		req := strings.Replace(request, `"num_alts": 1}`, `"num_alts": 1, "seed": 3}`, 1)
+		if err := run(strings.NewReader(req), &out, &bytes.Buffer{}, repeat, false); err != nil {
+			t.Fatal(err)
+		}
+		var d map[string]any
+		if err := json.Unmarshal(out.Bytes(), &d); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	once, repeated := decide(0), decide(5)
+	if _, ok := once["ns_per_op"]; ok {
+		t.Errorf("ns_per_op without -repeat: %v", once)
+	}
+	if _, ok := repeated["ns_per_op"]; !ok {
+		t.Fatalf("no ns_per_op with -repeat 5: %v", repeated)
+	}
+	delete(repeated, "ns_per_op")
+	a, _ := json.Marshal(once)
+	b, _ := json.Marshal(repeated)
+	if !bytes.Equal(a, b) {
+		t.Errorf("-repeat changed the decision: %s, without %s", b, a)
+	}
+}
