@@ -26,6 +26,9 @@ func FuzzJSONRequest(f *testing.F) {
 	f.Add([]byte(`{"hosts":[{"host":"h"}],"spec":{}}`))
 	// hints as a value and as a list, a float hint, a float rule
 	f.Add([]byte(`{"hosts":[{"host":"h"}],"spec":{"hints":{"same_host":"x","cidr":["/24"],"n":1.5},"group":{"policy":"anti-affinity","rules":{"max_server_per_host":2.0}}}}`))
+	// typed image properties, refused and ignored ones
+	f.Add([]byte(`{"hosts":[{"host":"h"}],"spec":{"image_props":{"hw_video_ram":64.5,"hw_qemu_guest_agent":true,"os_distro":7,"vmware_adaptertype":0,"x":null}}}`))
+	f.Add([]byte(`{"hosts":[{"host":"h"}],"spec":{"image_props":{"hw_architecture":1,"hw_numa_mem.0":1e400}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		req, err := ParseJSONRequest(data)
 		if err != nil {

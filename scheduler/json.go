@@ -24,8 +24,14 @@ import (
 // with nova's option names in "conf" and nova's field names for hosts and
 // the request. Absent host fields take nova's defaults; aggregate i of a
 // host is named "agg<i>"; a host's service is up unless "disabled" or
-// "forced_down". "seed", when present, makes the draw among the best hosts
-// that of CPython's random module seeded with it. The decision is
+// "forced_down". Values of extra_specs, hints, stats and image_props may
+// be JSON strings, numbers or booleans: the first three are stored as
+// str() of the value, as nova's string fields store them; image properties
+// are coerced by their ImageMetaProps field types as nova's
+// ImageMeta.from_dict coerces them (hw_video_ram 64 or 64.0 is 64, a
+// boolean field takes true, an architecture must be text). "seed", when
+// present, makes the draw among the best hosts that of CPython's random
+// module seeded with it. The decision is
 //
 //	{"filters": [...], "weighers": [...], "weighed": [[host, weight], ...],
 //	 "selected": [[host, alternate, ...], ...], "error": "NoValidHost"}
@@ -91,7 +97,7 @@ type JSONSpec struct {
 	AvailabilityZone     string                     `json:"availability_zone,omitempty"`
 	ExtraSpecs           map[string]json.RawMessage `json:"extra_specs,omitempty"`
 	ImageID              string                     `json:"image_id,omitempty"`
-	ImageProps           map[string]string          `json:"image_props,omitempty"`
+	ImageProps           map[string]json.RawMessage `json:"image_props,omitempty"`
 	Hints                map[string]json.RawMessage `json:"hints,omitempty"`
 	IgnoreHosts          []string                   `json:"ignore_hosts,omitempty"`
 	ForceHosts           []string                   `json:"force_hosts,omitempty"`
@@ -313,7 +319,7 @@ func (r *JSONRequest) RequestSpec() (*RequestSpec, error) {
 	spec := &RequestSpec{
 		Flavor: Flavor{Name: js.FlavorName, MemoryMB: js.MemoryMB, VCPUs: js.VCPUs, RootGB: js.RootGB,
 			EphemeralGB: js.EphemeralGB, SwapMB: js.Swap},
-		Image:            Image{ID: js.ImageID, Properties: js.ImageProps},
+		Image:            Image{ID: js.ImageID},
 		NumInstances:     js.NumInstances,
 		InstanceUUIDs:    js.InstanceUUIDs,
 		ProjectID:        js.ProjectID,
@@ -324,6 +330,9 @@ func (r *JSONRequest) RequestSpec() (*RequestSpec, error) {
 	}
 	var err error
 	if spec.Flavor.ExtraSpecs, err = strMap("spec.extra_specs", js.ExtraSpecs); err != nil {
+		return nil, err
+	}
+	if spec.Image.Properties, err = imagePropsOfJSON(js.ImageProps); err != nil {
 		return nil, err
 	}
 	if len(js.Hints) > 0 {
@@ -652,9 +661,11 @@ func NewJSONDecision(s *Scheduler, d *Decision, err error) *JSONDecision {
 }
 
 // RunJSON answers one request of the schedule tool. With repeat > 0 it
-// schedules the request that many times more, each time from the same
-// prepared hosts (so on fresh host states), and reports the mean time of
-// one Schedule call in NsPerOp.
+// then schedules the request that many times more, each time from the same
+// prepared hosts (so on fresh host states), and sets NsPerOp to the mean
+// wall-clock time of one of those Schedule calls (a whole request: every
+// instance and its alternates), not counting the first call, parsing or
+// Prepare. The decision is the first call's.
 //
 // An input the scheduler cannot take is an error and no decision: bad JSON
 // or an unknown field (ErrBadRequest), an unknown filter or weigher

@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -75,9 +76,15 @@ func (g *gen) request() map[string]any {
 		}
 		groupMembers = append(groupMembers, uuids...)
 	}
+	// A third of the requests spread the hosts over two or three cells;
+	// most of those ask for a destination cell, half of them allowing a
+	// cross-cell move, which is all CrossCellWeigher looks at.
 	cells := []string{""}
-	if g.chance(0.2) {
+	if g.chance(0.33) {
 		cells = append(cells, "cell-b")
+		if g.chance(0.3) {
+			cells = append(cells, "cell-c")
+		}
 	}
 	var hosts []map[string]any
 	var names []string
@@ -99,7 +106,7 @@ func (g *gen) request() map[string]any {
 	}
 	spec := g.spec(names, nInst, uuids, groupMembers, hosts, cells)
 	req := map[string]any{
-		"conf":  g.conf(names),
+		"conf":  g.conf(names, spec),
 		"hosts": hosts,
 		"spec":  spec,
 	}
@@ -253,8 +260,8 @@ func (g *gen) host(name, node string, cells, members []string) map[string]any {
 	if len(svc) > 0 || g.chance(0.5) {
 		h["service"] = svc
 	}
-	if len(cells) > 1 && g.chance(0.4) {
-		h["cell_uuid"] = cells[1]
+	if len(cells) > 1 && g.chance(0.5) {
+		h["cell_uuid"] = cells[1+g.r.IntN(len(cells)-1)]
 	}
 	return h
 }
@@ -276,7 +283,7 @@ func (g *gen) aggregate() map[string]any {
 		}
 	}
 	for i := 0; i < g.between(1, 4); i++ {
-		switch g.r.IntN(14) {
+		switch g.r.IntN(15) {
 		case 0:
 			md["availability_zone"] = g.pick("az1", "az2", "az1,az3", " az2 ")
 		case 1:
@@ -301,6 +308,8 @@ func (g *gen) aggregate() map[string]any {
 			md["isolation.os_distro"] = g.pick("ubuntu", "windows")
 		case 12:
 			md["hw_qemu_guest_agent"] = g.pick("True", "False", "yes")
+		case 13:
+			md["hw_video_ram"] = g.pick("64", "32", "64,128")
 		default:
 			md["hw_architecture"] = g.pick("x86_64", "aarch64")
 		}
@@ -410,8 +419,25 @@ func (g *gen) spec(names []string, nInst int, uuids, members []string, hosts []m
 		if g.chance(0.2) {
 			ip["hw_qemu_guest_agent"] = g.pick("yes", "no", "true")
 		}
+		if g.chance(0.25) {
+			// JSON numbers and booleans, coerced by the field's type
+			switch g.r.IntN(4) {
+			case 0:
+				ip["hw_video_ram"] = []any{64, 32, json.Number("64.0"), json.Number("64.5"), "64", true}[g.r.IntN(6)]
+			case 1:
+				ip["hw_qemu_guest_agent"] = []any{true, false, 1, 0, json.Number("1.0")}[g.r.IntN(5)]
+			case 2:
+				ip["os_distro"] = []any{7, json.Number("1.5"), true, "ubuntu"}[g.r.IntN(4)]
+			default:
+				ip["hw_cpu_cores"] = []any{4, json.Number("4.0"), json.Number("4.9"), false}[g.r.IntN(4)]
+			}
+		}
 		if g.exotic && g.chance(0.5) {
-			switch g.r.IntN(8) {
+			switch g.r.IntN(9) {
+			case 8:
+				// nova refuses these, or ignores them
+				k := g.pick("hw_architecture", "hw_tpm_version", "vmware_adaptertype", "hw_video_ram", "img_hv_requested_version", "unknown_prop")
+				ip[k] = []any{nil, 1, json.Number("2.0"), false, 0, json.Number("1e400"), true}[g.r.IntN(7)]
 			case 0:
 				ip["hw_architecture"] = g.pick("z80", "ARMV7L", "x86_32", "i586")
 			case 1:
@@ -482,10 +508,10 @@ func (g *gen) spec(names []string, nInst int, uuids, members []string, hosts []m
 	if g.chance(0.03) {
 		s["force_nodes"] = []string{hosts[g.r.IntN(len(hosts))]["host"].(string)}
 	}
-	if g.chance(0.45) {
+	if g.chance(0.55) {
 		grp := map[string]any{"policy": g.pick("affinity", "anti-affinity", "soft-affinity", "soft-anti-affinity"),
 			"members": members}
-		if g.chance(0.3) {
+		if g.chance(0.4) {
 			grp["hosts"] = []string{names[g.r.IntN(len(names))]}
 		}
 		if g.chance(0.3) {
@@ -524,21 +550,19 @@ func (g *gen) spec(names []string, nInst int, uuids, members []string, hosts []m
 		}
 		s["retry"] = map[string]any{"num_attempts": 1, "hosts": [][]string{{h["host"].(string), node}}}
 	}
-	if g.chance(0.08) || len(cells) > 1 && g.chance(0.5) {
+	if g.chance(0.08) || len(cells) > 1 && g.chance(0.75) {
 		d := map[string]any{}
-		if g.chance(0.5) {
+		if g.chance(0.4) {
 			h := hosts[g.r.IntN(len(hosts))]
 			d["host"] = h["host"]
 			if node, ok := h["node"].(string); ok && g.chance(0.5) {
 				d["node"] = node
 			}
 		}
-		if len(cells) > 1 && g.chance(0.7) {
-			d["cell"] = cells[g.r.IntN(len(cells))]
-			if d["cell"] == "" {
-				delete(d, "cell")
-			}
-			d["allow_cross_cell_move"] = g.chance(0.5)
+		if len(cells) > 1 && g.chance(0.85) {
+			// the default cell, "", cannot be named
+			d["cell"] = cells[1+g.r.IntN(len(cells)-1)]
+			d["allow_cross_cell_move"] = g.chance(0.6)
 		}
 		s["requested_destination"] = d
 	}
@@ -594,13 +618,53 @@ func (g *gen) query() string {
 	return g.pick(`[]`, `""`, `["<", "$host", 1]`, `[">=", "$free_ram_mb"`)
 }
 
-func (g *gen) conf(names []string) map[string]any {
+// wantedFilters are the filters that act only on requests with some
+// hint, group policy or PCI request, by what the spec asks.
+func wantedFilters(spec map[string]any) []string {
+	var want []string
+	hints, _ := spec["hints"].(map[string]any)
+	for hint, f := range map[string]string{"same_host": "SameHostFilter", "different_host": "DifferentHostFilter",
+		"build_near_host_ip": "SimpleCIDRAffinityFilter", "query": "JsonFilter"} {
+		if _, ok := hints[hint]; ok {
+			want = append(want, f)
+		}
+	}
+	if grp, ok := spec["group"].(map[string]any); ok {
+		switch grp["policy"] {
+		case "affinity":
+			want = append(want, "ServerGroupAffinityFilter")
+		case "anti-affinity":
+			want = append(want, "ServerGroupAntiAffinityFilter")
+		}
+	}
+	if _, ok := spec["availability_zone"]; ok {
+		want = append(want, "AvailabilityZoneFilter")
+	}
+	if _, ok := spec["pci_requests"]; ok {
+		want = append(want, "PciPassthroughFilter")
+	}
+	if _, ok := spec["image_props"]; ok {
+		want = append(want, "AggregateImagePropertiesIsolation")
+	}
+	slices.Sort(want) // map order must not reach the draws
+	return want
+}
+
+func (g *gen) conf(names []string, spec map[string]any) map[string]any {
 	fs := map[string]any{}
 	n := g.between(0, 8)
 	perm := g.r.Perm(len(zedFilters))
 	filters := []string{}
 	for _, i := range perm[:n] {
 		filters = append(filters, zedFilters[i])
+	}
+	// The filters that act only on some requests are enabled more often
+	// on those, so that every sample of a few hundred requests sees them
+	// remove hosts.
+	for _, f := range wantedFilters(spec) {
+		if !slices.Contains(filters, f) && g.chance(0.5) {
+			filters = slices.Insert(filters, g.r.IntN(len(filters)+1), f)
+		}
 	}
 	if g.chance(0.1) {
 		fs["enabled_filters"] = DefaultFilters
@@ -611,6 +675,19 @@ func (g *gen) conf(names []string) map[string]any {
 	for _, i := range g.r.Perm(len(builtinWeighers)) {
 		if g.chance(0.5) {
 			ws = append(ws, builtinWeighers[i].path)
+		}
+	}
+	const crossCellPath = "nova.scheduler.weights.cross_cell.CrossCellWeigher"
+	d, _ := spec["requested_destination"].(map[string]any)
+	crossCell := d != nil && d["cell"] != nil && d["allow_cross_cell_move"] == true
+	if crossCell && !slices.Contains(ws, crossCellPath) && g.chance(0.7) {
+		ws = slices.Insert(ws, g.r.IntN(len(ws)+1), crossCellPath)
+	}
+	if grp, ok := spec["group"].(map[string]any); ok {
+		path := map[any]string{"soft-affinity": "nova.scheduler.weights.affinity.ServerGroupSoftAffinityWeigher",
+			"soft-anti-affinity": "nova.scheduler.weights.affinity.ServerGroupSoftAntiAffinityWeigher"}[grp["policy"]]
+		if path != "" && !slices.Contains(ws, path) && g.chance(0.6) {
+			ws = slices.Insert(ws, g.r.IntN(len(ws)+1), path)
 		}
 	}
 	fs["weight_classes"] = ws
@@ -639,7 +716,7 @@ func (g *gen) conf(names []string) map[string]any {
 			fs[k] = g.pick("inf", "nan")
 		}
 	}
-	if g.chance(0.3) {
+	if g.chance(0.3) || slices.Contains(filters, "IsolatedHostsFilter") && g.chance(0.6) {
 		fs["isolated_hosts"] = []string{names[g.r.IntN(len(names))]}
 		if g.chance(0.7) {
 			fs["isolated_images"] = []string{"img-iso"}

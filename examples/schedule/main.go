@@ -36,8 +36,13 @@
 //
 // Flags:
 //
-//	-repeat N   schedule the same request N more times on fresh host states
-//	            and add "ns_per_op", the mean nanoseconds of one request
+//	-repeat N   after deciding, schedule the same request N more times,
+//	            each from the same fresh host states (nothing the first run
+//	            consumed carries over), and add "ns_per_op": the mean
+//	            wall-clock nanoseconds of one of those N runs, each a whole
+//	            request (every instance and its alternates), not counting
+//	            reading the JSON and preparing the hosts. The decision
+//	            printed is the first run's; 0 (the default) times nothing.
 //	-explain    write which filter removed which hosts and every weigher's
 //	            raw and normalized weights to stderr
 //
@@ -56,7 +61,7 @@ import (
 )
 
 func main() {
-	repeat := flag.Int("repeat", 0, "schedule the request N more times and report ns_per_op")
+	repeat := flag.Int("repeat", 0, "after deciding, schedule the same request `N` more times on fresh host states and add ns_per_op, the mean wall-clock nanoseconds of one of those runs (all instances; parsing and host preparation not included)")
 	explain := flag.Bool("explain", false, "write the filter and weigher trace to stderr")
 	flag.Parse()
 	if err := run(os.Stdin, os.Stdout, os.Stderr, *repeat, *explain); err != nil {

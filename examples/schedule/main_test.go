@@ -94,3 +94,73 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestTypedImageProps: image properties take JSON numbers and booleans as
+// nova's ImageMeta.from_dict does; AggregateImagePropertiesIsolation then
+// compares str() of the coerced value with the aggregates' metadata.
+func TestTypedImageProps(t *testing.T) {
+	const typed = `{
+ "conf": {"filter_scheduler": {"enabled_filters": ["AggregateImagePropertiesIsolation"], "weight_classes": []}},
+ "hosts": [
+  {"host": "c1", "aggregates": [{"hw_video_ram": "32"}]},
+  {"host": "c2", "aggregates": [{"hw_video_ram": "64", "hw_qemu_guest_agent": "True"}]},
+  {"host": "c3", "aggregates": [{"hw_qemu_guest_agent": "False"}]},
+  {"host": "c4"}],
+ "spec": {"memory_mb": 512, "vcpus": 1, "image_props": {"hw_video_ram": VRAM, "hw_qemu_guest_agent": true, "os_distro": 7}}}`
+	for _, vram := range []string{"64", "64.0", "64.9", `"64"`} {
+		var out bytes.Buffer
+		if err := run(strings.NewReader(strings.Replace(typed, "VRAM", vram, 1)), &out, &bytes.Buffer{}, 0, false); err != nil {
+			t.Fatalf("hw_video_ram %s: %v", vram, err)
+		}
+		var d struct {
+			Weighed [][2]any `json:"weighed"`
+		}
+		if err := json.Unmarshal(out.Bytes(), &d); err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Weighed) != 2 || d.Weighed[0][0] != "c2" || d.Weighed[1][0] != "c4" {
+			t.Errorf("hw_video_ram %s: weighed %v, want c2 and c4", vram, d.Weighed)
+		}
+	}
+	for _, c := range []struct{ props, want string }{
+		{`{"hw_architecture": 1}`, "hw_architecture"},
+		{`{"hw_video_ram": "64.0"}`, "hw_video_ram"},
+		{`{"hw_video_ram": null}`, "hw_video_ram"},
+		{`{"os_distro": ["a"]}`, "os_distro"},
+	} {
+		req := strings.Replace(typed, `{"hw_video_ram": VRAM, "hw_qemu_guest_agent": true, "os_distro": 7}`, c.props, 1)
+		err := run(strings.NewReader(req), &bytes.Buffer{}, &bytes.Buffer{}, 0, false)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one naming %s", c.props, err, c.want)
+		}
+	}
+}
+
+// TestRepeatKeepsDecision: -repeat adds ns_per_op and changes nothing else.
+func TestRepeatKeepsDecision(t *testing.T) {
+	decide := func(repeat int) map[string]any {
+		var out bytes.Buffer
+		req := strings.Replace(request, `"num_alts": 1}`, `"num_alts": 1, "seed": 3}`, 1)
+		if err := run(strings.NewReader(req), &out, &bytes.Buffer{}, repeat, false); err != nil {
+			t.Fatal(err)
+		}
+		var d map[string]any
+		if err := json.Unmarshal(out.Bytes(), &d); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	once, repeated := decide(0), decide(5)
+	if _, ok := once["ns_per_op"]; ok {
+		t.Errorf("ns_per_op without -repeat: %v", once)
+	}
+	if _, ok := repeated["ns_per_op"]; !ok {
+		t.Fatalf("no ns_per_op with -repeat 5: %v", repeated)
+	}
+	delete(repeated, "ns_per_op")
+	a, _ := json.Marshal(once)
+	b, _ := json.Marshal(repeated)
+	if !bytes.Equal(a, b) {
+		t.Errorf("-repeat changed the decision: %s, without %s", b, a)
+	}
+}
