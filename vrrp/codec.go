@@ -273,6 +273,17 @@ func ParseAdvert(b []byte, h IPHeader, mode ChecksumMode) (Advert, error) {
 		off := headerLen + i*alen
 		if v6 {
 			a.Addrs[i] = netip.AddrFrom16([16]byte(b[off : off+16]))
+			// An IPv4-mapped address (RFC 4291 section 2.5.5.2) names an
+			// IPv4 node; this package unmaps it everywhere else (a VIP
+			// ::ffff:192.0.2.1 is 192.0.2.1), so inside an IPv6 advert it
+			// could neither be encoded again nor match a VIP. keepalived
+			// has no IPv6 VIP it could equal either: vrrp_in_chk_vips
+			// compares the 16 bytes against its IPv6 VIPs only, and an
+			// IPv4 VIP in an IPv6 instance is refused at configuration
+			// ("address family must match VRRP instance").
+			if a.Addrs[i].Is4In6() {
+				return Advert{}, bad("Addrs", off, "address %d is IPv4-mapped (%v) in an IPv6 advertisement", i, a.Addrs[i])
+			}
 		} else {
 			a.Addrs[i] = netip.AddrFrom4([4]byte(b[off : off+4]))
 		}

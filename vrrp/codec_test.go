@@ -152,6 +152,10 @@ func TestParseErrors(t *testing.T) {
 		{"bad checksum", mod(v3, func(b []byte) { b[7] ^= 1 }), ttl4, "Checksum", false},
 		{"v3 wrong pseudo src", v3, IPHeader{Src: netip.MustParseAddr("192.0.2.9"), Dst: Group4, TTL: 255}, "Checksum", false},
 		{"v2 bad auth data", mod(v2, func(b []byte) { b[19] = 1 }), ttl4, "Checksum", false},
+		// RFC 4291 section 2.5.5.2: ::ffff:a.b.c.d stands for an IPv4
+		// node; an IPv6 advert cannot carry one (fuzz-found: it parsed
+		// but would not encode again). The checksum is right.
+		{"v3 IPv4-mapped address", mustHex(t, "312c 7801 f8e5 fd32 0000 0000 0000 0000 0000 ffff ffff 0100"), ttl6, "Addrs", false},
 		{"no source", v3, IPHeader{Dst: Group4, TTL: 255}, "Source", false},
 		{"v3 no destination", v3, IPHeader{Src: ka4, TTL: 255}, "Destination", false},
 		{"mixed families", v3, IPHeader{Src: ka4, Dst: Group6, TTL: 255}, "Destination", false},
