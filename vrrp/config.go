@@ -61,8 +61,9 @@ type Config struct {
 	// Track lists probes that change the priority or raise FAULT.
 	Track []Track
 	// DontTrackInterface stops the Router from tracking Interface itself
-	// (keepalived's dont_track_primary). By default, when Link is nil, a
-	// down Interface puts the router in FAULT.
+	// (keepalived's dont_track_primary). By default, when Link is nil or
+	// an InterfaceChecker, a down Interface puts the router in FAULT (and
+	// it starts in FAULT if the interface is down).
 	DontTrackInterface bool
 	// SyncGroup, when set, makes this router change state together with
 	// the group's other members.

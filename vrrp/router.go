@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/hakit/hakit"
 )
 
 // interfaceTrackInterval is how often Run polls the state of its own
@@ -88,6 +90,7 @@ func (r *Router) Run(ctx context.Context) error {
 	link := r.cfg.Link
 	tracks := r.cfg.Track
 	v6 := r.mc.VIPs[0].Is6()
+	var ifUp hakit.Checker // the Router's own interface, tracked implicitly
 	if link == nil {
 		// keepalived refuses two instances with one VRID on one interface
 		// and family, multicast and unicast being separate spaces.
@@ -107,12 +110,15 @@ func (r *Router) Run(ctx context.Context) error {
 		}
 		defer raw.Close()
 		link = raw
-		if !r.cfg.DontTrackInterface {
-			tracks = append(tracks, Track{
-				Name: "interface " + r.cfg.Interface, Checker: InterfaceUp(r.cfg.Interface),
-				Interval: interfaceTrackInterval, Timeout: interfaceTrackInterval, Rise: 1, Fall: 1,
-			})
-		}
+		ifUp = InterfaceUp(r.cfg.Interface)
+	} else if ic, ok := link.(InterfaceChecker); ok {
+		ifUp = hakit.CheckerFunc(ic.CheckInterface)
+	}
+	if ifUp != nil && !r.cfg.DontTrackInterface {
+		tracks = append(tracks, Track{
+			Name: "interface " + r.cfg.Interface, Checker: ifUp,
+			Interval: interfaceTrackInterval, Timeout: interfaceTrackInterval, Rise: 1, Fall: 1,
+		})
 	}
 	if raw, ok := link.(*RawLink); ok {
 		if err := r.fitsMTU(raw.Interface().MTU); err != nil {
