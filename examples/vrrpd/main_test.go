@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"log/slog"
 	"net/netip"
 	"os"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/hakit/hakit/vrrp"
 	"github.com/hakit/hakit/vrrp/vrrptest"
 )
 
@@ -91,7 +94,7 @@ func TestFlagErrors(t *testing.T) {
 }
 
 // -notify runs PROG INSTANCE VRID STATE PRIORITY for each transition, in
-// order, like keepalived's notify script.
+// order, like keepalived's notify script, STOP at shutdown.
 func TestNotify(t *testing.T) {
 	dir := t.TempDir()
 	log := dir + "/log"
@@ -120,7 +123,9 @@ func TestNotify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "INSTANCE 7 BACKUP 120\nINSTANCE 7 MASTER 120\nINSTANCE 7 INIT 120\n"
+	// keepalived.conf(5): the state is STOP when the instance stops; the
+	// JSON line says INIT.
+	want := "INSTANCE 7 BACKUP 120\nINSTANCE 7 MASTER 120\nINSTANCE 7 STOP 120\n"
 	if string(b) != want {
 		t.Errorf("notify calls:\n%s\nwant:\n%s", b, want)
 	}
@@ -159,5 +164,38 @@ func TestNoAccept(t *testing.T) {
 				t.Errorf("%v: exit %d: %s", args, code, errs.String())
 			}
 		})
+	}
+}
+
+// A slow notify program neither blocks the router nor loses calls: 200
+// transitions queued while the first call sleeps all run, in order.
+func TestNotifyNeverDrops(t *testing.T) {
+	dir := t.TempDir()
+	log := dir + "/log"
+	prog := dir + "/notify.sh"
+	script := "#!/bin/sh\nif [ ! -e " + dir + "/first ]; then touch " + dir + "/first; sleep 1; fi\necho \"$@\" >> " + log + "\n"
+	if err := os.WriteFile(prog, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	n := newNotifier(t.Context(), prog, slog.New(slog.DiscardHandler))
+	start := time.Now()
+	var want strings.Builder
+	for i := range 200 {
+		s := []vrrp.State{vrrp.StateBackup, vrrp.StateMaster, vrrp.StateFault}[i%3]
+		n.notify(i%255+1, s, 100)
+		fmt.Fprintf(&want, "INSTANCE %d %s 100\n", i%255+1, s)
+	}
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Errorf("200 notify calls took %v behind a sleeping program", d)
+	}
+	n.notify(7, vrrp.StateInit, 100)
+	want.WriteString("INSTANCE 7 STOP 100\n")
+	n.close()
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != want.String() {
+		t.Errorf("notify calls: %d lines, want %d; first difference in\n%s", strings.Count(string(b), "\n"), 201, b)
 	}
 }
