@@ -211,17 +211,17 @@ func TestAppendAdvertErrors(t *testing.T) {
 		dst   netip.Addr
 		field string
 	}{
-		{"version 0", Advert{VRID: 1, Interval: time.Second, Addrs: a4}, ka4, Group4, "Version"},
-		{"vrid 0", Advert{Version: Version3, Interval: time.Second, Addrs: a4}, ka4, Group4, "VRID"},
-		{"no addrs", Advert{Version: Version3, VRID: 1, Interval: time.Second}, ka4, Group4, "Addrs"},
-		{"mixed addrs", Advert{Version: Version3, VRID: 1, Interval: time.Second, Addrs: append(a4, a6...)}, ka4, Group4, "Addrs"},
-		{"v2 IPv6", Advert{Version: Version2, VRID: 1, Interval: time.Second, Addrs: a6}, ka6, Group6, "Version"},
-		{"v3 interval 5ms", Advert{Version: Version3, VRID: 1, Interval: 5 * time.Millisecond, Addrs: a4}, ka4, Group4, "Interval"},
-		{"v3 interval 41s", Advert{Version: Version3, VRID: 1, Interval: 41 * time.Second, Addrs: a4}, ka4, Group4, "Interval"},
-		{"v2 interval 1.5s", Advert{Version: Version2, VRID: 1, Interval: 1500 * time.Millisecond, Addrs: a4}, ka4, Group4, "Interval"},
-		{"v2 interval 256s", Advert{Version: Version2, VRID: 1, Interval: 256 * time.Second, Addrs: a4}, ka4, Group4, "Interval"},
-		{"v3 no dst", Advert{Version: Version3, VRID: 1, Interval: time.Second, Addrs: a4}, ka4, netip.Addr{}, "Src"},
-		{"family mismatch", Advert{Version: Version3, VRID: 1, Interval: time.Second, Addrs: a4}, ka6, Group6, "Src"},
+		{"RFC 5798 5.2.1: version 0", Advert{VRID: 1, Interval: time.Second, Addrs: a4}, ka4, Group4, "Version"},
+		{"RFC 5798 5.2.3: vrid 0", Advert{Version: Version3, Interval: time.Second, Addrs: a4}, ka4, Group4, "VRID"},
+		{"RFC 5798 5.2.5: no addrs", Advert{Version: Version3, VRID: 1, Interval: time.Second}, ka4, Group4, "Addrs"},
+		{"RFC 5798 section 1, families do not overlap: mixed addrs", Advert{Version: Version3, VRID: 1, Interval: time.Second, Addrs: append(a4, a6...)}, ka4, Group4, "Addrs"},
+		{"RFC 3768 section 1, IPv4 only: v2 IPv6", Advert{Version: Version2, VRID: 1, Interval: time.Second, Addrs: a6}, ka6, Group6, "Version"},
+		{"RFC 5798 5.2.7, 12 bits of centiseconds: v3 interval 5ms", Advert{Version: Version3, VRID: 1, Interval: 5 * time.Millisecond, Addrs: a4}, ka4, Group4, "Interval"},
+		{"RFC 5798 5.2.7, 12 bits of centiseconds: v3 interval 41s", Advert{Version: Version3, VRID: 1, Interval: 41 * time.Second, Addrs: a4}, ka4, Group4, "Interval"},
+		{"RFC 3768 5.3.7, 8 bits of seconds: v2 interval 1.5s", Advert{Version: Version2, VRID: 1, Interval: 1500 * time.Millisecond, Addrs: a4}, ka4, Group4, "Interval"},
+		{"RFC 3768 5.3.7, 8 bits of seconds: v2 interval 256s", Advert{Version: Version2, VRID: 1, Interval: 256 * time.Second, Addrs: a4}, ka4, Group4, "Interval"},
+		{"RFC 5798 5.2.8, pseudo-header: v3 no dst", Advert{Version: Version3, VRID: 1, Interval: time.Second, Addrs: a4}, ka4, netip.Addr{}, "Src"},
+		{"RFC 5798 5.2.8, pseudo-header: family mismatch", Advert{Version: Version3, VRID: 1, Interval: time.Second, Addrs: a4}, ka6, Group6, "Src"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
