@@ -47,7 +47,9 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -131,6 +133,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, link vrrp
 		return usage("at least one -vip is required")
 	case *version != 2 && *version != 3:
 		return usage("-version %d is neither 3 nor 2", *version)
+	case *advert <= 0:
+		return usage("-advert %v must be positive", *advert)
 	}
 
 	log := slog.New(slog.NewTextHandler(stderr, nil))
@@ -161,14 +165,42 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, link vrrp
 	}
 	r, err := vrrp.New(cfg)
 	if err != nil {
-		fmt.Fprintln(stderr, "vrrpd:", err)
-		return 2
+		return usage("%s", flagNames(err))
 	}
 	if err := r.Run(ctx); err != nil {
 		fmt.Fprintln(stderr, "vrrpd:", err)
 		return 1
 	}
 	return 0
+}
+
+// configFlags maps the vrrp.Config fields that vrrpd sets to the flags
+// that set them, longest first where one name contains another.
+var configFlags = strings.NewReplacer(
+	"UnicastPeers[", "-unicast-peer[",
+	"PreemptDelay", "-preempt-delay",
+	"NoPreempt", "-nopreempt",
+	"NoAccept", "-noaccept",
+	"VIPs' family", "-vip family",
+	"VIPs[", "-vip[",
+	"VIPs", "-vip",
+	"Interval", "-advert",
+	"Priority", "-priority",
+	"Version", "-version",
+	"VRID", "-vrid",
+	"Interface", "-iface",
+)
+
+// indexRE matches the index a Config error gives a list field.
+var indexRE = regexp.MustCompile(`(-unicast-peer|-vip)\[\d+\]`)
+
+// flagNames rewrites an error of vrrp.New, which names Config fields, to
+// name vrrpd's flags instead ("Interval 1.5s ..." becomes "-advert 1.5s
+// ..."), without the package's prefix and sentinel.
+func flagNames(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "vrrp: ")
+	msg = strings.TrimSuffix(msg, ": "+vrrp.ErrInvalidConfig.Error())
+	return indexRE.ReplaceAllString(configFlags.Replace(msg), "$1")
 }
 
 // notifier runs the -notify program for each transition, one at a time

@@ -64,23 +64,46 @@ func TestOutputContract(t *testing.T) {
 	})
 }
 
+// A bad command line exits 2 with an error that names the flag, on the
+// first line of stderr (the usage, which names every flag, follows), and
+// never a vrrp.Config field.
 func TestFlagErrors(t *testing.T) {
 	h := vrrptest.NewLAN(1).AddHost("eth0", netip.MustParseAddr("192.0.2.1"))
-	for _, args := range [][]string{
-		{"-vrid", "0", "-vip", "192.0.2.100/24"},
-		{"-vrid", "1"},
-		{"-vrid", "1", "-vip", "192.0.2.100"},
-		{"-vrid", "1", "-vip", "192.0.2.100/24", "-version", "4"},
-		{"-vrid", "1", "-vip", "192.0.2.100/24", "-priority", "0"},
-		{"-vrid", "1", "-vip", "fd00::1/64", "-version", "2"},
-		{"-vrid", "1", "-vip", "192.0.2.100/24", "extra"},
+	vip := []string{"-vrid", "1", "-vip", "192.0.2.100/24"}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-vrid", "0", "-vip", "192.0.2.100/24"}, "-vrid 0"},
+		{[]string{"-vrid", "1"}, "-vip"},
+		{[]string{"-vrid", "1", "-vip", "192.0.2.100"}, "-vip"},
+		{append(vip, "-version", "4"), "-version 4"},
+		{append(vip, "-priority", "0"), "-priority 0"},
+		{[]string{"-vrid", "1", "-vip", "fd00::1/64", "-version", "2"}, "-version is 2"},
+		{append(vip, "extra"), `"extra"`},
+		{append(vip, "-advert", "1500ms", "-version", "2"), "-advert 1.5s"},
+		{append(vip, "-advert", "15ms"), "-advert 15ms"},
+		{append(vip, "-advert", "0"), "-advert 0s"},
+		{append(vip, "-advert", "-1s"), "-advert -1s"},
+		{append(vip, "-unicast-peer", "224.0.0.1"), "-unicast-peer 224.0.0.1"},
+		{append(vip, "-unicast-peer", "fd00::2"), "-unicast-peer fd00::2"},
+		{append(vip, "-unicast-peer", "nonsense"), "-unicast-peer"},
+		{append(vip, "-nopreempt", "-priority", "255"), "-nopreempt"},
+		{append(vip, "-preempt-delay", "-1s"), "-preempt-delay -1s"},
+		{[]string{"-vrid", "1", "-vip", "192.0.2.100/24", "-vip", "192.0.2.100/24"}, "-vip lists 192.0.2.100 twice"},
 	} {
 		var out, errs syncBuffer
-		if code := run(context.Background(), args, &out, &errs, h); code != 2 {
-			t.Errorf("%v: exit %d, want 2", args, code)
+		if code := run(context.Background(), tc.args, &out, &errs, h); code != 2 {
+			t.Errorf("%v: exit %d, want 2", tc.args, code)
 		}
-		if out.String() != "" || !strings.Contains(errs.String(), "vrrpd") && !strings.Contains(errs.String(), "invalid") {
-			t.Errorf("%v: stdout %q stderr %q", args, out.String(), errs.String())
+		first, _, _ := strings.Cut(errs.String(), "\n")
+		if out.String() != "" || !strings.Contains(first, tc.want) {
+			t.Errorf("%v: stdout %q, first line of stderr %q, want it to contain %q", tc.args, out.String(), first, tc.want)
+		}
+		for _, field := range []string{"Interval", "UnicastPeers", "VIPs", "Priority", "Version", "VRID", "PreemptDelay", "NoPreempt", "invalid config"} {
+			if strings.Contains(first, field) {
+				t.Errorf("%v: %q names the Config field %s", tc.args, first, field)
+			}
 		}
 	}
 	var out, errs syncBuffer
