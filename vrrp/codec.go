@@ -56,8 +56,13 @@ const (
 	// 5.3.8) cover only the VRRP message.
 	ChecksumRFC ChecksumMode = iota
 	// ChecksumV3AsV2 omits the pseudo-header from VRRPv3 checksums over
-	// IPv4, as keepalived's v3_checksum_as_v2 option does for peers that
-	// implemented an early draft. IPv6 and VRRPv2 are unaffected.
+	// IPv4, as keepalived's v3_checksum_as_v2 option does (added in
+	// keepalived 2.2.8): some vendors (keepalived's notes name Cisco and
+	// Juniper) read RFC 5798 section 5.2.8, whose pseudo-header is RFC
+	// 2460's, as applying to IPv6 only, and checksum a VRRPv3 IPv4
+	// message as a VRRPv2 one. IPv6 and VRRPv2 are unaffected. This mode
+	// is checked against hand-computed vectors, not a live peer: Debian's
+	// keepalived 2.2.7 lacks the option.
 	ChecksumV3AsV2
 )
 

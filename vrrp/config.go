@@ -47,7 +47,8 @@ type Config struct {
 	// group (keepalived's unicast_peer).
 	UnicastPeers []netip.Addr
 	// Checksum selects the VRRPv3 IPv4 checksum convention. Zero is the
-	// RFC's.
+	// RFC's, keepalived's default; ChecksumV3AsV2 is keepalived's
+	// v3_checksum_as_v2.
 	Checksum ChecksumMode
 	// GARPRepeat, GARPDelay, GARPRefresh, GARPRefreshRepeat,
 	// GARPLowerPrioRepeat and GARPLowerPrioDelay are as in MachineConfig
