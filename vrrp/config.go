@@ -118,6 +118,9 @@ func (c Config) validate() (Config, MachineConfig, error) {
 		}
 		c.Track[i] = t
 	}
+	if c.SyncGroup != nil && c.SyncGroup.Weights > SyncWeightsIgnore {
+		return bad("SyncGroup.Weights %d is unknown", uint8(c.SyncGroup.Weights))
+	}
 	if c.Checksum > ChecksumV3AsV2 {
 		return bad("Checksum %d is unknown", uint8(c.Checksum))
 	}

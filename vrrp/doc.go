@@ -174,7 +174,8 @@
 //     Master_Down_Interval); keepalived gives them Skew_Time too.
 //   - Weighted Tracks count in a sync group member as anywhere else
 //     (keepalived's sync_group_tracking_weight); by default keepalived
-//     ignores them there.
+//     turns weighted tracked interfaces into FAULT and ignores weighted
+//     scripts there: SyncGroup.Weights selects either (SyncWeights).
 //   - More VIPs than one advert can carry on the interface's MTU make Run
 //     fail; keepalived moves the excess to virtual_ipaddress_excluded.
 //     NoPreempt with priority 255 is a configuration error (keepalived

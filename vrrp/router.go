@@ -185,7 +185,10 @@ func (r *Router) Run(ctx context.Context) error {
 	// keepalived holds a router whose weight 0 scripts have not reported
 	// yet (it sits in FAULT without saying so); here it stays in INIT.
 	// Each probe reports within its Timeout.
-	for slices.ContainsFunc(d.tracks, func(t trackState) bool { return t.pending && t.t.Weight == 0 }) {
+	for slices.ContainsFunc(d.tracks, func(t trackState) bool {
+		w, ok := r.weight(t.t.Weight)
+		return t.pending && ok && w == 0
+	}) {
 		select {
 		case <-ctx.Done():
 			return nil
@@ -440,11 +443,26 @@ func (d *driver) mc() MachineConfig { return d.r.mc }
 
 // trackedPriority applies TrackedPriority to the tracks' current status.
 func (d *driver) trackedPriority() (uint8, bool) {
-	st := make([]TrackStatus, len(d.tracks))
-	for i, t := range d.tracks {
-		st[i] = t.status()
+	st := make([]TrackStatus, 0, len(d.tracks))
+	for _, t := range d.tracks {
+		s := t.status()
+		w, ok := d.r.weight(s.Weight)
+		if !ok {
+			continue
+		}
+		s.Weight = w
+		st = append(st, s)
 	}
 	return TrackedPriority(d.mc().Priority, st)
+}
+
+// weight returns the weight a Track of weight w has in this router (see
+// SyncWeights), and false if it is not applied.
+func (r *Router) weight(w int) (int, bool) {
+	if g := r.cfg.SyncGroup; g != nil {
+		return g.Weights.effective(w)
+	}
+	return w, true
 }
 
 // syncTracks copies the tracks' status into Stats (only the configured
