@@ -56,8 +56,13 @@ const (
 	// 5.3.8) cover only the VRRP message.
 	ChecksumRFC ChecksumMode = iota
 	// ChecksumV3AsV2 omits the pseudo-header from VRRPv3 checksums over
-	// IPv4, as keepalived's v3_checksum_as_v2 option does for peers that
-	// implemented an early draft. IPv6 and VRRPv2 are unaffected.
+	// IPv4, as keepalived's v3_checksum_as_v2 option does (added in
+	// keepalived 2.2.8): some vendors (keepalived's notes name Cisco and
+	// Juniper) read RFC 5798 section 5.2.8, whose pseudo-header is RFC
+	// 2460's, as applying to IPv6 only, and checksum a VRRPv3 IPv4
+	// message as a VRRPv2 one. IPv6 and VRRPv2 are unaffected. This mode
+	// is checked against hand-computed vectors, not a live peer: Debian's
+	// keepalived 2.2.7 lacks the option.
 	ChecksumV3AsV2
 )
 
@@ -273,6 +278,17 @@ func ParseAdvert(b []byte, h IPHeader, mode ChecksumMode) (Advert, error) {
 		off := headerLen + i*alen
 		if v6 {
 			a.Addrs[i] = netip.AddrFrom16([16]byte(b[off : off+16]))
+			// An IPv4-mapped address (RFC 4291 section 2.5.5.2) names an
+			// IPv4 node; this package unmaps it everywhere else (a VIP
+			// ::ffff:192.0.2.1 is 192.0.2.1), so inside an IPv6 advert it
+			// could neither be encoded again nor match a VIP. keepalived
+			// has no IPv6 VIP it could equal either: vrrp_in_chk_vips
+			// compares the 16 bytes against its IPv6 VIPs only, and an
+			// IPv4 VIP in an IPv6 instance is refused at configuration
+			// ("address family must match VRRP instance").
+			if a.Addrs[i].Is4In6() {
+				return Advert{}, bad("Addrs", off, "address %d is IPv4-mapped (%v) in an IPv6 advertisement", i, a.Addrs[i])
+			}
 		} else {
 			a.Addrs[i] = netip.AddrFrom4([4]byte(b[off : off+4]))
 		}

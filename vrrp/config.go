@@ -47,7 +47,8 @@ type Config struct {
 	// group (keepalived's unicast_peer).
 	UnicastPeers []netip.Addr
 	// Checksum selects the VRRPv3 IPv4 checksum convention. Zero is the
-	// RFC's.
+	// RFC's, keepalived's default; ChecksumV3AsV2 is keepalived's
+	// v3_checksum_as_v2.
 	Checksum ChecksumMode
 	// GARPRepeat, GARPDelay, GARPRefresh, GARPRefreshRepeat,
 	// GARPLowerPrioRepeat and GARPLowerPrioDelay are as in MachineConfig
@@ -61,8 +62,9 @@ type Config struct {
 	// Track lists probes that change the priority or raise FAULT.
 	Track []Track
 	// DontTrackInterface stops the Router from tracking Interface itself
-	// (keepalived's dont_track_primary). By default, when Link is nil, a
-	// down Interface puts the router in FAULT.
+	// (keepalived's dont_track_primary). By default, when Link is nil or
+	// an InterfaceChecker, a down Interface puts the router in FAULT (and
+	// it starts in FAULT if the interface is down).
 	DontTrackInterface bool
 	// SyncGroup, when set, makes this router change state together with
 	// the group's other members.
@@ -115,6 +117,9 @@ func (c Config) validate() (Config, MachineConfig, error) {
 			return c, MachineConfig{}, err
 		}
 		c.Track[i] = t
+	}
+	if c.SyncGroup != nil && c.SyncGroup.Weights > SyncWeightsIgnore {
+		return bad("SyncGroup.Weights %d is unknown", uint8(c.SyncGroup.Weights))
 	}
 	if c.Checksum > ChecksumV3AsV2 {
 		return bad("Checksum %d is unknown", uint8(c.Checksum))

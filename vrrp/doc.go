@@ -17,7 +17,8 @@
 //   - The codec (AppendAdvert, ParseAdvert) encodes and strictly checks
 //     advertisements: TTL / hop limit 255, version, type, VRID, address
 //     count, length and checksum (with keepalived's v3_checksum_as_v2
-//     variant), with a *ParseError naming the field.
+//     variant, ChecksumV3AsV2, for vendors that leave the pseudo-header
+//     out of VRRPv3 IPv4 checksums), with a *ParseError naming the field.
 //   - Machine is the protocol as a pure state machine (INIT, BACKUP,
 //     MASTER and keepalived's FAULT): Step takes an Event and returns
 //     Actions. It never reads the clock or touches a socket, so tests drive
@@ -173,7 +174,8 @@
 //     Master_Down_Interval); keepalived gives them Skew_Time too.
 //   - Weighted Tracks count in a sync group member as anywhere else
 //     (keepalived's sync_group_tracking_weight); by default keepalived
-//     ignores them there.
+//     turns weighted tracked interfaces into FAULT and ignores weighted
+//     scripts there: SyncGroup.Weights selects either (SyncWeights).
 //   - More VIPs than one advert can carry on the interface's MTU make Run
 //     fail; keepalived moves the excess to virtual_ipaddress_excluded.
 //     NoPreempt with priority 255 is a configuration error (keepalived
@@ -182,7 +184,10 @@
 //     VRRPv3 one. The first IPv6 VIP need not be link-local (keepalived
 //     only warns outside vrrp_strict).
 //   - Not implemented: virtual MACs (use_vmac), virtual routes and rules,
-//     excluded VIPs, vrrp_strict, VRRPv2 authentication, automatic
-//     detection of the old unicast checksum (ChecksumV3AsV2 is explicit),
+//     excluded VIPs, vrrp_strict, VRRPv2 authentication, keepalived's
+//     old_unicast_checksum (keepalived up to 1.3.6 computed the VRRPv3
+//     unicast checksum with the multicast group as destination, and later
+//     versions detect such peers; ChecksumV3AsV2, which drops the
+//     pseudo-header altogether, is a different scheme),
 //     down_timer_adverts other than 3, notify FIFOs.
 package vrrp

@@ -34,7 +34,8 @@ var (
 type ParseError struct {
 	// Field is the name of the offending field: "Length", "Version",
 	// "Type", "VRID", "Count", "AuthType", "Interval", "TTL", "Checksum",
-	// "Source", "Destination".
+	// "Addrs" (an IPv4-mapped address in an IPv6 advert), "Source",
+	// "Destination".
 	Field string
 	// Offset is the byte offset of Field in the VRRP message, or -1 for an
 	// IP header field.

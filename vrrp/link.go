@@ -79,3 +79,16 @@ type AddrWatcher interface {
 	// family, asked afresh.
 	Addrs() ([]netip.Addr, error)
 }
+
+// An InterfaceChecker is a Link that can tell whether its interface is up.
+// A Router on one tracks it unless Config.DontTrackInterface is set, as
+// keepalived tracks an instance's interface: it starts in FAULT while the
+// interface is down, goes to FAULT when it goes down, and back to BACKUP
+// when it comes up. vrrptest's Host is one (SetLinkUp). A Router whose
+// Link is nil tracks Interface with InterfaceUp the same way.
+type InterfaceChecker interface {
+	Link
+	// CheckInterface returns nil while the interface is up, else an error
+	// saying why not.
+	CheckInterface(ctx context.Context) error
+}

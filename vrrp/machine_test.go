@@ -218,6 +218,20 @@ func TestMachineRFC(t *testing.T) {
 			state: StateBackup,
 		},
 		{
+			// RFC 3768 has no learned interval: Master_Down_Interval is
+			// 3 × Advertisement_Interval (its own, which adverts must
+			// match, 7.1) + Skew_Time = (256-Priority)/256 s (6.1).
+			name: "RFC 3768 6.4.3: v2 MASTER hears a higher priority: go BACKUP, Master_Down_Timer from its configured interval",
+			mk: func(t *testing.T) *Machine {
+				return newMaster(t, func(c *MachineConfig) { c.Version, c.Interval = Version2, 2*time.Second })
+			},
+			ev: AdvertReceived{Src: lowerIP, Advert: Advert{Version: Version2, VRID: 7, Priority: 150, Interval: 2 * time.Second, Addrs: []netip.Addr{vip}}},
+			want: cat(leftMaster, []Action{
+				SetTimer{TimerMasterDown, 6*time.Second + 609375*time.Microsecond},
+				Transition{StateMaster, StateBackup, ReasonHigherPriority}}),
+			state: StateBackup,
+		},
+		{
 			name: "RFC 5798 6.4.3: equal priority from a higher primary address: go BACKUP",
 			mk:   func(t *testing.T) *Machine { return newMaster(t, nil) },
 			ev:   from(upperIP, 100),
@@ -242,7 +256,7 @@ func TestMachineRFC(t *testing.T) {
 			state: StateMaster,
 		},
 		{
-			name: "keepalived garp_lower_prio_repeat 0: only the advert",
+			name: "RFC 5798 6.4.3: lower priority advert is discarded; keepalived garp_lower_prio_repeat 0 answers with the advert only",
 			mk: func(t *testing.T) *Machine {
 				return newMaster(t, func(c *MachineConfig) { c.GARPLowerPrioRepeat = -1 })
 			},
@@ -251,7 +265,7 @@ func TestMachineRFC(t *testing.T) {
 			state: StateMaster,
 		},
 		{
-			name: "keepalived garp_lower_prio_delay 0: no second burst",
+			name: "RFC 5798 6.4.3: lower priority advert is discarded; keepalived garp_lower_prio_delay 0: no second burst",
 			mk: func(t *testing.T) *Machine {
 				return newMaster(t, func(c *MachineConfig) { c.GARPLowerPrioRepeat, c.GARPLowerPrioDelay = 2, -1 })
 			},
@@ -260,15 +274,15 @@ func TestMachineRFC(t *testing.T) {
 			state: StateMaster,
 		},
 		{
-			name:  "keepalived garp_lower_prio_delay: the second burst",
+			name:  "RFC 5798 6.4.3 (MASTER state, not in the RFC): keepalived garp_lower_prio_delay: the second burst",
 			mk:    func(t *testing.T) *Machine { return newMaster(t, nil) },
 			ev:    TimerFired{TimerGARPLowerPrio},
 			want:  []Action{Announce{Repeat: 5}},
 			state: StateMaster,
 		},
 		{
-			name: "keepalived set_vrrp_backup: a VIP removed by someone else makes the MASTER send priority 0, " +
-				"give the rest up and go BACKUP with Master_Down_Timer at Skew_Time",
+			name: "RFC 5798 6.4.3 Shutdown actions, then 6.4.2 after a priority 0 advert (keepalived set_vrrp_backup): " +
+				"a VIP removed by someone else makes the MASTER send priority 0, give the rest up and go BACKUP with Master_Down_Timer at Skew_Time",
 			mk: func(t *testing.T) *Machine { return newMaster(t, nil) },
 			ev: VIPsRemoved{},
 			want: cat([]Action{ours(0)}, leftMaster, []Action{SetTimer{TimerMasterDown, 609375 * time.Microsecond},
@@ -276,7 +290,7 @@ func TestMachineRFC(t *testing.T) {
 			state: StateBackup,
 		},
 		{
-			name:  "VIPsRemoved outside MASTER is ignored (the router holds none)",
+			name:  "RFC 5798 6.4.2: a Backup \"MUST NOT accept packets addressed to\" the addresses, it holds none: VIPsRemoved is ignored",
 			mk:    func(t *testing.T) *Machine { return newBackup(t, nil) },
 			ev:    VIPsRemoved{},
 			want:  nil,
@@ -290,21 +304,21 @@ func TestMachineRFC(t *testing.T) {
 			state: StateInit,
 		},
 		{
-			name:  "stale Adver_Timer in BACKUP is ignored",
+			name:  "RFC 5798 6.4.2: Backup state has no Adver_Timer (it was cancelled leaving MASTER, 6.4.3): a stale one firing is ignored",
 			mk:    func(t *testing.T) *Machine { return newBackup(t, nil) },
 			ev:    TimerFired{TimerAdvert},
 			want:  nil,
 			state: StateBackup,
 		},
 		{
-			name:  "keepalived garp_master_delay: second GARP burst",
+			name:  "RFC 5798 6.4.2 (gratuitous ARP on becoming MASTER), repeated as keepalived garp_master_delay does: second burst",
 			mk:    func(t *testing.T) *Machine { return newMaster(t, nil) },
 			ev:    TimerFired{TimerGARP},
 			want:  []Action{Announce{Repeat: 5}},
 			state: StateMaster,
 		},
 		{
-			name: "keepalived garp_master_refresh: periodic GARP",
+			name: "RFC 5798 6.4.3 (MASTER state, not in the RFC): keepalived garp_master_refresh: periodic GARP",
 			mk: func(t *testing.T) *Machine {
 				return newMaster(t, func(c *MachineConfig) { c.GARPRefresh = time.Minute; c.GARPRefreshRepeat = 2 })
 			},
@@ -313,21 +327,21 @@ func TestMachineRFC(t *testing.T) {
 			state: StateMaster,
 		},
 		{
-			name:  "keepalived: MASTER to FAULT sends priority 0 and removes the addresses",
+			name:  "RFC 5798 6.4.3 Shutdown actions (FAULT is keepalived's, not the RFC's): MASTER to FAULT sends priority 0 and removes the addresses",
 			mk:    func(t *testing.T) *Machine { return newMaster(t, nil) },
 			ev:    FaultChanged{Fault: true},
 			want:  cat([]Action{ours(0)}, leftMaster, []Action{Transition{StateMaster, StateFault, ReasonFault}}),
 			state: StateFault,
 		},
 		{
-			name:  "keepalived: BACKUP to FAULT stops the timers",
+			name:  "RFC 5798 6.4.2 Shutdown actions (FAULT is keepalived's): BACKUP to FAULT stops the timers",
 			mk:    func(t *testing.T) *Machine { return newBackup(t, nil) },
 			ev:    FaultChanged{Fault: true},
 			want:  []Action{StopTimer{TimerMasterDown}, StopTimer{TimerPreempt}, Transition{StateBackup, StateFault, ReasonFault}},
 			state: StateFault,
 		},
 		{
-			name: "keepalived vrrp_state_leave_fault: FAULT cleared goes BACKUP",
+			name: "RFC 5798 6.4.1 Startup of a non-owner (keepalived vrrp_state_leave_fault): FAULT cleared goes BACKUP",
 			mk: func(t *testing.T) *Machine {
 				m := newBackup(t, nil)
 				step(t, m, FaultChanged{Fault: true})
@@ -338,7 +352,7 @@ func TestMachineRFC(t *testing.T) {
 			state: StateBackup,
 		},
 		{
-			name: "keepalived: a fault raised before startup starts in FAULT",
+			name: "RFC 5798 6.4.1 Startup held back (keepalived): a fault raised before startup starts in FAULT",
 			mk: func(t *testing.T) *Machine {
 				m, _ := NewMachine(baseConfig())
 				step(t, m, FaultChanged{Fault: true})
@@ -349,21 +363,21 @@ func TestMachineRFC(t *testing.T) {
 			state: StateFault,
 		},
 		{
-			name:  "keepalived sync group: a member's expired Master_Down_Timer asks the group",
+			name:  "RFC 5798 6.4.2 Master_Down_Timer fires, deferred to the keepalived sync group: the member asks the group",
 			mk:    func(t *testing.T) *Machine { return newBackup(t, func(c *MachineConfig) { c.Synced = true }) },
 			ev:    TimerFired{TimerMasterDown},
 			want:  []Action{SetTimer{TimerMasterDown, down100}, WantMaster{Want: true}},
 			state: StateBackup,
 		},
 		{
-			name:  "keepalived sync group: SyncTo MASTER takes over",
+			name:  "RFC 5798 6.4.2 transition to MASTER, ordered by the keepalived sync group: SyncTo MASTER takes over",
 			mk:    func(t *testing.T) *Machine { return newBackup(t, func(c *MachineConfig) { c.Synced = true }) },
 			ev:    SyncTo{State: StateMaster},
 			want:  becameMaster(StateBackup, 100, ReasonSync),
 			state: StateMaster,
 		},
 		{
-			name: "keepalived sync group: SyncTo BACKUP gives up without priority 0",
+			name: "RFC 5798 6.4.3 transition to BACKUP, ordered by the keepalived sync group: SyncTo BACKUP gives up without priority 0",
 			mk:   func(t *testing.T) *Machine { return newMaster(t, nil) },
 			ev:   SyncTo{State: StateBackup},
 			want: cat(leftMaster, []Action{SetTimer{TimerMasterDown, down100},
@@ -531,10 +545,10 @@ func TestRejectedAdverts(t *testing.T) {
 		{"RFC 5798 7.1: version must match", nil, AdvertReceived{Src: upperIP, Advert: Advert{Version: Version2, VRID: 7, Priority: 200, Interval: time.Second, Addrs: []netip.Addr{vip}}}, "Version"},
 		{"RFC 5798 7.1: VRID must be configured", nil, AdvertReceived{Src: upperIP, Advert: Advert{Version: Version3, VRID: 8, Priority: 200, Interval: time.Second, Addrs: []netip.Addr{vip}}}, "VRID"},
 		{"RFC 3768 7.1: v2 interval must match", v2, AdvertReceived{Src: upperIP, Advert: Advert{Version: Version2, VRID: 7, Priority: 200, Interval: 2 * time.Second, Addrs: []netip.Addr{vip}}}, "Interval"},
-		{"keepalived: address count must match", nil, AdvertReceived{Src: upperIP, Advert: Advert{Version: Version3, VRID: 7, Priority: 200, Interval: time.Second, Addrs: []netip.Addr{vip, upperIP}}}, "Addrs"},
-		{"keepalived: addresses must match", nil, AdvertReceived{Src: upperIP, Advert: Advert{Version: Version3, VRID: 7, Priority: 200, Interval: time.Second, Addrs: []netip.Addr{upperIP}}}, "Addrs"},
-		{"family", nil, AdvertReceived{Src: netip.MustParseAddr("fe80::1"), Advert: adv(200, time.Second)}, "Family"},
-		{"own address", nil, AdvertReceived{Src: self, Advert: adv(200, time.Second)}, "Source"},
+		{"RFC 5798 7.1 (MAY verify the addresses; keepalived does): address count must match", nil, AdvertReceived{Src: upperIP, Advert: Advert{Version: Version3, VRID: 7, Priority: 200, Interval: time.Second, Addrs: []netip.Addr{vip, upperIP}}}, "Addrs"},
+		{"RFC 5798 7.1 (MAY verify the addresses; keepalived does): addresses must match", nil, AdvertReceived{Src: upperIP, Advert: Advert{Version: Version3, VRID: 7, Priority: 200, Interval: time.Second, Addrs: []netip.Addr{upperIP}}}, "Addrs"},
+		{"RFC 5798 section 1: IPv4 and IPv6 virtual routers \"are a domain unto themselves and do not overlap\": an IPv6 advert is not for an IPv4 router", nil, AdvertReceived{Src: netip.MustParseAddr("fe80::1"), Advert: adv(200, time.Second)}, "Family"},
+		{"RFC 5798 6.4.3: the tie-break orders the sender's primary address against the local one; an advert from our own address (looped back) is not a peer's", nil, AdvertReceived{Src: self, Advert: adv(200, time.Second)}, "Source"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -264,6 +264,9 @@ type routerSpec struct {
 var vrrpdBin string
 
 func TestMain(m *testing.M) {
+	if os.Getenv(trackHelperEnv) != "" {
+		os.Exit(trackHelper())
+	}
 	dir, err := os.MkdirTemp("", "vrrpd-bin")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -311,8 +314,14 @@ func startVrrpd(t testing.TB, nd *nsNode, s routerSpec, extra ...string) *vrrpdP
 		args = append(args, "-noaccept")
 	}
 	args = append(args, extra...)
-	p := &vrrpdProc{nd: nd, done: make(chan struct{})}
-	p.cmd = exec.Command("ip", args...)
+	return startProc(t, nd, exec.Command("ip", args...))
+}
+
+// startProc starts cmd, a process that prints vrrpd's JSON lines, and
+// records them; it is killed in t.Cleanup if still running.
+func startProc(t testing.TB, nd *nsNode, cmd *exec.Cmd) *vrrpdProc {
+	t.Helper()
+	p := &vrrpdProc{nd: nd, done: make(chan struct{}), cmd: cmd}
 	var err error
 	if p.stderr, err = os.CreateTemp(t.TempDir(), "vrrpd-*.log"); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/hakit/hakit"
 )
 
 // interfaceTrackInterval is how often Run polls the state of its own
@@ -88,6 +90,7 @@ func (r *Router) Run(ctx context.Context) error {
 	link := r.cfg.Link
 	tracks := r.cfg.Track
 	v6 := r.mc.VIPs[0].Is6()
+	var ifUp hakit.Checker // the Router's own interface, tracked implicitly
 	if link == nil {
 		// keepalived refuses two instances with one VRID on one interface
 		// and family, multicast and unicast being separate spaces.
@@ -107,12 +110,15 @@ func (r *Router) Run(ctx context.Context) error {
 		}
 		defer raw.Close()
 		link = raw
-		if !r.cfg.DontTrackInterface {
-			tracks = append(tracks, Track{
-				Name: "interface " + r.cfg.Interface, Checker: InterfaceUp(r.cfg.Interface),
-				Interval: interfaceTrackInterval, Timeout: interfaceTrackInterval, Rise: 1, Fall: 1,
-			})
-		}
+		ifUp = InterfaceUp(r.cfg.Interface)
+	} else if ic, ok := link.(InterfaceChecker); ok {
+		ifUp = hakit.CheckerFunc(ic.CheckInterface)
+	}
+	if ifUp != nil && !r.cfg.DontTrackInterface {
+		tracks = append(tracks, Track{
+			Name: "interface " + r.cfg.Interface, Checker: ifUp,
+			Interval: interfaceTrackInterval, Timeout: interfaceTrackInterval, Rise: 1, Fall: 1,
+		})
 	}
 	if raw, ok := link.(*RawLink); ok {
 		if err := r.fitsMTU(raw.Interface().MTU); err != nil {
@@ -179,7 +185,10 @@ func (r *Router) Run(ctx context.Context) error {
 	// keepalived holds a router whose weight 0 scripts have not reported
 	// yet (it sits in FAULT without saying so); here it stays in INIT.
 	// Each probe reports within its Timeout.
-	for slices.ContainsFunc(d.tracks, func(t trackState) bool { return t.pending && t.t.Weight == 0 }) {
+	for slices.ContainsFunc(d.tracks, func(t trackState) bool {
+		w, ok := r.weight(t.t.Weight)
+		return t.pending && ok && w == 0
+	}) {
 		select {
 		case <-ctx.Done():
 			return nil
@@ -434,11 +443,26 @@ func (d *driver) mc() MachineConfig { return d.r.mc }
 
 // trackedPriority applies TrackedPriority to the tracks' current status.
 func (d *driver) trackedPriority() (uint8, bool) {
-	st := make([]TrackStatus, len(d.tracks))
-	for i, t := range d.tracks {
-		st[i] = t.status()
+	st := make([]TrackStatus, 0, len(d.tracks))
+	for _, t := range d.tracks {
+		s := t.status()
+		w, ok := d.r.weight(s.Weight)
+		if !ok {
+			continue
+		}
+		s.Weight = w
+		st = append(st, s)
 	}
 	return TrackedPriority(d.mc().Priority, st)
+}
+
+// weight returns the weight a Track of weight w has in this router (see
+// SyncWeights), and false if it is not applied.
+func (r *Router) weight(w int) (int, bool) {
+	if g := r.cfg.SyncGroup; g != nil {
+		return g.Weights.effective(w)
+	}
+	return w, true
 }
 
 // syncTracks copies the tracks' status into Stats (only the configured

@@ -2,6 +2,7 @@ package vrrp
 
 import (
 	"slices"
+	"strconv"
 	"sync"
 )
 
@@ -21,9 +22,75 @@ import (
 type SyncGroup struct {
 	// Name identifies the group in logs.
 	Name string
+	// Weights says what weighted Tracks of the members do. The zero
+	// value, SyncWeightsCount, lets them change a member's priority as
+	// anywhere else (keepalived's sync_group_tracking_weight); set
+	// SyncWeightsFault or SyncWeightsIgnore for keepalived's default.
+	// Set it before the members run.
+	Weights SyncWeights
 
 	mu      sync.Mutex
 	members []*syncMember
+}
+
+// SyncWeights is what a weighted Track (Weight not 0) does in a member of
+// a SyncGroup.
+//
+// keepalived, unless the group sets sync_group_tracking_weight, refuses
+// floating priorities in a sync group: at configuration it logs "ignoring
+// weight ... due to SYNC group" and turns a weighted track_interface (and
+// a track_file of default weight) into one of weight 0, whose failure is
+// a FAULT, and drops a weighted track_script (and track_bfd, and a
+// track_file of explicit weight) altogether. keepalived.conf(5) warns
+// that sync_group_tracking_weight "probably WON'T WORK" when members'
+// weights differ, and so it is here: a peer group takes over only when
+// every one of its members wants MASTER, so a priority that falls on one
+// member alone moves nothing. Give every member the same weighted Tracks.
+//
+// The default here is SyncWeightsCount, keepalived's opt-in: a Track is
+// one kind of thing, whatever it probes, so neither of keepalived's
+// defaults is the obvious one for it, and counting keeps a Track meaning
+// the same in and out of a group. Set SyncWeightsFault to get keepalived's
+// behaviour for tracked interfaces, SyncWeightsIgnore for its behaviour
+// for scripts.
+type SyncWeights uint8
+
+const (
+	// SyncWeightsCount: weights change the member's priority as
+	// anywhere else (keepalived's sync_group_tracking_weight).
+	SyncWeightsCount SyncWeights = iota
+	// SyncWeightsFault: a weighted Track counts as one of weight 0, its
+	// failure a FAULT of the member and so of the group (keepalived's
+	// default for a weighted track_interface).
+	SyncWeightsFault
+	// SyncWeightsIgnore: weighted Tracks are not applied, though they
+	// still run and show in Stats (keepalived's default for a weighted
+	// track_script).
+	SyncWeightsIgnore
+)
+
+func (w SyncWeights) String() string {
+	switch w {
+	case SyncWeightsCount:
+		return "count"
+	case SyncWeightsFault:
+		return "fault"
+	case SyncWeightsIgnore:
+		return "ignore"
+	}
+	return "SyncWeights(" + strconv.Itoa(int(w)) + ")"
+}
+
+// effective returns the weight a Track of weight w has in a member of a
+// group with these Weights, and false if it is not applied at all.
+func (w SyncWeights) effective(weight int) (int, bool) {
+	switch {
+	case weight == 0 || w == SyncWeightsCount:
+		return weight, true
+	case w == SyncWeightsFault:
+		return 0, true
+	}
+	return 0, false
 }
 
 // syncMember is one Router's view of the group.

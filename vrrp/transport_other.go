@@ -5,6 +5,7 @@ package vrrp
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
 
 	"github.com/hakit/hakit"
@@ -25,6 +26,7 @@ func OpenRawLink(ifname string, cfg RawLinkConfig) (*RawLink, error) {
 }
 
 func (*RawLink) Primary() netip.Addr                        { return netip.Addr{} }
+func (*RawLink) Interface() *net.Interface                  { return nil } // no interface outside Linux
 func (*RawLink) ReadPacket(context.Context) (Packet, error) { return Packet{}, ErrUnsupported }
 func (*RawLink) WritePacket(Packet) error                   { return ErrUnsupported }
 func (*RawLink) AddVIPs([]netip.Prefix) error               { return ErrUnsupported }

@@ -19,8 +19,15 @@
 // nodad. -noaccept is keepalived's no_accept (RFC 5798 Accept_Mode False):
 // while MASTER, and unless its priority is 255, vrrpd drops packets
 // addressed to the VIPs with nftables rules of its own; by default, as
-// keepalived outside vrrp_strict for both versions, it accepts them. -notify runs PROG INSTANCE VRID STATE PRIORITY on each transition,
-// like keepalived's notify script. Logs go to stderr.
+// keepalived outside vrrp_strict for both versions, it accepts them.
+//
+// -notify runs PROG INSTANCE VRID STATE PRIORITY on each transition, like
+// keepalived's notify script (keepalived.conf(5): "INSTANCE" NAME
+// MASTER|BACKUP|FAULT|STOP PRIORITY, here with the VRID as the name):
+// STATE is MASTER, BACKUP or FAULT, and STOP when vrrpd shuts down (the
+// JSON line then says INIT). The calls run one at a time, in order, off
+// the router's goroutine, and none is dropped however slow PROG is.
+// Logs go to stderr.
 //
 // SIGTERM (or SIGINT) shuts the router down as RFC 5798 says: a MASTER
 // sends a priority 0 advert so that a backup takes over after Skew_Time,
@@ -40,7 +47,9 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -124,6 +133,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, link vrrp
 		return usage("at least one -vip is required")
 	case *version != 2 && *version != 3:
 		return usage("-version %d is neither 3 nor 2", *version)
+	case *advert <= 0:
+		return usage("-advert %v must be positive", *advert)
 	}
 
 	log := slog.New(slog.NewTextHandler(stderr, nil))
@@ -154,8 +165,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, link vrrp
 	}
 	r, err := vrrp.New(cfg)
 	if err != nil {
-		fmt.Fprintln(stderr, "vrrpd:", err)
-		return 2
+		return usage("%s", flagNames(err))
 	}
 	if err := r.Run(ctx); err != nil {
 		fmt.Fprintln(stderr, "vrrpd:", err)
@@ -164,46 +174,115 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, link vrrp
 	return 0
 }
 
+// configFlags maps the vrrp.Config fields that vrrpd sets to the flags
+// that set them, longest first where one name contains another.
+var configFlags = strings.NewReplacer(
+	"UnicastPeers[", "-unicast-peer[",
+	"PreemptDelay", "-preempt-delay",
+	"NoPreempt", "-nopreempt",
+	"NoAccept", "-noaccept",
+	"VIPs' family", "-vip family",
+	"VIPs[", "-vip[",
+	"VIPs", "-vip",
+	"Interval", "-advert",
+	"Priority", "-priority",
+	"Version", "-version",
+	"VRID", "-vrid",
+	"Interface", "-iface",
+)
+
+// indexRE matches the index a Config error gives a list field.
+var indexRE = regexp.MustCompile(`(-unicast-peer|-vip)\[\d+\]`)
+
+// flagNames rewrites an error of vrrp.New, which names Config fields, to
+// name vrrpd's flags instead ("Interval 1.5s ..." becomes "-advert 1.5s
+// ..."), without the package's prefix and sentinel.
+func flagNames(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "vrrp: ")
+	msg = strings.TrimSuffix(msg, ": "+vrrp.ErrInvalidConfig.Error())
+	return indexRE.ReplaceAllString(configFlags.Replace(msg), "$1")
+}
+
 // notifier runs the -notify program for each transition, one at a time
 // and in order, off the router's goroutine (as keepalived does, a slow
-// script never delays adverts).
+// script never delays adverts). Its queue has no bound: a transition is
+// never dropped, and there are at most a few per advert interval.
 type notifier struct {
 	prog string
 	log  *slog.Logger
-	ch   chan []string
+	wake chan struct{} // capacity 1: the queue has work, or is closed
 	done chan struct{}
+
+	mu     sync.Mutex
+	queue  [][]string
+	closed bool
 }
 
 func newNotifier(ctx context.Context, prog string, log *slog.Logger) *notifier {
-	n := &notifier{prog: prog, log: log, ch: make(chan []string, 64), done: make(chan struct{})}
+	n := &notifier{prog: prog, log: log, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	go func() {
 		defer close(n.done)
-		for args := range n.ch {
-			// The last notification (INIT at shutdown) still runs, with
-			// a bound of its own.
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			if out, err := exec.CommandContext(cctx, n.prog, args...).CombinedOutput(); err != nil {
-				n.log.Warn("vrrpd: notify", "prog", n.prog, "args", args, "err", err, "output", string(out))
+		for range n.wake {
+			for {
+				n.mu.Lock()
+				if len(n.queue) == 0 {
+					closed := n.closed
+					n.mu.Unlock()
+					if closed {
+						return
+					}
+					break
+				}
+				args := n.queue[0]
+				n.queue[0] = nil
+				n.queue = n.queue[1:]
+				n.mu.Unlock()
+				// The last notification (STOP at shutdown) still runs,
+				// with a bound of its own.
+				cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+				if out, err := exec.CommandContext(cctx, n.prog, args...).CombinedOutput(); err != nil {
+					n.log.Warn("vrrpd: notify", "prog", n.prog, "args", args, "err", err, "output", string(out))
+				}
+				cancel()
 			}
-			cancel()
 		}
 	}()
 	return n
 }
 
+func (n *notifier) signal() {
+	select {
+	case n.wake <- struct{}{}:
+	default:
+	}
+}
+
+// notifyState is the STATE argument of the notify program: keepalived's
+// names, STOP for the shutdown (keepalived.conf(5); vrrp_notify.c passes
+// "STOP" for VRRP_STATE_STOP).
+func notifyState(s vrrp.State) string {
+	if s == vrrp.StateInit {
+		return "STOP"
+	}
+	return s.String()
+}
+
+// notify queues one call; it never blocks on the program.
 func (n *notifier) notify(vrid int, s vrrp.State, prio uint8) {
 	if n.prog == "" {
 		return
 	}
-	select {
-	case n.ch <- []string{"INSTANCE", strconv.Itoa(vrid), s.String(), strconv.Itoa(int(prio))}:
-	default:
-		n.log.Warn("vrrpd: notify queue full, dropping", "state", s)
-	}
+	n.mu.Lock()
+	n.queue = append(n.queue, []string{"INSTANCE", strconv.Itoa(vrid), notifyState(s), strconv.Itoa(int(prio))})
+	n.mu.Unlock()
+	n.signal()
 }
 
-// close waits for queued notifications to finish.
+// close waits for the queued notifications to finish.
 func (n *notifier) close() {
-	close(n.ch)
+	n.mu.Lock()
+	n.closed = true
+	n.mu.Unlock()
+	n.signal()
 	<-n.done
 }

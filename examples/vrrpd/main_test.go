@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"log/slog"
 	"net/netip"
 	"os"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/hakit/hakit/vrrp"
 	"github.com/hakit/hakit/vrrp/vrrptest"
 )
 
@@ -61,23 +64,46 @@ func TestOutputContract(t *testing.T) {
 	})
 }
 
+// A bad command line exits 2 with an error that names the flag, on the
+// first line of stderr (the usage, which names every flag, follows), and
+// never a vrrp.Config field.
 func TestFlagErrors(t *testing.T) {
 	h := vrrptest.NewLAN(1).AddHost("eth0", netip.MustParseAddr("192.0.2.1"))
-	for _, args := range [][]string{
-		{"-vrid", "0", "-vip", "192.0.2.100/24"},
-		{"-vrid", "1"},
-		{"-vrid", "1", "-vip", "192.0.2.100"},
-		{"-vrid", "1", "-vip", "192.0.2.100/24", "-version", "4"},
-		{"-vrid", "1", "-vip", "192.0.2.100/24", "-priority", "0"},
-		{"-vrid", "1", "-vip", "fd00::1/64", "-version", "2"},
-		{"-vrid", "1", "-vip", "192.0.2.100/24", "extra"},
+	vip := []string{"-vrid", "1", "-vip", "192.0.2.100/24"}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-vrid", "0", "-vip", "192.0.2.100/24"}, "-vrid 0"},
+		{[]string{"-vrid", "1"}, "-vip"},
+		{[]string{"-vrid", "1", "-vip", "192.0.2.100"}, "-vip"},
+		{append(vip, "-version", "4"), "-version 4"},
+		{append(vip, "-priority", "0"), "-priority 0"},
+		{[]string{"-vrid", "1", "-vip", "fd00::1/64", "-version", "2"}, "-version is 2"},
+		{append(vip, "extra"), `"extra"`},
+		{append(vip, "-advert", "1500ms", "-version", "2"), "-advert 1.5s"},
+		{append(vip, "-advert", "15ms"), "-advert 15ms"},
+		{append(vip, "-advert", "0"), "-advert 0s"},
+		{append(vip, "-advert", "-1s"), "-advert -1s"},
+		{append(vip, "-unicast-peer", "224.0.0.1"), "-unicast-peer 224.0.0.1"},
+		{append(vip, "-unicast-peer", "fd00::2"), "-unicast-peer fd00::2"},
+		{append(vip, "-unicast-peer", "nonsense"), "-unicast-peer"},
+		{append(vip, "-nopreempt", "-priority", "255"), "-nopreempt"},
+		{append(vip, "-preempt-delay", "-1s"), "-preempt-delay -1s"},
+		{[]string{"-vrid", "1", "-vip", "192.0.2.100/24", "-vip", "192.0.2.100/24"}, "-vip lists 192.0.2.100 twice"},
 	} {
 		var out, errs syncBuffer
-		if code := run(context.Background(), args, &out, &errs, h); code != 2 {
-			t.Errorf("%v: exit %d, want 2", args, code)
+		if code := run(context.Background(), tc.args, &out, &errs, h); code != 2 {
+			t.Errorf("%v: exit %d, want 2", tc.args, code)
 		}
-		if out.String() != "" || !strings.Contains(errs.String(), "vrrpd") && !strings.Contains(errs.String(), "invalid") {
-			t.Errorf("%v: stdout %q stderr %q", args, out.String(), errs.String())
+		first, _, _ := strings.Cut(errs.String(), "\n")
+		if out.String() != "" || !strings.Contains(first, tc.want) {
+			t.Errorf("%v: stdout %q, first line of stderr %q, want it to contain %q", tc.args, out.String(), first, tc.want)
+		}
+		for _, field := range []string{"Interval", "UnicastPeers", "VIPs", "Priority", "Version", "VRID", "PreemptDelay", "NoPreempt", "invalid config"} {
+			if strings.Contains(first, field) {
+				t.Errorf("%v: %q names the Config field %s", tc.args, first, field)
+			}
 		}
 	}
 	var out, errs syncBuffer
@@ -91,7 +117,7 @@ func TestFlagErrors(t *testing.T) {
 }
 
 // -notify runs PROG INSTANCE VRID STATE PRIORITY for each transition, in
-// order, like keepalived's notify script.
+// order, like keepalived's notify script, STOP at shutdown.
 func TestNotify(t *testing.T) {
 	dir := t.TempDir()
 	log := dir + "/log"
@@ -120,7 +146,9 @@ func TestNotify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "INSTANCE 7 BACKUP 120\nINSTANCE 7 MASTER 120\nINSTANCE 7 INIT 120\n"
+	// keepalived.conf(5): the state is STOP when the instance stops; the
+	// JSON line says INIT.
+	want := "INSTANCE 7 BACKUP 120\nINSTANCE 7 MASTER 120\nINSTANCE 7 STOP 120\n"
 	if string(b) != want {
 		t.Errorf("notify calls:\n%s\nwant:\n%s", b, want)
 	}
@@ -159,5 +187,38 @@ func TestNoAccept(t *testing.T) {
 				t.Errorf("%v: exit %d: %s", args, code, errs.String())
 			}
 		})
+	}
+}
+
+// A slow notify program neither blocks the router nor loses calls: 200
+// transitions queued while the first call sleeps all run, in order.
+func TestNotifyNeverDrops(t *testing.T) {
+	dir := t.TempDir()
+	log := dir + "/log"
+	prog := dir + "/notify.sh"
+	script := "#!/bin/sh\nif [ ! -e " + dir + "/first ]; then touch " + dir + "/first; sleep 1; fi\necho \"$@\" >> " + log + "\n"
+	if err := os.WriteFile(prog, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	n := newNotifier(t.Context(), prog, slog.New(slog.DiscardHandler))
+	start := time.Now()
+	var want strings.Builder
+	for i := range 200 {
+		s := []vrrp.State{vrrp.StateBackup, vrrp.StateMaster, vrrp.StateFault}[i%3]
+		n.notify(i%255+1, s, 100)
+		fmt.Fprintf(&want, "INSTANCE %d %s 100\n", i%255+1, s)
+	}
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Errorf("200 notify calls took %v behind a sleeping program", d)
+	}
+	n.notify(7, vrrp.StateInit, 100)
+	want.WriteString("INSTANCE 7 STOP 100\n")
+	n.close()
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != want.String() {
+		t.Errorf("notify calls: %d lines, want %d; first difference in\n%s", strings.Count(string(b), "\n"), 201, b)
 	}
 }

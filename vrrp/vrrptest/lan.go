@@ -151,7 +151,7 @@ func (l *LAN) Inject(src, dst netip.Addr, ttl int, payload []byte) {
 func (l *LAN) send(from *Host, p vrrp.Packet) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if from != nil && from.crashed {
+	if from != nil && (from.crashed || from.down) {
 		return
 	}
 	for _, to := range l.hosts {
@@ -161,7 +161,7 @@ func (l *LAN) send(from *Host, p vrrp.Packet) {
 		if !p.Dst.IsMulticast() && to.primary != p.Dst {
 			continue
 		}
-		if to.crashed || from != nil && l.blocked[[2]*Host{from, to}] || l.loss > 0 && l.rng.Float64() < l.loss {
+		if to.crashed || to.down || from != nil && l.blocked[[2]*Host{from, to}] || l.loss > 0 && l.rng.Float64() < l.loss {
 			l.dropped++
 			continue
 		}
@@ -185,7 +185,7 @@ func (l *LAN) send(from *Host, p vrrp.Packet) {
 
 // deliver queues q at to. l.mu held.
 func (l *LAN) deliver(to *Host, q vrrp.Packet) {
-	if to.crashed {
+	if to.crashed || to.down {
 		l.dropped++
 		return
 	}
@@ -198,9 +198,10 @@ func (l *LAN) deliver(to *Host, q vrrp.Packet) {
 }
 
 // Host is one machine on a LAN, with one interface. It implements
-// vrrp.Link, vrrp.Filter (it records what a router blocks, for Accepts)
-// and vrrp.AddrWatcher (SetPrimary and RemoveAddr change its addresses as
-// an administrator would).
+// vrrp.Link, vrrp.Filter (it records what a router blocks, for Accepts),
+// vrrp.AddrWatcher (SetPrimary and RemoveAddr change its addresses as an
+// administrator would) and vrrp.InterfaceChecker (SetLinkUp takes the
+// interface down and up, as "ip link set" would).
 type Host struct {
 	// Name identifies the host in test output.
 	Name string
@@ -217,11 +218,13 @@ type Host struct {
 	announced int
 	sent      int
 	crashed   bool
+	down      bool // interface down (SetLinkUp)
 }
 
 var (
-	_ vrrp.Filter      = (*Host)(nil)
-	_ vrrp.AddrWatcher = (*Host)(nil)
+	_ vrrp.Filter           = (*Host)(nil)
+	_ vrrp.AddrWatcher      = (*Host)(nil)
+	_ vrrp.InterfaceChecker = (*Host)(nil)
 )
 
 func (h *Host) String() string { return h.Name }
@@ -290,9 +293,14 @@ func (h *Host) ReadPacket(ctx context.Context) (vrrp.Packet, error) {
 }
 
 // WritePacket sends p on the LAN from the host's primary address with TTL
-// 255. A crashed host's packets vanish.
+// 255. A crashed host's packets vanish; while its interface is down it
+// fails, as a send on a down interface does (ENETDOWN).
 func (h *Host) WritePacket(p vrrp.Packet) error {
 	h.lan.mu.Lock()
+	if h.down {
+		h.lan.mu.Unlock()
+		return fmt.Errorf("vrrptest: host %s: interface is down", h.Name)
+	}
 	if !h.primary.IsValid() {
 		h.lan.mu.Unlock()
 		return fmt.Errorf("vrrptest: host %s has no address to send from", h.Name)
@@ -365,11 +373,12 @@ func (h *Host) Announce(addrs []netip.Addr) error {
 	return nil
 }
 
-// Holds reports whether the host is live and holds addr.
+// Holds reports whether the host is live, its interface up, and holds
+// addr (an address on a down interface reaches no one).
 func (h *Host) Holds(addr netip.Addr) bool {
 	h.lan.mu.Lock()
 	defer h.lan.mu.Unlock()
-	if h.crashed {
+	if h.crashed || h.down {
 		return false
 	}
 	for p := range h.vips {
@@ -443,4 +452,36 @@ func (h *Host) Crashed() bool {
 	h.lan.mu.Lock()
 	defer h.lan.mu.Unlock()
 	return h.crashed
+}
+
+// SetLinkUp takes the host's interface down (false) or up (true), as "ip
+// link set dev IF down|up" would: while it is down nothing the host sends
+// leaves, nothing reaches it, and CheckInterface fails, so a Router that
+// tracks its interface goes to FAULT. The host keeps its addresses, as
+// Linux keeps them on a down interface; the Router removes its VIPs.
+func (h *Host) SetLinkUp(up bool) {
+	h.lan.mu.Lock()
+	defer h.lan.mu.Unlock()
+	h.down = !up
+	if !up {
+		for {
+			select {
+			case <-h.inbox:
+				continue
+			default:
+			}
+			break
+		}
+	}
+}
+
+// CheckInterface returns nil while the host's interface is up (see
+// SetLinkUp).
+func (h *Host) CheckInterface(context.Context) error {
+	h.lan.mu.Lock()
+	defer h.lan.mu.Unlock()
+	if h.down {
+		return fmt.Errorf("vrrptest: host %s: interface is down", h.Name)
+	}
+	return nil
 }
