@@ -49,13 +49,15 @@ func (s InitState) String() string {
 // reported by passive observation: HAProxy's "on-error".
 type OnError int
 
-// In every mode, when FastInter is set (not defaulted to Inter), the next
-// check then comes at most FastInter from now, as in HAProxy.
+// When ErrorLimit is reached and FastInter is set (non-zero), the next
+// check also comes at most FastInter from then, whatever the mode, as in
+// HAProxy's __health_adjust; with FastInter unset the schedule stays.
 const (
 	// OnErrorFailCheck counts as one failed check. HAProxy's default
 	// (DEF_HANA_ONERR).
 	OnErrorFailCheck OnError = iota
-	// OnErrorFastInter only brings the next check forward to FastInter.
+	// OnErrorFastInter changes no state: it only brings the next check
+	// forward, and so does nothing but count when FastInter is unset.
 	OnErrorFastInter
 	// OnErrorSuddenDeath leaves a healthy monitor one failed check away
 	// from DOWN (a "pre-fatal" failure).
@@ -90,7 +92,8 @@ type MonitorConfig struct {
 	// default "inter".
 	Inter time.Duration
 	// FastInter is the interval while in transition (going up or going
-	// down). Zero means Inter, as in HAProxy.
+	// down). Zero means Inter, as in HAProxy, and then reaching ErrorLimit
+	// does not bring the next check forward (see OnError).
 	FastInter time.Duration
 	// DownInter is the interval while fully down. Zero means Inter, as in
 	// HAProxy.

@@ -193,11 +193,14 @@ func TestMonitorErrorLimitBringsCheckForward(t *testing.T) {
 }
 
 // Without fastinter set, HAProxy leaves the next check where it was: the
-// error limit changes the state, not the schedule.
+// error limit changes the state, not the schedule. A fully-down monitor
+// with a long DownInter shows it: "now + Inter" would be sooner.
 func TestMonitorErrorLimitWithoutFastInter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		chk := &hakittest.Checker{}
-		m, _ := hakit.NewMonitor(hakit.MonitorConfig{Checker: chk, Inter: 10 * time.Second, ErrorLimit: 2, OnError: hakit.OnErrorMarkDown, InitState: hakit.InitStateFullyUp})
+		chk.Set(errDown)
+		m, _ := hakit.NewMonitor(hakit.MonitorConfig{Checker: chk, Inter: 2 * time.Second, DownInter: 30 * time.Second,
+			ErrorLimit: 2, OnError: hakit.OnErrorFailCheck, InitState: hakit.InitStateFullyDown})
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
 		go m.Run(ctx)
@@ -205,18 +208,18 @@ func TestMonitorErrorLimitWithoutFastInter(t *testing.T) {
 		time.Sleep(3 * time.Second)
 		m.Report(errDown)
 		m.Report(errDown)
-		if s := m.Status(); s.State != hakit.StateDown {
-			t.Fatalf("after mark-down: %v", s)
+		if s := m.Stats(); s.ErrorLimitHits != 1 {
+			t.Fatalf("stats %+v, want the error limit hit", s)
 		}
-		time.Sleep(6*time.Second + 999*time.Millisecond)
+		time.Sleep(26*time.Second + 999*time.Millisecond)
 		synctest.Wait()
 		if chk.Calls() != 1 {
-			t.Fatalf("calls = %d before Inter elapsed, want 1 (no FastInter set)", chk.Calls())
+			t.Fatalf("calls = %d before DownInter elapsed, want 1 (no FastInter set)", chk.Calls())
 		}
 		time.Sleep(2 * time.Millisecond)
 		synctest.Wait()
 		if chk.Calls() != 2 {
-			t.Fatalf("calls = %d at Inter, want 2", chk.Calls())
+			t.Fatalf("calls = %d at DownInter, want 2", chk.Calls())
 		}
 	})
 }

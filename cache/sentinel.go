@@ -276,12 +276,12 @@ func (w *SentinelWatcher) catchUp(ctx context.Context, sc *redis.SentinelClient,
 	// ContextTimeoutEnabled, and otherwise waits out its ReadTimeout and
 	// retries: closing the client at the deadline bounds the question
 	// whatever options NewClient chose.
-	unanswered := context.AfterFunc(qctx, func() { sc.Close() })
+	closeAtDeadline := context.AfterFunc(qctx, func() { sc.Close() })
 	hp, err := sc.GetMasterAddrByName(qctx, w.cfg.MasterName).Result()
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	if !unanswered() {
+	if answeredInTime := closeAtDeadline(); !answeredInTime {
 		return fmt.Errorf("cache: sentinel %s: get-master-addr-by-name: no answer within %v", addr, w.cfg.PingInterval)
 	}
 	var rerr redis.Error

@@ -154,7 +154,7 @@ func TestSentinelWatcher(t *testing.T) {
 
 	// The first Sentinel dies: the watcher moves to the second.
 	s1.Close()
-	waitUntil(t, "subscribed to the second sentinel", func() bool { _, c := rec.snapshot(); return len(c) >= 2 })
+	waitUntil(t, "subscribed to the second sentinel", func() bool { _, c := rec.snapshot(); return len(c) >= 2 }) // a brief failure of the second may add more
 	s2.Publish("+switch-master", "hakit 127.0.0.1 16381 127.0.0.1 16380")
 	waitUntil(t, "an event from the second sentinel", func() bool { l, _ := rec.snapshot(); return len(l) == len(want)+1 })
 	if st := w.Stats(); st.Failures < 1 || st.Sentinel != s2.Addr() || st.LastError == nil {
@@ -270,7 +270,7 @@ func TestSentinelWatcherHalfOpen(t *testing.T) {
 	// The Sentinel behind the proxy goes silent: writes still succeed,
 	// nothing comes back. The unanswered PING must fail it.
 	swallow()
-	waitUntil(t, "moved to the second sentinel", func() bool { _, c := rec.snapshot(); return len(c) >= 2 })
+	waitUntil(t, "moved to the second sentinel", func() bool { _, c := rec.snapshot(); return len(c) >= 2 }) // a brief failure of the second may add more
 	if _, c := rec.snapshot(); c[1] != s2.Addr() {
 		t.Errorf("connects %v", c)
 	}
@@ -299,7 +299,7 @@ func TestSentinelWatcherUnansweredCatchUp(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
 	start := time.Now()
-	waitUntil(t, "moved to the second sentinel", func() bool { _, c := rec.snapshot(); return len(c) >= 2 })
+	waitUntil(t, "moved to the second sentinel", func() bool { _, c := rec.snapshot(); return len(c) >= 2 }) // a brief failure of the second may add more
 	// PingInterval is 500ms; the client's default read timeout alone is
 	// 3s, and it retries.
 	if d := time.Since(start); d > 2500*time.Millisecond {

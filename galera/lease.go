@@ -182,7 +182,7 @@ func (l *Lease) Create(ctx context.Context, r hakit.LeaseRecord) (hakit.LeaseRec
 // must be at least old's (the Elector raises it for each new holder).
 func (l *Lease) Update(ctx context.Context, old, r hakit.LeaseRecord) (hakit.LeaseRecord, error) {
 	if r.Token < old.Token {
-		return hakit.LeaseRecord{}, fmt.Errorf("galera: lease %s: update: token %d is below the stored %d", l.name, r.Token, old.Token)
+		return hakit.LeaseRecord{}, fmt.Errorf("galera: lease %s: update: token %d is below the token %d of the record it replaces", l.name, r.Token, old.Token)
 	}
 	var n int64
 	err := l.withTable(ctx, func() error {

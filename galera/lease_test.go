@@ -45,7 +45,7 @@ func TestLeaseUpdateKeepsTokensUp(t *testing.T) {
 	}
 	lower := v
 	lower.Holder, lower.Token = "b", 4
-	if _, err := l.Update(ctx, v, lower); err == nil || !strings.Contains(err.Error(), "token 4 is below the stored 5") {
+	if _, err := l.Update(ctx, v, lower); err == nil || !strings.Contains(err.Error(), "token 4 is below the token 5 of the record it replaces") {
 		t.Fatalf("Update to a lower token = %v, want an error naming both tokens", err)
 	}
 	if got, err := l.Get(ctx); err != nil || got.Token != 5 || got.Holder != "a" {

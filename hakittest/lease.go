@@ -88,9 +88,9 @@ func (l *Lease) setPartitioned(p bool) {
 }
 
 // IgnoreContext makes this handle's calls deaf to their ctx, as a client
-// whose socket timeout is longer than its caller's deadline: latency is
-// waited out in full, and a partitioned call fails only after timeout. A
-// timeout of 0 makes calls honour their ctx again.
+// whose socket timeout is longer than its caller's deadline: a call ends
+// when its reply comes or when timeout has passed since it started,
+// whatever its ctx does. A timeout of 0 makes calls honour their ctx again.
 func (l *Lease) IgnoreContext(timeout time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -234,14 +234,13 @@ func (l *Lease) call(ctx context.Context, write bool, op func(*leaseStore) error
 	name, deafFor := l.name, l.deafFor
 	l.mu.Unlock()
 	if deafFor > 0 {
-		// The ctx is not watched; the socket timeout ends the call.
-		ctx = context.WithoutCancel(ctx)
+		// The caller's ctx is not watched; the socket timeout ends the
+		// whole call.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), deafFor)
+		defer cancel()
 	}
 	cutOff := func() error {
-		if deafFor > 0 {
-			time.Sleep(deafFor)
-			return fmt.Errorf("hakittest: lease client %s partitioned: %w", name, context.DeadlineExceeded)
-		}
 		<-ctx.Done()
 		return fmt.Errorf("hakittest: lease client %s partitioned: %w", name, ctx.Err())
 	}

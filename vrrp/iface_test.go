@@ -126,6 +126,7 @@ func TestDontTrackInterface(t *testing.T) {
 		defer vrrptest.Start(t.Context(), ra)()
 		defer vrrptest.Start(t.Context(), rb)()
 		time.Sleep(5 * time.Second)
+		synctest.Wait()
 		if ra.State() != vrrp.StateMaster {
 			t.Fatalf("a %v", ra.State())
 		}

@@ -84,8 +84,9 @@ type AddrWatcher interface {
 // A Router on one tracks it unless Config.DontTrackInterface is set, as
 // keepalived tracks an instance's interface: it starts in FAULT while the
 // interface is down, goes to FAULT when it goes down, and back to BACKUP
-// when it comes up. vrrptest's Host is one (SetLinkUp). A Router whose
-// Link is nil tracks Interface with InterfaceUp the same way.
+// when it comes up. vrrptest's Host is one (SetLinkUp), and so is
+// RawLink. A Router whose Link is nil opens a RawLink and tracks it the
+// same way.
 type InterfaceChecker interface {
 	Link
 	// CheckInterface returns nil while the interface is up, else an error

@@ -274,7 +274,7 @@ func TestMachineRFC(t *testing.T) {
 			state: StateMaster,
 		},
 		{
-			name:  "RFC 5798 6.4.3 (MASTER state, not in the RFC): keepalived garp_lower_prio_delay: the second burst",
+			name:  "keepalived (no RFC rule; MASTER state of RFC 5798 6.4.3): garp_lower_prio_delay: the second burst",
 			mk:    func(t *testing.T) *Machine { return newMaster(t, nil) },
 			ev:    TimerFired{TimerGARPLowerPrio},
 			want:  []Action{Announce{Repeat: 5}},
@@ -318,7 +318,7 @@ func TestMachineRFC(t *testing.T) {
 			state: StateMaster,
 		},
 		{
-			name: "RFC 5798 6.4.3 (MASTER state, not in the RFC): keepalived garp_master_refresh: periodic GARP",
+			name: "keepalived (no RFC rule; MASTER state of RFC 5798 6.4.3): garp_master_refresh: periodic GARP",
 			mk: func(t *testing.T) *Machine {
 				return newMaster(t, func(c *MachineConfig) { c.GARPRefresh = time.Minute; c.GARPRefreshRepeat = 2 })
 			},

@@ -90,7 +90,6 @@ func (r *Router) Run(ctx context.Context) error {
 	link := r.cfg.Link
 	tracks := r.cfg.Track
 	v6 := r.mc.VIPs[0].Is6()
-	var ifUp hakit.Checker // the Router's own interface, tracked implicitly
 	if link == nil {
 		// keepalived refuses two instances with one VRID on one interface
 		// and family, multicast and unicast being separate spaces.
@@ -110,13 +109,11 @@ func (r *Router) Run(ctx context.Context) error {
 		}
 		defer raw.Close()
 		link = raw
-		ifUp = InterfaceUp(r.cfg.Interface)
-	} else if ic, ok := link.(InterfaceChecker); ok {
-		ifUp = hakit.CheckerFunc(ic.CheckInterface)
 	}
-	if ifUp != nil && !r.cfg.DontTrackInterface {
+	// The Router's own interface is tracked implicitly.
+	if ic, ok := link.(InterfaceChecker); ok && !r.cfg.DontTrackInterface {
 		tracks = append(tracks, Track{
-			Name: "interface " + r.cfg.Interface, Checker: ifUp,
+			Name: "interface " + r.cfg.Interface, Checker: hakit.CheckerFunc(ic.CheckInterface),
 			Interval: interfaceTrackInterval, Timeout: interfaceTrackInterval, Rise: 1, Fall: 1,
 		})
 	}

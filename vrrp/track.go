@@ -17,10 +17,10 @@ import (
 // is added while it fails. The result is clamped to 1..254; the address
 // owner's priority (255) never changes. These are keepalived.conf(5)'s
 // rules. In a member of a SyncGroup, the group's Weights may turn a
-// weighted probe's failure into FAULT or ignore the probe (SyncWeights). As keepalived's scripts, a probe's first result decides its
-// status; until then it counts neither way, and the Router does not leave
-// INIT before every probe of Weight 0 has reported (each within its
-// Timeout).
+// weighted probe's failure into FAULT or ignore the probe (SyncWeights).
+// As keepalived's scripts, a probe's first result decides its status;
+// until then it counts neither way, and the Router does not leave INIT
+// before every probe of Weight 0 has reported (each within its Timeout).
 type Track struct {
 	// Name identifies the probe in logs and Stats. Required.
 	Name string

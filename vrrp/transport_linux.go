@@ -317,6 +317,16 @@ func (l *RawLink) Primary() netip.Addr {
 // Interface returns the interface the link runs on.
 func (l *RawLink) Interface() *net.Interface { return l.ifi }
 
+// CheckInterface reports whether the interface is up, in the link's own
+// network namespace, as InterfaceUp does: a RawLink given as Config.Link
+// is tracked like the one a Router opens itself.
+func (l *RawLink) CheckInterface(ctx context.Context) error {
+	link, err := l.nl.LinkByIndex(l.ifi.Index)
+	return linkUp(l.ifi.Name, link, err)
+}
+
+var _ InterfaceChecker = (*RawLink)(nil)
+
 // ReadPacket returns the next VRRP packet that arrived on the interface.
 func (l *RawLink) ReadPacket(ctx context.Context) (Packet, error) {
 	var dl interface{ SetReadDeadline(time.Time) error } = l.c4

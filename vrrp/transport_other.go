@@ -37,6 +37,7 @@ func (*RawLink) UnblockVIPs() error                         { return ErrUnsuppor
 func (*RawLink) AddrsChanged() <-chan struct{}              { return nil }
 func (*RawLink) Addrs() ([]netip.Addr, error)               { return nil, ErrUnsupported }
 func (*RawLink) Close() error                               { return nil }
+func (*RawLink) CheckInterface(context.Context) error       { return ErrUnsupported }
 
 // InterfaceUp returns a Checker that always fails with ErrUnsupported
 // outside Linux.

@@ -180,16 +180,22 @@ func (l *RawLink) forwarding() bool {
 func InterfaceUp(name string) hakit.Checker {
 	return hakit.CheckerFunc(func(ctx context.Context) error {
 		link, err := netlink.LinkByName(name)
-		if err != nil {
-			return fmt.Errorf("vrrp: interface %s: %w", name, err)
-		}
-		a := link.Attrs()
-		if a.Flags&net.FlagUp == 0 {
-			return fmt.Errorf("vrrp: interface %s is down", name)
-		}
-		if a.OperState != netlink.OperUp && a.OperState != netlink.OperUnknown {
-			return fmt.Errorf("vrrp: interface %s: operational state %s", name, a.OperState)
-		}
-		return nil
+		return linkUp(name, link, err)
 	})
+}
+
+// linkUp says why a link looked up as name (with lookup error err) is not
+// up, or nil when it is.
+func linkUp(name string, link netlink.Link, err error) error {
+	if err != nil {
+		return fmt.Errorf("vrrp: interface %s: %w", name, err)
+	}
+	a := link.Attrs()
+	if a.Flags&net.FlagUp == 0 {
+		return fmt.Errorf("vrrp: interface %s is down", name)
+	}
+	if a.OperState != netlink.OperUp && a.OperState != netlink.OperUnknown {
+		return fmt.Errorf("vrrp: interface %s: operational state %s", name, a.OperState)
+	}
+	return nil
 }

@@ -19,8 +19,9 @@ const defaultGaleraDB = "hakit"
 
 // openGaleraLease opens a galera.Lease named name in the database of the
 // go-sql-driver DSN addr (defaultGaleraDB when it names none), creating the
-// database and the lease table if missing. Writes go through a galera.Router over the DSN's node, so a node
-// outside the Primary component answers galera.ErrNoWriter at once.
+// database and the lease table if missing. Writes go through a
+// galera.Router over the DSN's node, so a node outside the Primary
+// component answers galera.ErrNoWriter at once.
 func openGaleraLease(ctx context.Context, addr, name string) (hakit.Lease, func() error, error) {
 	cfg, err := galera.ParseDSN(addr)
 	if err != nil {

@@ -125,18 +125,23 @@ func TestElectContractOnMiniredis(t *testing.T) {
 	for _, id := range []string{"a", "b", "c"} {
 		procs[id] = startContractProc(t, s.Addr(), id)
 	}
-	leading := func(p *contractProc) (uint64, int) {
+	// leading returns the token of p's current leadership, if it leads:
+	// its last "leading" line not followed by "stopped".
+	leading := func(p *contractProc) (uint64, bool) {
 		var tok uint64
-		n := 0
+		leads := false
 		for _, e := range p.out.events(t, p.id) {
-			if e.Event == "leading" {
+			switch e.Event {
+			case "leading":
 				if e.ID != p.id {
 					t.Fatalf("%s printed leading for %q", p.id, e.ID)
 				}
-				tok, n = *e.Token, n+1
+				tok, leads = *e.Token, true
+			case "stopped":
+				leads = false
 			}
 		}
-		return tok, n
+		return tok, leads
 	}
 	sees := func(p *contractProc, leader string) bool {
 		evs := p.out.events(t, p.id)
@@ -150,9 +155,9 @@ func TestElectContractOnMiniredis(t *testing.T) {
 	leaderOf := func(ps map[string]*contractProc) *contractProc {
 		var found *contractProc
 		for _, p := range ps {
-			if _, n := leading(p); n > 0 {
+			if _, leads := leading(p); leads {
 				if found != nil {
-					t.Fatalf("%s and %s both printed leading", found.id, p.id)
+					t.Fatalf("%s and %s both lead", found.id, p.id)
 				}
 				found = p
 			}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	_ "github.com/go-sql-driver/mysql"
+	"github.com/hakit/hakit/galera"
 	"github.com/hakit/hakit/galera/galeratest"
 )
 
@@ -133,5 +134,39 @@ func TestLoadFinalLineIsLast(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), `"node":"`+c.Node(1).Addr()+`"`) || last["failovers"] != 1.0 {
 		t.Fatalf("the writer change before the Router stopped is missing; stdout:\n%s", stdout.String())
+	}
+}
+
+// A writer that is lost and comes back, with no other node to take over,
+// is the same writer: one writer line, no failover.
+func TestLoadWriterBackIsNoFailover(t *testing.T) {
+	c, err := galeratest.NewCluster(galeratest.Config{Nodes: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	go func() {
+		time.Sleep(700 * time.Millisecond)
+		c.Node(0).SetState(func(s *galera.NodeState) { s.LocalState = galera.LocalStateJoined })
+		time.Sleep(time.Second) // several probe intervals: the Router has no writer
+		c.Node(0).SetState(nil)
+	}()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"-nodes", c.Addrs()[0], "-user", "hakit", "-password", "hakit",
+		"-db", "load", "-duration", "3s", "-acked", filepath.Join(t.TempDir(), "acked")}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	var last map[string]any
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) != 2 || last["failovers"] != 0.0 {
+		t.Fatalf("stdout:\n%s\nwant one writer line and failovers 0", stdout.String())
+	}
+	// The Router did lose the writer and get it back.
+	if n := strings.Count(stderr.String(), `msg="galera: writer changed"`); n != 3 || !strings.Contains(stderr.String(), `to=""`) {
+		t.Fatalf("the writer did not go and come back (%d changes):\n%s", n, stderr.String())
 	}
 }

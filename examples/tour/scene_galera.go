@@ -23,11 +23,6 @@ import (
 func sceneGalera(ctx context.Context, w io.Writer) error {
 	// The Router's callbacks print from their own goroutine.
 	tl := newTimeline(&galeraLockedWriter{w: w})
-	// The driver logs every connection the scene's kills break; the
-	// timeline already tells that story.
-	if err := mysql.SetLogger(log.New(io.Discard, "", 0)); err != nil {
-		return err
-	}
 	c, err := galeratest.NewCluster(galeratest.Config{})
 	if err != nil {
 		return err
@@ -37,7 +32,7 @@ func sceneGalera(ctx context.Context, w io.Writer) error {
 	for i, a := range c.Addrs() {
 		names[a] = fmt.Sprintf("node%d", i+1)
 	}
-	setup, err := sql.Open("mysql", c.DSN(0, ""))
+	setup, err := openQuiet(c, 0)
 	if err != nil {
 		return err
 	}
@@ -49,9 +44,9 @@ func sceneGalera(ctx context.Context, w io.Writer) error {
 	}
 
 	cfg := galera.RouterConfig{
-		Driver:        c.DriverConfig("app"),
+		Driver:        quiet(c.DriverConfig("app")),
 		ProbeInterval: 100 * time.Millisecond,
-		ProbeTimeout:  300 * time.Millisecond,
+		ProbeTimeout:  time.Second,
 		OnWriterChange: func(from, to string) {
 			tl.printf("router: writer %s -> %s", names[from], names[to])
 		},
@@ -108,7 +103,7 @@ func sceneGalera(ctx context.Context, w io.Writer) error {
 	if _, err := setup.ExecContext(ctx, "SELECT 1"); err == nil {
 		return errors.New("node1 still answers")
 	}
-	boot, err := sql.Open("mysql", c.DSN(2, ""))
+	boot, err := openQuiet(c, 2)
 	if err != nil {
 		return err
 	}
@@ -165,4 +160,23 @@ func (l *galeraLockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// quiet silences cfg's driver logger: it logs every connection the scene's
+// kills break, and the timeline already tells that story. The logger is
+// the connector's own, not the driver's global one.
+func quiet(cfg *mysql.Config) *mysql.Config {
+	cfg.Logger = log.New(io.Discard, "", 0)
+	return cfg
+}
+
+// openQuiet opens a pool on node i of c with a quiet driver logger.
+func openQuiet(c *galeratest.Cluster, i int) (*sql.DB, error) {
+	cfg := quiet(c.DriverConfig(""))
+	cfg.Addr = c.Node(i).Addr()
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(conn), nil
 }

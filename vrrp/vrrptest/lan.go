@@ -438,7 +438,8 @@ func (h *Host) Crash() {
 
 // Restart puts a crashed host back on the LAN, with no addresses, as a
 // rebooted machine. Stop the crashed host's router before, and start a new
-// one after.
+// one after. A link taken down with SetLinkUp stays down, as a cable
+// pulled out stays pulled out across a reboot.
 func (h *Host) Restart() {
 	h.lan.mu.Lock()
 	defer h.lan.mu.Unlock()
