@@ -12,7 +12,7 @@ import (
 // RedisEnv is the Redis master, its two replicas and three Sentinels of
 // `scripts/services.sh up redis`. A fresh start makes 16379 the master;
 // after a failover any of the three may be, so tests read Master instead of
-// assuming a port. The Sentinels use down-after-milliseconds 1000 and
+// assuming a port. The Sentinels use down-after-milliseconds 2000 and
 // failover-timeout 3000, quorum 2.
 type RedisEnv struct {
 	Master     string   // the master as the Sentinels report it now, e.g. "127.0.0.1:16379"
