@@ -5,12 +5,11 @@ import (
 	"errors"
 	"net/netip"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 
-	"github.com/hakit/hakit"
+	"github.com/hakit/hakit/hakittest"
 	"github.com/hakit/hakit/vrrp"
 	"github.com/hakit/hakit/vrrp/vrrptest"
 )
@@ -174,13 +173,7 @@ func TestUnicastRouterAnnouncesItselfAfterFault(t *testing.T) {
 		lan := vrrptest.NewLAN(1)
 		hb := lan.AddHost("b", ipB)
 		link := &announceRecorder{Host: lan.AddHost("a", ipA)}
-		var down atomic.Bool
-		check := hakit.CheckerFunc(func(context.Context) error {
-			if down.Load() {
-				return errors.New("down")
-			}
-			return nil
-		})
+		check := &hakittest.Checker{}
 		rb, _ := newRouter(t, hb, func(c *vrrp.Config) { c.Priority = 200; c.UnicastPeers = []netip.Addr{ipA} })
 		ra, _ := newRouter(t, link.Host, func(c *vrrp.Config) {
 			c.Link = link
@@ -190,12 +183,12 @@ func TestUnicastRouterAnnouncesItselfAfterFault(t *testing.T) {
 		defer vrrptest.Start(t.Context(), rb)()
 		defer vrrptest.Start(t.Context(), ra)()
 		time.Sleep(5 * time.Second)
-		down.Store(true)
+		check.Set(errors.New("down"))
 		time.Sleep(2 * time.Second)
 		if ra.State() != vrrp.StateFault {
 			t.Fatalf("a %v", ra.State())
 		}
-		down.Store(false)
+		check.Set(nil)
 		time.Sleep(2 * time.Second)
 		synctest.Wait()
 		if ra.State() != vrrp.StateBackup {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hakit/hakit"
+	"github.com/hakit/hakit/hakittest"
 	"github.com/hakit/hakit/vrrp"
 	"github.com/hakit/hakit/vrrp/vrrptest"
 )
@@ -265,16 +266,7 @@ func TestSyncGroup(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		lan := vrrptest.NewLAN(1)
 		vipExt, vipInt := netip.MustParsePrefix("192.0.2.100/24"), netip.MustParsePrefix("192.0.2.101/24")
-		var mu sync.Mutex
-		uplinkOK := true
-		uplink := hakit.CheckerFunc(func(context.Context) error {
-			mu.Lock()
-			defer mu.Unlock()
-			if !uplinkOK {
-				return errors.New("uplink down")
-			}
-			return nil
-		})
+		uplink := &hakittest.Checker{}
 		type node struct{ ext, int *vrrp.Router }
 		var nodes []node
 		for i, ip := range []netip.Addr{ipA, ipB} {
@@ -310,9 +302,7 @@ func TestSyncGroup(t *testing.T) {
 		if got := states(); got != [4]vrrp.State{M, M, B, B} {
 			t.Fatalf("start: %v", got)
 		}
-		mu.Lock()
-		uplinkOK = false
-		mu.Unlock()
+		uplink.Set(errors.New("uplink down"))
 		time.Sleep(10 * time.Second)
 		synctest.Wait()
 		if got := states(); got != [4]vrrp.State{F, F, M, M} {
@@ -321,9 +311,7 @@ func TestSyncGroup(t *testing.T) {
 		if holder(vipExt) != ipB || holder(vipInt) != ipB {
 			t.Errorf("VIPs not on b")
 		}
-		mu.Lock()
-		uplinkOK = true
-		mu.Unlock()
+		uplink.Set(nil)
 		time.Sleep(10 * time.Second)
 		synctest.Wait()
 		if got := states(); got != [4]vrrp.State{M, M, B, B} {

@@ -1,15 +1,13 @@
 package vrrp_test
 
 import (
-	"context"
 	"errors"
 	"net/netip"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
-	"github.com/hakit/hakit"
+	"github.com/hakit/hakit/hakittest"
 	"github.com/hakit/hakit/vrrp"
 	"github.com/hakit/hakit/vrrp/vrrptest"
 )
@@ -46,16 +44,7 @@ func TestSyncGroupWeights(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				lan := vrrptest.NewLAN(1)
 				vipExt, vipInt := netip.MustParsePrefix("192.0.2.100/24"), netip.MustParsePrefix("192.0.2.101/24")
-				var mu sync.Mutex
-				ok := true
-				check := hakit.CheckerFunc(func(context.Context) error {
-					mu.Lock()
-					defer mu.Unlock()
-					if !ok {
-						return errors.New("down")
-					}
-					return nil
-				})
+				check := &hakittest.Checker{}
 				var rs [4]*vrrp.Router
 				for i, ip := range []netip.Addr{ipA, ipB} {
 					g := &vrrp.SyncGroup{Name: "g", Weights: tc.weights}
@@ -84,9 +73,7 @@ func TestSyncGroupWeights(t *testing.T) {
 				if got := states(); got != [4]vrrp.State{M, M, B, B} {
 					t.Fatalf("start: %v", got)
 				}
-				mu.Lock()
-				ok = false
-				mu.Unlock()
+				check.Set(errors.New("down"))
 				time.Sleep(10 * time.Second)
 				synctest.Wait()
 				if got := states(); got != tc.want {
@@ -95,9 +82,7 @@ func TestSyncGroupWeights(t *testing.T) {
 				if s := rs[0].Stats(); s.Priority != tc.prio || s.Tracks[0].Up {
 					t.Errorf("a.ext: priority %d (want %d), track %+v", s.Priority, tc.prio, s.Tracks[0])
 				}
-				mu.Lock()
-				ok = true
-				mu.Unlock()
+				check.Set(nil)
 				time.Sleep(10 * time.Second)
 				synctest.Wait()
 				if got := states(); got != [4]vrrp.State{M, M, B, B} {
