@@ -149,11 +149,7 @@ func TestBadPacketsAreCountedAndDropped(t *testing.T) {
 		stop := vrrptest.Start(t.Context(), rb)
 		defer stop()
 		good := func(p uint8, addrs ...netip.Addr) []byte {
-			b, err := vrrp.AppendAdvert(nil, vrrp.Advert{Version: vrrp.Version3, VRID: 1, Priority: p, Interval: time.Second, Addrs: addrs}, ipC, vrrp.Group4, vrrp.ChecksumRFC)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return b
+			return advertFromC(t, vrrp.Advert{Version: vrrp.Version3, VRID: 1, Priority: p, Addrs: addrs}, vrrp.Group4)
 		}
 		for range 3 {
 			lan.Inject(ipC, vrrp.Group4, 255, []byte{0x31, 1, 2})    // short
@@ -498,14 +494,7 @@ func TestPacketErrorCounters(t *testing.T) {
 			if a.Addrs == nil {
 				a.Addrs = []netip.Addr{vip4.Addr()}
 			}
-			if a.Interval == 0 {
-				a.Interval = time.Second
-			}
-			b, err := vrrp.AppendAdvert(nil, a, ipC, dst, vrrp.ChecksumRFC)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return b
+			return advertFromC(t, a, dst)
 		}
 		v3 := vrrp.Advert{Version: vrrp.Version3, VRID: 1, Priority: 100}
 		badType := enc(v3, vrrp.Group4)
@@ -546,4 +535,18 @@ func TestPacketErrorCounters(t *testing.T) {
 			t.Errorf("v2 IntervalErrors %d Rejected %d, want 1 1", s.IntervalErrors, s.Rejected)
 		}
 	})
+}
+
+// advertFromC encodes a as sent by ipC to dst, with a 1s interval unless a
+// sets one.
+func advertFromC(t *testing.T, a vrrp.Advert, dst netip.Addr) []byte {
+	t.Helper()
+	if a.Interval == 0 {
+		a.Interval = time.Second
+	}
+	b, err := vrrp.AppendAdvert(nil, a, ipC, dst, vrrp.ChecksumRFC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
