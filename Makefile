@@ -10,9 +10,10 @@ FUZZTIME    ?= 10s
 demo:
 	$(GO) run ./examples/tour
 
-# Installs and starts the real services, then runs every check and test.
-test: services lint
-	$(GO) test -race -count=1 -timeout $(TIMEOUT) ./...
+# Lint first (a gofmt error shows in seconds), then installs and starts the
+# real services, then runs every test once: the integration build holds the
+# unit tests too, so one run covers both.
+test: lint services
 	$(GO) test -race -count=1 -timeout $(TIMEOUT) -tags integration ./...
 
 # Unit tests only: no services.
@@ -25,12 +26,12 @@ test-integration: services
 services:
 	bash scripts/services.sh up
 
+# No file is built only without the integration tag (TestBuildTags checks
+# it), so vet and staticcheck with the tag cover both builds in one pass.
 lint:
 	@files=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$files" ]; then echo "gofmt would change:"; echo "$$files"; exit 1; fi
-	$(GO) vet ./...
 	$(GO) vet -tags integration ./...
-	$(GO) run $(STATICCHECK) ./...
 	$(GO) run $(STATICCHECK) -tags integration ./...
 
 # Benchmarks that compare against a peer (haproxy, keepalived, nova, raw

@@ -9,6 +9,11 @@
 #   scripts/services.sh status [NAME...] one line per service
 #   scripts/services.sh deps             install every Debian package the tests need
 #
+# `up` with no NAME installs every package of internal/testenv/programs.txt,
+# the one list of what the tests need (services and the programs tests run
+# themselves: haproxy, keepalived, wrk, ...); `up NAME` installs that
+# service's rows. Independent services start in parallel.
+#
 # Services: galera redis memcached nutcracker nova rabbitmq ipmisim ferretdb
 #
 # Environment:
@@ -22,9 +27,6 @@ HAKIT_SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$HAKIT_SCRIPTS/services/lib.sh"
 
 ALL_SERVICES=(galera redis memcached nutcracker nova rabbitmq ipmisim ferretdb)
-# Programs tests run themselves (interop with haproxy and keepalived, network
-# namespaces), installed by `deps` but started by no service.
-EXTRA_PKGS=(haproxy keepalived iproute2)
 for s in "${ALL_SERVICES[@]}"; do
 	# shellcheck source=/dev/null
 	. "$HAKIT_SCRIPTS/services/$s.sh"
@@ -47,6 +49,53 @@ check_names() {
 	done
 }
 
+# up_one NAME starts NAME under its lock, its output in $HAKIT_STATE/up-NAME.log.
+up_one() {
+	local s=$1 t0 rc=0
+	t0=$(date +%s.%N)
+	with_service_lock "$s" "${s}_up" >"$HAKIT_STATE/up-$s.log" 2>&1 || rc=$?
+	cat "$HAKIT_STATE/up-$s.log" >&2
+	if [ "$rc" -eq 0 ]; then
+		log "$s: up ($(elapsed "$t0" "$(date +%s.%N)")s)"
+	else
+		log "$s: FAILED (exit $rc)"
+	fi
+	return "$rc"
+}
+
+# up_parallel NAME... starts the services at once (the FerretDB build beside
+# the Galera and RabbitMQ boots), nutcracker after the memcached it fronts,
+# and fails if any failed.
+up_parallel() {
+	local s total0 rc=0 late=() pids=() names=()
+	total0=$(date +%s.%N)
+	for s in "$@"; do
+		if [ "$s" = nutcracker ]; then
+			late+=("$s")
+			continue
+		fi
+		up_one "$s" &
+		pids+=($!)
+		names+=("$s")
+	done
+	local i
+	for i in "${!pids[@]}"; do
+		if [ "${#late[@]}" -gt 0 ] && [ "${names[$i]}" = memcached ]; then
+			wait "${pids[$i]}" || rc=1
+			pids[i]=
+		fi
+	done
+	for s in "${late[@]}"; do
+		up_one "$s" &
+		pids+=($!)
+	done
+	for i in "${!pids[@]}"; do
+		[ -z "${pids[$i]}" ] || wait "${pids[$i]}" || rc=1
+	done
+	[ "$#" -eq 1 ] || log "all: up ($(elapsed "$total0" "$(date +%s.%N)")s)"
+	[ "$rc" -eq 0 ] || die "some services did not start; their output is above"
+}
+
 main() {
 	[ $# -ge 1 ] || usage
 	local cmd=$1
@@ -55,10 +104,8 @@ main() {
 	up | down | status) ;;
 	deps)
 		[ $# -eq 0 ] || usage
-		local all=("${EXTRA_PKGS[@]}") s
-		for s in "${ALL_SERVICES[@]}"; do
-			mapfile -t -O "${#all[@]}" all < <("${s}_pkgs")
-		done
+		local all
+		mapfile -t all < <(table_pkgs)
 		ensure_pkgs "${all[@]}"
 		return
 		;;
@@ -72,21 +119,12 @@ main() {
 	local s
 	case "$cmd" in
 	up)
-		local pkgs=()
-		for s in "${names[@]}"; do
-			mapfile -t -O "${#pkgs[@]}" pkgs < <("${s}_pkgs")
-		done
-		ensure_pkgs "${pkgs[@]}"
+		local pkgs
+		# No NAME: every row, so the programs tests run themselves are there too.
+		if [ $# -eq 0 ]; then mapfile -t pkgs < <(table_pkgs); else mapfile -t pkgs < <(table_pkgs "${names[@]}"); fi
+		[ "${#pkgs[@]}" -eq 0 ] || ensure_pkgs "${pkgs[@]}"
 		ensure_state_dir
-		local t0 t1 total0
-		total0=$(date +%s.%N)
-		for s in "${names[@]}"; do
-			t0=$(date +%s.%N)
-			with_service_lock "$s" "${s}_up"
-			t1=$(date +%s.%N)
-			log "$s: up ($(elapsed "$t0" "$t1")s)"
-		done
-		[ "${#names[@]}" -eq 1 ] || log "all: up ($(elapsed "$total0" "$(date +%s.%N)")s)"
+		up_parallel "${names[@]}"
 		;;
 	down)
 		ensure_state_dir

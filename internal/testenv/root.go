@@ -92,25 +92,6 @@ func runScript(t testing.TB, args ...string) []byte {
 	return out.Bytes()
 }
 
-// Command returns the path of program name (keepalived, haproxy,
-// nutcracker, fence_ipmilan, ipmitool, ...), failing t, naming
-// `scripts/services.sh deps`, when it is not installed. It looks in $PATH
-// and in the sbin directories, where Debian puts daemons.
-func Command(t testing.TB, name string) string {
-	t.Helper()
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	for _, dir := range []string{"/usr/sbin", "/sbin", "/usr/local/sbin"} {
-		p := filepath.Join(dir, name)
-		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
-			return p
-		}
-	}
-	t.Fatalf("testenv: program %s is not installed: run `scripts/services.sh deps`", name)
-	return ""
-}
-
 // fatalDown fails t because service name does not answer.
 func fatalDown(t testing.TB, name string, err error) {
 	t.Helper()

@@ -13,7 +13,6 @@ FERRETDB_DIR="$HAKIT_STATE/ferretdb"
 FERRETDB_ADDR=127.0.0.1:27117
 FERRETDB_TAGS=ferretdb_no_postgresql
 
-ferretdb_pkgs() { :; }
 
 ferretdb_src() { echo "$HAKIT_SCRIPTS/ferretdb"; }
 

@@ -10,7 +10,6 @@
 GALERA_DIR="$HAKIT_STATE/galera"
 GALERA_NODES=(1 2 3)
 
-galera_pkgs() { printf '%s\n' mariadb-server mariadb-client galera-4 rsync iproute2; }
 
 galera_node_dir() { echo "$GALERA_DIR/node$1"; }
 

@@ -16,7 +16,6 @@
 IPMISIM_DIR="$HAKIT_STATE/ipmisim"
 IPMISIM_PORT=9623
 
-ipmisim_pkgs() { printf '%s\n' openipmi ipmitool fence-agents; }
 
 ipmisim_pid() { pid_alive "$IPMISIM_DIR/ipmi_sim.pid" "$IPMISIM_DIR/lan.conf"; }
 

@@ -169,3 +169,22 @@ tcp_head() {
 
 # status_line NAME STATE DETAIL prints one line of `services.sh status`.
 status_line() { printf '%-11s %-5s %s\n' "$1" "$2" "$3"; }
+
+# PACKAGE_TABLE is the one list of Debian packages the tests need, with the
+# services each is for and the programs it provides; internal/testenv reads
+# the same file.
+PACKAGE_TABLE="$HAKIT_SCRIPTS/../internal/testenv/programs.txt"
+
+# table_pkgs [SERVICE...] prints the packages of the table's rows whose
+# services include one of SERVICE, or every package when none is given.
+table_pkgs() {
+	[ -r "$PACKAGE_TABLE" ] || die "missing $PACKAGE_TABLE"
+	awk -v want="$*" '
+		BEGIN { n = split(want, w, " ") }
+		/^[ \t]*(#|$)/ { next }
+		{
+			if (n == 0) { print $1; next }
+			m = split($2, s, ",")
+			for (i = 1; i <= m; i++) for (j = 1; j <= n; j++) if (s[i] == w[j]) { print $1; next }
+		}' "$PACKAGE_TABLE"
+}

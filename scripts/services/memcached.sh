@@ -7,7 +7,6 @@
 MEMCACHED_DIR="$HAKIT_STATE/memcached"
 MEMCACHED_PORTS=(11311 11312 11313 11314)
 
-memcached_pkgs() { printf '%s\n' memcached libmemcached11 python3-pylibmc; }
 
 memcached_pid() { pid_alive "$MEMCACHED_DIR/$1/memcached.pid" "$1"; }
 

@@ -3,7 +3,6 @@
 # services.sh). Nothing runs: `up` checks that /usr/bin/python3 imports
 # nova's filter and weigher modules.
 
-nova_pkgs() { printf '%s\n' python3-nova; }
 
 nova_import() {
 	/usr/bin/python3 -c 'import nova.scheduler.filters, nova.scheduler.weights' 2>&1

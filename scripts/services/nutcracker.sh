@@ -11,7 +11,6 @@
 NUTCRACKER_DIR="$HAKIT_STATE/nutcracker"
 NUTCRACKER_POOLS=(md5 fnv1a_64)
 
-nutcracker_pkgs() { printf '%s\n' nutcracker; memcached_pkgs; }
 
 nutcracker_listen() { case $1 in md5) echo 22121 ;; fnv1a_64) echo 22122 ;; esac; }
 nutcracker_stats() { case $1 in md5) echo 22131 ;; fnv1a_64) echo 22132 ;; esac; }

@@ -15,7 +15,6 @@ RABBIT_NODES=(1 2 3)
 RABBIT_EPMD_PORT=25680
 RABBIT_LIB=/usr/lib/rabbitmq/bin
 
-rabbitmq_pkgs() { printf '%s\n' rabbitmq-server python3; }
 
 rabbit_node() { echo "hakit$1@localhost"; }
 rabbit_node_dir() { echo "$RABBIT_DIR/hakit$1"; }

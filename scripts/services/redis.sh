@@ -19,7 +19,6 @@ REDIS_PORTS=(16379 16380 16381)
 SENTINEL_PORTS=(26379 26380 26381)
 REDIS_MASTER_NAME=hakit
 
-redis_pkgs() { printf '%s\n' redis-server redis-sentinel redis-tools; }
 
 rcli() {
 	local port=$1
