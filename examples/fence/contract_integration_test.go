@@ -20,7 +20,9 @@ func TestContractIPMILan(t *testing.T) {
 	agent := testenv.Command(t, "fence_ipmilan")
 	base := []string{"-agent", agent, "-opt", "ip=" + env.Host, "-opt", fmt.Sprint("ipport=", env.Port), "-opt", "username=" + env.User,
 		"-opt", "password=" + env.Password, "-opt", "lanplus=1", "-opt", "cipher=" + env.Cipher}
-	chassis := func() string { return strings.TrimPrefix(env.Ipmitool(t, "chassis", "power", "status"), "Chassis Power is ") }
+	chassis := func() string {
+		return strings.TrimPrefix(env.Ipmitool(t, "chassis", "power", "status"), "Chassis Power is ")
+	}
 	steps := []struct {
 		action, power string
 		code          int
