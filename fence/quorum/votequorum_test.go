@@ -245,11 +245,11 @@ func TestDecide(t *testing.T) {
 		want    Decision
 	}{
 		{"stop", true, Decision{Start: true, Recover: true, Fence: true}},
-		{"stop", false, Decision{Stop: true}},               // "Stop all resources in the affected cluster partition"
-		{"freeze", false, Decision{Start: true}},            // "do not recover resources from nodes not in the affected partition"
+		{"stop", false, Decision{Stop: true}},                                // "Stop all resources in the affected cluster partition"
+		{"freeze", false, Decision{Start: true}},                             // "do not recover resources from nodes not in the affected partition"
 		{"ignore", false, Decision{Start: true, Recover: true, Fence: true}}, // "Continue all resource management"
-		{"demote", false, Decision{Demote: true, Stop: true}},               // "Demote promotable resources and stop all other resources"
-		{"suicide", false, Decision{Stop: true, SelfFence: true}},           // "Fence all nodes in the affected cluster partition"
+		{"demote", false, Decision{Demote: true, Stop: true}},                // "Demote promotable resources and stop all other resources"
+		{"suicide", false, Decision{Stop: true, SelfFence: true}},            // "Fence all nodes in the affected cluster partition"
 		{"fence", false, Decision{Stop: true, SelfFence: true}},
 	}
 	for _, c := range cases {
