@@ -190,7 +190,7 @@ func (f *Fencer) plan(ctx context.Context, target string) ([]level, error) {
 		}
 	}
 	if len(ls) == 0 {
-		return nil, fmt.Errorf("%w %q", ErrNoDevice, target)
+		return nil, errors.Join(append([]error{fmt.Errorf("%w %q", ErrNoDevice, target)}, errs...)...)
 	}
 	return ls, errors.Join(errs...)
 }
@@ -372,11 +372,15 @@ func (f *Fencer) Stats() Stats {
 }
 
 // CanFence reports whether some device can fence node (for a dynamic
-// list, by asking the agent).
+// list, by asking the agent). Its error says why a device could not be
+// asked when no other device can.
 func (f *Fencer) CanFence(ctx context.Context, node string) (bool, error) {
 	ls, err := f.plan(ctx, node)
-	if errors.Is(err, ErrNoDevice) {
-		return false, nil
+	if len(ls) > 0 {
+		return true, nil
 	}
-	return len(ls) > 0, err
+	if errors.Is(err, ErrNoDevice) && !errors.Is(err, ErrFailed) && !errors.Is(err, ErrUnknownOutcome) {
+		return false, nil // every device answered: none can
+	}
+	return false, err
 }
