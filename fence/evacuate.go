@@ -93,8 +93,9 @@ func NewEvacuator(cfg EvacuatorConfig) (*Evacuator, error) {
 
 // HostFailed fences host and then, only after fencing is confirmed and
 // while ctx lasts, runs Recover. Its error wraps ErrNotFenced (and the
-// fencing error) when recovery was refused, or is Recover's error. Both
-// steps are bound by ctx.
+// fencing error) when fencing was not confirmed, ctx's cause when ctx
+// ended after a confirmed fence, or Recover's error. Both steps are
+// bound by ctx.
 func (e *Evacuator) HostFailed(ctx context.Context, host string) error {
 	e.mu.Lock()
 	if e.running[host] {
@@ -115,10 +116,9 @@ func (e *Evacuator) HostFailed(ctx context.Context, host string) error {
 	if err == nil && ctx.Err() != nil {
 		// Fence ignored its ctx: a late nil is still a confirmation, but
 		// recovery must not start after the caller gave up.
-		err = fmt.Errorf("fence: %w after fencing %s", context.Cause(ctx), host)
 		e.step(host, PhaseFenced, nil)
-		e.count(func(s *EvacuatorStats) { s.Fenced++; s.Refused++ })
-		return fmt.Errorf("%w: %w", ErrNotFenced, err)
+		e.count(func(s *EvacuatorStats) { s.Fenced++ })
+		return fmt.Errorf("fence: %s fenced, recovery not started: %w", host, context.Cause(ctx))
 	}
 	if err != nil {
 		phase := PhaseFenceFailed

@@ -125,3 +125,21 @@ func TestEvacuateRecoverFailsAndBusy(t *testing.T) {
 		t.Error("empty config accepted")
 	}
 }
+
+// A Fence that ignores its ctx and confirms late still keeps recovery
+// from starting after the caller gave up.
+func TestEvacuateLateConfirmation(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		recovered := false
+		ev, _ := fence.NewEvacuator(fence.EvacuatorConfig{
+			Fence:   func(ctx context.Context, host string) error { time.Sleep(time.Minute); return nil },
+			Recover: func(ctx context.Context, host string) error { recovered = true; return nil },
+		})
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		err := ev.HostFailed(ctx, "c1")
+		if err == nil || errors.Is(err, fence.ErrNotFenced) || recovered {
+			t.Fatalf("err %v, recovered %v", err, recovered)
+		}
+	})
+}

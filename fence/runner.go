@@ -166,6 +166,10 @@ func (r *Runner) exec(ctx context.Context, action Action, opts Options) (res Res
 	if err != nil {
 		return res, err
 	}
+	if err := context.Cause(ctx); err != nil {
+		// Nothing was started, so nothing can have happened.
+		return res, &AgentError{Agent: r.cfg.Agent, Action: action, ExitCode: -1, Err: fmt.Errorf("%w: not started: %v", ErrFailed, err)}
+	}
 	timeout := r.cfg.Timeout
 	if timeout == 0 {
 		timeout = agentTimeout(action, opts)

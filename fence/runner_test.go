@@ -270,3 +270,18 @@ func TestRunnerValidate(t *testing.T) {
 		}
 	}
 }
+
+// A run whose ctx is already done starts no agent: nothing can have
+// happened, so it is a failure, not an unknown outcome.
+func TestRunnerDoneContext(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "stdin")
+	r := runner(t, fence.RunnerConfig{Agent: script(t, fencetest.Script{StdinFile: in})})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := r.Run(ctx, fence.ActionOff, nil); !errors.Is(err, fence.ErrFailed) || errors.Is(err, fence.ErrUnknownOutcome) {
+		t.Fatalf("err %v", err)
+	}
+	if _, err := os.Stat(in); err == nil {
+		t.Error("the agent ran")
+	}
+}
