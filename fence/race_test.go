@@ -54,6 +54,11 @@ func (b *bmc) Run(ctx context.Context, a fence.Action, opts fence.Options) (fenc
 // instant, through the other's BMC, with per-device delays. It returns the
 // nodes that ended up off.
 func race(t *testing.T, rng *rand.Rand, delayA, delayB time.Duration) []string {
+	return raceMax(t, rng, delayA, delayB, 0)
+}
+
+// raceMax is race with pcmk_delay_max on both devices.
+func raceMax(t *testing.T, rng *rand.Rand, delayA, delayB, delayMax time.Duration) []string {
 	w := &world{off: map[string]bool{}, cancel: map[string]context.CancelFunc{}, ctx: map[string]context.Context{}}
 	for _, n := range []string{"a", "b"} {
 		w.ctx[n], w.cancel[n] = context.WithCancel(context.Background())
@@ -62,8 +67,8 @@ func race(t *testing.T, rng *rand.Rand, delayA, delayB time.Duration) []string {
 	devices := []fence.Device{
 		// The device that fences a carries a's delay: b waits before
 		// shooting a.
-		{Name: "bmc-a", Agent: &bmc{w: w, node: "a", login: lat(), transit: lat()}, HostList: []string{"a"}, DelayBase: delayA, Retries: -1},
-		{Name: "bmc-b", Agent: &bmc{w: w, node: "b", login: lat(), transit: lat()}, HostList: []string{"b"}, DelayBase: delayB, Retries: -1},
+		{Name: "bmc-a", Agent: &bmc{w: w, node: "a", login: lat(), transit: lat()}, HostList: []string{"a"}, DelayBase: delayA, DelayMax: delayMax, Retries: -1},
+		{Name: "bmc-b", Agent: &bmc{w: w, node: "b", login: lat(), transit: lat()}, HostList: []string{"b"}, DelayBase: delayB, DelayMax: delayMax, Retries: -1},
 	}
 	var wg sync.WaitGroup
 	for _, pair := range [][2]string{{"a", "b"}, {"b", "a"}} {
@@ -104,5 +109,19 @@ func TestTwoNodeRaceDelays(t *testing.T) {
 			t.Fatal("without delays no run shot both nodes: the simulation cannot show mutual fencing")
 		}
 		t.Logf("without delays %d of 200 races fenced both nodes", both)
+		// A random pcmk_delay_max of 5s on both sides alone only makes the
+		// mutual kill less likely: when the two draws fall within one
+		// fencing time of each other, both nodes still go down. (Both
+		// bounds fail only with negligible probability over 200 races.)
+		bothRandom := 0
+		for range 200 {
+			if off := raceMax(t, rng, 0, 0, 5*time.Second); len(off) == 2 {
+				bothRandom++
+			}
+		}
+		t.Logf("with pcmk_delay_max 5s on both, %d of 200 races fenced both nodes", bothRandom)
+		if bothRandom == 0 || bothRandom >= both {
+			t.Errorf("random delays: %d mutual kills of 200, without delays %d", bothRandom, both)
+		}
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hakit/hakit/fence"
+	"github.com/hakit/hakit/fence/fencetest"
 	"github.com/hakit/hakit/internal/testenv"
 )
 
@@ -183,4 +184,20 @@ func TestDummyTimeout(t *testing.T) {
 	if took := time.Since(start); took > 20*time.Second {
 		t.Errorf("took %v", took)
 	}
+}
+
+// The Runner on both real agents passes the conformance test the fake
+// passes.
+func TestAgentConformanceReal(t *testing.T) {
+	t.Run("fence_dummy", func(t *testing.T) {
+		r := runner(t, fence.RunnerConfig{Agent: testenv.Command(t, "fence_dummy")})
+		fencetest.TestAgent(t, r, fence.Options{"status_file": filepath.Join(t.TempDir(), "status")})
+	})
+	t.Run("fence_ipmilan", func(t *testing.T) {
+		testenv.Exclusive(t, "ipmisim")
+		env := testenv.IPMISim(t)
+		t.Cleanup(func() { env.Ipmitool(t, "chassis", "power", "on") })
+		r := runner(t, fence.RunnerConfig{Agent: testenv.Command(t, "fence_ipmilan")})
+		fencetest.TestAgent(t, r, ipmiOptions(env))
+	})
 }

@@ -55,3 +55,7 @@ func TestAgentPower(t *testing.T) {
 		t.Errorf("%d calls", n)
 	}
 }
+
+func TestAgentConformance(t *testing.T) {
+	fencetest.TestAgent(t, fencetest.NewAgent(), fence.Options{"plug": "1"})
+}
