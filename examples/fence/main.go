@@ -14,7 +14,8 @@
 // it has no list), "notice" (what it said instead) and "error" (when
 // result is "error"). The exit status is the fence agents': 0 for success
 // (and status on), 2 for status off, 1 for any error, including an unknown
-// agent, bad flags and a list the agent refused. No password ever appears
+// agent and bad flags; a list the agent refused exits with the agent's
+// own status. No password ever appears
 // in the output: the values of password options are replaced by XXXX.
 package main
 
@@ -138,7 +139,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	out.Notice = res.Notice
 	if err != nil {
-		return fail(err)
+		code := fail(err)
+		if a == fence.ActionList && res.ExitCode > 0 {
+			return res.ExitCode // the agent's own status for its list
+		}
+		return code
 	}
 	out.Result = "ok"
 	switch {

@@ -59,6 +59,7 @@ func TestContractOnFakes(t *testing.T) {
 		{"list", fencetest.Script{Stdout: "n1,a1\nn2,a2\n"}, "list", 0, map[string]any{"result": "ok", "plugs": []any{map[string]any{"plug": "n1", "alias": "a1"}, map[string]any{"plug": "n2", "alias": "a2"}}}},
 		{"list none", fencetest.Script{Stdout: "NOTICE: List option is not working on this device yet\n"}, "list", 0, map[string]any{"result": "ok", "plugs": []any{}, "notice": "List option is not working on this device yet"}},
 		{"list refused", fencetest.Script{Exit: 1}, "list", 1, map[string]any{"result": "error", "exit": 1.0}},
+		{"list refused with its own status", fencetest.Script{Exit: 4}, "list", 4, map[string]any{"result": "error", "exit": 4.0}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
