@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/hakit/hakit/fence"
@@ -19,18 +20,25 @@ func TestWriteScript(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(p)
+	cmd := command(p)
 	cmd.Stdin = strings.NewReader("action=off\n")
 	got, err := cmd.Output()
 	var ee *exec.ExitError
 	if string(got) != out || !errors.As(err, &ee) || ee.ExitCode() != 3 {
 		t.Errorf("off: %q %v", got, err)
 	}
-	cmd = exec.Command(p)
+	cmd = command(p)
 	cmd.Stdin = strings.NewReader("action=status\n")
 	if got, err := cmd.Output(); string(got) != "Status: ON\n" || err != nil {
 		t.Errorf("status: %q %v", got, err)
 	}
+}
+
+// command runs a script that dies with the test binary.
+func command(path string) *exec.Cmd {
+	cmd := exec.Command(path)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	return cmd
 }
 
 // The fake agent keeps power per plug and answers status from it.
