@@ -48,7 +48,9 @@ type Device struct {
 	HostCheck HostCheck
 	// HostArgument is pcmk_host_argument, the option that carries the
 	// node's plug; zero means "plug" (fence-agents 4.x's name; "port" is
-	// its deprecated alias), "none" passes no plug.
+	// its deprecated alias), "none" passes no plug. Set "none" for an
+	// agent that fences one machine and has no plug option, such as
+	// fence_dummy: a Runner with Validate rejects options its agent lacks.
 	HostArgument string
 	// DelayBase and DelayMax are pcmk_delay_base and pcmk_delay_max: an
 	// off or reboot through this device waits DelayBase plus a random
