@@ -1,0 +1,193 @@
+package fence
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// HostCheck is pcmk_host_check: how a device tells which nodes it can
+// fence.
+type HostCheck string
+
+const (
+	// HostCheckAuto, the zero value, is static-list when HostList or
+	// HostMap is set and none otherwise. (Pacemaker would ask the agent's
+	// list, then status; give a single-node device such as an IPMI BMC a
+	// HostList instead.)
+	HostCheckAuto    HostCheck = ""
+	HostCheckStatic  HostCheck = "static-list"  // the nodes of HostList and HostMap
+	HostCheckDynamic HostCheck = "dynamic-list" // the plugs the agent's list action answers, cached
+	HostCheckNone    HostCheck = "none"         // every node
+)
+
+// DefaultRetries is Pacemaker's pcmk_off_retries and pcmk_reboot_retries
+// default.
+const DefaultRetries = 2
+
+// DefaultListCache is how long a dynamic-list answer is kept (Pacemaker
+// refreshes the list once a minute).
+const DefaultListCache = time.Minute
+
+// Device is a fence device as Pacemaker configures a stonith resource:
+// an agent, its options, and which nodes it can fence.
+type Device struct {
+	Name    string
+	Agent   Agent
+	Options Options
+	// HostList is pcmk_host_list: the nodes this device can fence.
+	HostList []string
+	// HostMap is pcmk_host_map, "node1:port1;node2:port2": the plug to
+	// pass for each node (see ParseHostMap). A node not in it is passed
+	// by name.
+	HostMap   string
+	HostCheck HostCheck
+	// HostArgument is pcmk_host_argument, the option that carries the
+	// node's plug; zero means "plug" (fence-agents 4.x's name; "port" is
+	// its deprecated alias), "none" passes no plug. Set "none" for an
+	// agent that fences one machine and has no plug option, such as
+	// fence_dummy: a Runner with Validate rejects options its agent lacks.
+	HostArgument string
+	// DelayBase and DelayMax are pcmk_delay_base and pcmk_delay_max: an
+	// off or reboot through this device waits DelayBase plus a random
+	// part so that the total stays within DelayMax (just DelayBase when
+	// DelayMax is not above it). Give one node's device a base delay in a
+	// two-node cluster so that the two never shoot each other.
+	DelayBase, DelayMax time.Duration
+	// Timeout bounds each agent run; zero means the fencer's
+	// StonithTimeout.
+	Timeout time.Duration
+	// Retries is how many more times a failed action is tried within the
+	// timeout; zero means DefaultRetries, negative means none.
+	Retries int
+}
+
+// ParseHostMap parses pcmk_host_map: entries "node:port" (or
+// "node=port") separated by ';' or blanks; a port may itself hold commas
+// ("node2:2,3"). The error names the entry.
+func ParseHostMap(s string) (map[string]string, error) {
+	m := map[string]string{}
+	for _, e := range strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == ' ' || r == '\t' || r == '\n' }) {
+		i := strings.IndexAny(e, ":=")
+		if i <= 0 || i == len(e)-1 {
+			return nil, fmt.Errorf("%w: pcmk_host_map entry %q is not node:port", ErrInvalidOption, e)
+		}
+		node, port := e[:i], e[i+1:]
+		if _, dup := m[node]; dup {
+			return nil, fmt.Errorf("%w: pcmk_host_map maps %q twice", ErrInvalidOption, node)
+		}
+		m[node] = port
+	}
+	return m, nil
+}
+
+// device is a checked Device with its state.
+type device struct {
+	Device
+	hostMap map[string]string
+	retries int
+
+	mu       sync.Mutex
+	listed   []Plug
+	listedAt time.Time
+}
+
+func newDevice(d Device) (*device, error) {
+	if d.Name == "" {
+		return nil, fmt.Errorf("fence: a Device has no Name")
+	}
+	if d.Agent == nil {
+		return nil, fmt.Errorf("fence: Device %q has no Agent", d.Name)
+	}
+	hm, err := ParseHostMap(d.HostMap)
+	if err != nil {
+		return nil, fmt.Errorf("fence: Device %q HostMap: %w", d.Name, err)
+	}
+	switch d.HostCheck {
+	case HostCheckAuto, HostCheckStatic, HostCheckDynamic, HostCheckNone:
+	default:
+		return nil, fmt.Errorf("fence: Device %q HostCheck %q is not static-list, dynamic-list or none", d.Name, d.HostCheck)
+	}
+	if d.HostCheck == HostCheckStatic && len(d.HostList) == 0 && len(hm) == 0 {
+		return nil, fmt.Errorf("fence: Device %q HostCheck static-list needs HostList or HostMap", d.Name)
+	}
+	if d.DelayBase < 0 || d.DelayMax < 0 || d.Timeout < 0 {
+		return nil, fmt.Errorf("fence: Device %q has a negative DelayBase, DelayMax or Timeout", d.Name)
+	}
+	if d.HostArgument == "" {
+		d.HostArgument = "plug"
+	}
+	r := d.Retries
+	switch {
+	case r == 0:
+		r = DefaultRetries
+	case r < 0:
+		r = 0
+	}
+	d.Options = d.Options.Clone()
+	return &device{Device: d, hostMap: hm, retries: r}, nil
+}
+
+// port is the plug passed for node.
+func (d *device) port(node string) string {
+	if p, ok := d.hostMap[node]; ok {
+		return p
+	}
+	return node
+}
+
+func (d *device) check() HostCheck {
+	if d.HostCheck != HostCheckAuto {
+		return d.HostCheck
+	}
+	if len(d.HostList) > 0 || len(d.hostMap) > 0 {
+		return HostCheckStatic
+	}
+	return HostCheckNone
+}
+
+// canFence reports whether d can fence node.
+func (d *device) canFence(ctx context.Context, node string) (bool, error) {
+	switch d.check() {
+	case HostCheckNone:
+		return true, nil
+	case HostCheckStatic:
+		_, mapped := d.hostMap[node]
+		return mapped || slices.Contains(d.HostList, node), nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.listed == nil || time.Since(d.listedAt) > DefaultListCache {
+		res, err := d.Agent.Run(ctx, ActionList, d.Options)
+		if err != nil {
+			return false, fmt.Errorf("fence: device %s list: %w", d.Name, err)
+		}
+		d.listed, d.listedAt = append([]Plug{}, res.Plugs...), time.Now()
+	}
+	port := d.port(node)
+	return slices.ContainsFunc(d.listed, func(p Plug) bool { return p.ID == port || p.Alias == node }), nil
+}
+
+// delay is pcmk_delay_base plus a random part up to pcmk_delay_max.
+func (d *device) delay() time.Duration {
+	if d.DelayMax <= d.DelayBase {
+		return d.DelayBase
+	}
+	return d.DelayBase + rand.N(d.DelayMax-d.DelayBase+1)
+}
+
+// options are the agent options for an action on node.
+func (d *device) options(node string) Options {
+	o := d.Options.Clone()
+	if o == nil {
+		o = Options{}
+	}
+	if d.HostArgument != "none" {
+		o[d.HostArgument] = d.port(node)
+	}
+	return o
+}
