@@ -4,6 +4,7 @@ package mongo_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -53,4 +54,19 @@ func newFerretLease(t *testing.T, c *driver.Client) *mongo.Lease {
 func TestLeaseFerretDB(t *testing.T) {
 	c := connectFerretDB(t)
 	hakittest.TestLease(t, func(t *testing.T) hakit.Lease { return newFerretLease(t, c) })
+}
+
+// FerretDB answers hello as a standalone server: FetchStatus, and every
+// checker built on it, says there is no replica set rather than reporting
+// a healthy or unhealthy one.
+func TestFetchStatusStandalone(t *testing.T) {
+	c := connectFerretDB(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := mongo.FetchStatus(ctx, c); !errors.Is(err, mongo.ErrNoReplicaSet) {
+		t.Fatalf("FetchStatus on FerretDB: err = %v, want ErrNoReplicaSet", err)
+	}
+	if err := mongo.MajorityChecker(c).Check(ctx); !errors.Is(err, mongo.ErrNoReplicaSet) {
+		t.Fatalf("MajorityChecker on FerretDB: err = %v, want ErrNoReplicaSet", err)
+	}
 }

@@ -1,0 +1,172 @@
+package mongo_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	driver "go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/hakit/hakit/mongo"
+	"github.com/hakit/hakit/mongo/mongotest"
+)
+
+// startSet starts a scripted three-member set and returns it with one
+// direct driver client per member.
+func startSet(t *testing.T) (*mongotest.ReplicaSet, []*driver.Client) {
+	t.Helper()
+	rs, err := mongotest.Start("rs0", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rs.Close() })
+	var cs []*driver.Client
+	for i := range 3 {
+		c, err := driver.Connect(options.Client().ApplyURI(rs.MemberURI(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Disconnect(context.Background()) })
+		cs = append(cs, c)
+	}
+	return rs, cs
+}
+
+// verdicts runs the three checkers against client c.
+type verdicts struct{ primary, member, majority error }
+
+func check(t *testing.T, c *driver.Client) verdicts {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return verdicts{
+		primary:  mongo.PrimaryChecker(c).Check(ctx),
+		member:   mongo.MemberChecker(c, 10*time.Second).Check(ctx),
+		majority: mongo.MajorityChecker(c).Check(ctx),
+	}
+}
+
+func wantErr(t *testing.T, what string, got, want error) {
+	t.Helper()
+	if want == nil && got != nil || want != nil && !errors.Is(got, want) {
+		t.Errorf("%s: err = %v, want %v", what, got, want)
+	}
+}
+
+func fetch(t *testing.T, c *driver.Client) mongo.ReplicaSetStatus {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := mongo.FetchStatus(ctx, c)
+	if err != nil {
+		t.Fatalf("FetchStatus: %v", err)
+	}
+	return st
+}
+
+// Each situation a replica set can be in, scripted on mongotest and seen
+// through the real driver, with the three checkers' verdicts.
+func TestScenarios(t *testing.T) {
+	t.Parallel()
+	type want struct {
+		from                      int // the member whose view is checked
+		primary, member, majority error
+	}
+	tests := []struct {
+		name   string
+		script func(rs *mongotest.ReplicaSet)
+		want   want
+		also   func(t *testing.T, rs *mongotest.ReplicaSet, st mongo.ReplicaSetStatus)
+	}{
+		{"healthy", func(*mongotest.ReplicaSet) {}, want{from: 1}, func(t *testing.T, rs *mongotest.ReplicaSet, st mongo.ReplicaSetStatus) {
+			if !st.Hello.Secondary || st.Hello.Primary != rs.Addr(0) || st.Hello.SetName != "rs0" || len(st.Hello.Hosts) != 3 {
+				t.Errorf("hello = %+v", st.Hello)
+			}
+		}},
+		{"primary lost", func(rs *mongotest.ReplicaSet) {
+			rs.Update(0, func(m *mongotest.Member) { m.Down = true })
+		}, want{from: 1, primary: mongo.ErrNoPrimary, member: mongo.ErrLagging, majority: mongo.ErrNoPrimary}, nil},
+		{"new election", func(rs *mongotest.ReplicaSet) {
+			rs.Update(0, func(m *mongotest.Member) { m.Down = true })
+			rs.Update(1, func(m *mongotest.Member) { m.State = mongo.StatePrimary; m.SyncSource = -1 })
+		}, want{from: 1}, func(t *testing.T, rs *mongotest.ReplicaSet, st mongo.ReplicaSetStatus) {
+			if !st.Hello.IsWritablePrimary || st.Status.Term != 2 {
+				t.Errorf("after the election: isWritablePrimary %v, term %d; want true, 2", st.Hello.IsWritablePrimary, st.Status.Term)
+			}
+		}},
+		{"secondary lagging", func(rs *mongotest.ReplicaSet) {
+			rs.Update(2, func(m *mongotest.Member) { m.Lag = 30 * time.Second })
+		}, want{from: 2, member: mongo.ErrLagging}, func(t *testing.T, rs *mongotest.ReplicaSet, st mongo.ReplicaSetStatus) {
+			self, _ := st.Status.Self()
+			if lag, ok := st.Status.Lag(self); !ok || lag < 29*time.Second || lag > 31*time.Second {
+				t.Errorf("lag = %v, %v; want 30s", lag, ok)
+			}
+		}},
+		{"majority lost", func(rs *mongotest.ReplicaSet) {
+			rs.Update(1, func(m *mongotest.Member) { m.Down = true })
+			rs.Update(2, func(m *mongotest.Member) { m.Down = true })
+		}, want{from: 0, majority: mongo.ErrNoMajority}, nil},
+		{"member in ROLLBACK", func(rs *mongotest.ReplicaSet) {
+			rs.Update(2, func(m *mongotest.Member) { m.State = mongo.StateRollback })
+		}, want{from: 2, member: mongo.ErrLagging}, func(t *testing.T, rs *mongotest.ReplicaSet, st mongo.ReplicaSetStatus) {
+			if got := st.Status.InStates(mongo.StateRecovering, mongo.StateRollback, mongo.StateStartup2); len(got) != 1 || got[0].Name != rs.Addr(2) {
+				t.Errorf("members recovering = %+v, want %s", got, rs.Addr(2))
+			}
+		}},
+		{"member in RECOVERING, majority kept", func(rs *mongotest.ReplicaSet) {
+			rs.Update(1, func(m *mongotest.Member) { m.State = mongo.StateRecovering })
+		}, want{from: 1, member: mongo.ErrLagging}, nil},
+		{"member in STARTUP2 and one down: majority lost", func(rs *mongotest.ReplicaSet) {
+			rs.Update(1, func(m *mongotest.Member) { m.State = mongo.StateStartup2 })
+			rs.Update(2, func(m *mongotest.Member) { m.Down = true })
+		}, want{from: 0, majority: mongo.ErrNoMajority}, nil},
+		{"stale heartbeat", func(rs *mongotest.ReplicaSet) {
+			rs.Update(2, func(m *mongotest.Member) { m.HeartbeatAge = 30 * time.Second })
+		}, want{from: 0}, func(t *testing.T, rs *mongotest.ReplicaSet, st mongo.ReplicaSetStatus) {
+			if got := st.Status.StaleHeartbeats(10 * time.Second); len(got) != 1 || got[0].Name != rs.Addr(2) {
+				t.Errorf("stale heartbeats = %+v, want %s only", got, rs.Addr(2))
+			}
+		}},
+		{"chained sync source", func(rs *mongotest.ReplicaSet) {
+			rs.Update(2, func(m *mongotest.Member) { m.SyncSource = 1 })
+		}, want{from: 2}, func(t *testing.T, rs *mongotest.ReplicaSet, st mongo.ReplicaSetStatus) {
+			self, _ := st.Status.Self()
+			chain, err := st.Status.SyncChain(self)
+			if want := []string{rs.Addr(1), rs.Addr(0)}; err != nil || !slices.Equal(chain, want) {
+				t.Errorf("sync chain = %v, %v; want %v", chain, err, want)
+			}
+		}},
+		{"sync-source cycle", func(rs *mongotest.ReplicaSet) {
+			rs.Update(0, func(m *mongotest.Member) { m.Down = true })
+			rs.Update(1, func(m *mongotest.Member) { m.SyncSource = 2 })
+			rs.Update(2, func(m *mongotest.Member) { m.SyncSource = 1 })
+		}, want{from: 2, primary: mongo.ErrNoPrimary, member: mongo.ErrLagging, majority: mongo.ErrNoPrimary}, func(t *testing.T, rs *mongotest.ReplicaSet, st mongo.ReplicaSetStatus) {
+			self, _ := st.Status.Self()
+			if _, err := st.Status.SyncChain(self); !errors.Is(err, mongo.ErrSyncLoop) {
+				t.Errorf("sync chain err = %v, want ErrSyncLoop", err)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rs, cs := startSet(t)
+			// The healthy verdicts first, so each scenario is a change
+			// seen by clients already connected.
+			if v := check(t, cs[tt.want.from]); v != (verdicts{}) {
+				t.Fatalf("healthy set: verdicts %+v, want all nil", v)
+			}
+			tt.script(rs)
+			v := check(t, cs[tt.want.from])
+			wantErr(t, "PrimaryChecker", v.primary, tt.want.primary)
+			wantErr(t, "MemberChecker", v.member, tt.want.member)
+			wantErr(t, "MajorityChecker", v.majority, tt.want.majority)
+			if tt.also != nil {
+				tt.also(t, rs, fetch(t, cs[tt.want.from]))
+			}
+		})
+	}
+}
