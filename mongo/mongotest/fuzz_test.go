@@ -25,6 +25,21 @@ func opMsgBytes(id int32, flags uint32, doc []byte, checksum bool) []byte {
 	return b
 }
 
+// opQueryBytes builds a legacy OP_QUERY on admin.$cmd: flags,
+// "admin.$cmd\0", numberToSkip 0, numberToReturn -1, the query doc.
+func opQueryBytes(id int32, doc []byte) []byte {
+	q := binary.LittleEndian.AppendUint32(nil, 0)
+	q = append(q, "admin.$cmd\x00"...)
+	q = binary.LittleEndian.AppendUint32(q, 0)
+	q = binary.LittleEndian.AppendUint32(q, 0xffffffff)
+	q = append(q, doc...)
+	hdr := binary.LittleEndian.AppendUint32(nil, uint32(16+len(q)))
+	hdr = binary.LittleEndian.AppendUint32(hdr, uint32(id))
+	hdr = binary.LittleEndian.AppendUint32(hdr, 0)
+	hdr = binary.LittleEndian.AppendUint32(hdr, opQuery)
+	return append(hdr, q...)
+}
+
 // FuzzParseMessage: any bytes give a request or an error, never a panic;
 // a parsed command re-encoded as an OP_MSG parses to the same command.
 func FuzzParseMessage(f *testing.F) {
@@ -33,18 +48,8 @@ func FuzzParseMessage(f *testing.F) {
 	f.Add(opMsgBytes(7, 0, hello, false))
 	// The same with the checksumPresent flag (bit 0) and a CRC.
 	f.Add(opMsgBytes(7, 1, hello, true))
-	// Legacy OP_QUERY on admin.$cmd: flags, "admin.$cmd\0", skip 0,
-	// return -1, the query.
-	q := binary.LittleEndian.AppendUint32(nil, 0)
-	q = append(q, "admin.$cmd\x00"...)
-	q = binary.LittleEndian.AppendUint32(q, 0)
-	q = binary.LittleEndian.AppendUint32(q, 0xffffffff)
-	q = append(q, hello...)
-	hdr := binary.LittleEndian.AppendUint32(nil, uint32(16+len(q)))
-	hdr = binary.LittleEndian.AppendUint32(hdr, 9)
-	hdr = binary.LittleEndian.AppendUint32(hdr, 0)
-	hdr = binary.LittleEndian.AppendUint32(hdr, opQuery)
-	f.Add(append(hdr, q...))
+	// Legacy OP_QUERY on admin.$cmd.
+	f.Add(opQueryBytes(9, hello))
 	// A header claiming more bytes than follow.
 	f.Add([]byte{0xff, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0xdd, 7, 0, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
