@@ -185,7 +185,7 @@ func (s ReplSetStatus) MajorityWritable() error {
 		return ErrNoPrimary
 	}
 	if n, need := len(s.Writable()), s.Majority(); n < need {
-		return fmt.Errorf("%w: %d of %d data-bearing members needed can acknowledge", ErrNoMajority, n, need)
+		return fmt.Errorf("%w: %d data-bearing members can acknowledge, %d needed", ErrNoMajority, n, need)
 	}
 	return nil
 }

@@ -25,6 +25,7 @@ var scenes = []scene{
 	{"Galera single-writer routing: kill -9, quorum loss, pc.bootstrap, certification retry (galera.Router on galeratest)", sceneGalera},
 	{"Nova scheduling: filters, weighers, server groups (scheduler)", sceneScheduler},
 	{"Virtual IPs with VRRP (vrrp.Router on vrrptest.LAN): crash, preempt, clean stop", sceneVRRP},
+	{"MongoDB replica set through the real driver: lag, failover, majority lost (mongo on mongotest)", sceneMongo},
 }
 
 func main() {
