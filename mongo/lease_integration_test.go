@@ -22,7 +22,7 @@ import (
 
 // connectFerretDB returns a driver client on the project's FerretDB,
 // disconnected when t ends.
-func connectFerretDB(t *testing.T) *driver.Client {
+func connectFerretDB(t testing.TB) *driver.Client {
 	t.Helper()
 	c, err := driver.Connect(options.Client().ApplyURI(testenv.FerretDB(t)))
 	if err != nil {
@@ -36,7 +36,7 @@ var leaseSeq atomic.Int64
 
 // newFerretLease returns a mongo.Lease on a fresh record in the
 // hakit_test.leases collection, whose documents are deleted when t ends.
-func newFerretLease(t *testing.T, c *driver.Client) *mongo.Lease {
+func newFerretLease(t testing.TB, c *driver.Client) *mongo.Lease {
 	t.Helper()
 	name := fmt.Sprintf("%s-%d-%d", t.Name(), time.Now().UnixNano(), leaseSeq.Add(1))
 	l, err := mongo.NewLease(mongo.LeaseConfig{Client: c, Database: "hakit_test", Name: name})

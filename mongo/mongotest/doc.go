@@ -13,5 +13,6 @@
 // change a member during a test; the change shows in the next reply, and a
 // member set Down closes its connections, so the driver's monitors see it
 // fail. It stores no data: commands such as find or insert fail with code
-// 59 CommandNotFound.
+// 59 CommandNotFound unless a Handler set with Handle answers them, which
+// is how a test makes a write fail with NotWritablePrimary.
 package mongotest

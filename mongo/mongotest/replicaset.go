@@ -53,7 +53,15 @@ type ReplicaSet struct {
 	closed   bool
 	conns    map[net.Conn]bool
 	commands map[string]int
+	handlers map[string]Handler
+	accepted int
 }
+
+// Handler answers one command for a member: it gets the member's index
+// and the command document and returns the reply document (which should
+// carry ok). It is called on the connection's goroutine, without the
+// set's lock, so it may call the set's methods.
+type Handler func(member int, cmd bson.Raw) bson.D
 
 // Start starts a set named name with n members on loopback: member 0
 // PRIMARY, the others SECONDARY replicating from it, all up and current.
@@ -64,7 +72,7 @@ func Start(name string, n int) (*ReplicaSet, error) {
 	if n < 1 || n > 50 {
 		return nil, fmt.Errorf("mongotest: %d members; a replica set has 1 to 50", n)
 	}
-	rs := &ReplicaSet{name: name, term: 1, version: 1, conns: map[net.Conn]bool{}, commands: map[string]int{}}
+	rs := &ReplicaSet{name: name, term: 1, version: 1, conns: map[net.Conn]bool{}, commands: map[string]int{}, handlers: map[string]Handler{}}
 	now := time.Now()
 	for i := range n {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -123,6 +131,28 @@ func (rs *ReplicaSet) Commands() map[string]int {
 	return out
 }
 
+// Handle makes h answer the command named cmd (case-insensitive) on every
+// member, in place of the built-in answer or CommandNotFound: a hook for
+// commands the set does not script, such as a write that fails with
+// NotWritablePrimary. A nil h removes the handler.
+func (rs *ReplicaSet) Handle(cmd string, h Handler) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if h == nil {
+		delete(rs.handlers, strings.ToLower(cmd))
+		return
+	}
+	rs.handlers[strings.ToLower(cmd)] = h
+}
+
+// Accepted returns how many connections the members have accepted,
+// those closed at once by a down member included.
+func (rs *ReplicaSet) Accepted() int {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return rs.accepted
+}
+
 // Set replaces member i's state. A member that comes up as PRIMARY starts
 // a new term with a new election, as a real election does; the previous
 // primary, if still PRIMARY, becomes SECONDARY.
@@ -178,6 +208,7 @@ func (rs *ReplicaSet) serve(i int, ln net.Listener) {
 			return
 		}
 		rs.mu.Lock()
+		rs.accepted++
 		if rs.closed || rs.members[i].Down {
 			rs.mu.Unlock()
 			_ = c.Close()
@@ -232,6 +263,15 @@ func (rs *ReplicaSet) answer(i int, cmd bson.Raw) ([]byte, bool) {
 		return nil, false
 	}
 	rs.commands[name]++
+	if h := rs.handlers[strings.ToLower(name)]; h != nil {
+		rs.mu.Unlock()
+		b, err := bson.Marshal(h(i, cmd))
+		rs.mu.Lock()
+		if err != nil {
+			return mustMarshal(cmdError(1, "InternalError", "mongotest: handler reply: "+err.Error())), true
+		}
+		return b, true
+	}
 	now := time.Now()
 	var d bson.D
 	switch strings.ToLower(name) {
