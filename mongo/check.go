@@ -9,6 +9,8 @@ import (
 	"github.com/hakit/hakit"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 )
 
 // ReplicaSetStatus is one member's view of its replica set: its hello
@@ -19,9 +21,10 @@ type ReplicaSetStatus struct {
 }
 
 // FetchStatus runs hello and replSetGetStatus on the admin database of c
-// and parses both. With a client on the whole set the driver sends them to
-// the primary (or fails with no primary); a client made with
-// directConnection=true asks the one member it names. A server that is not
+// and parses both. With a client on the whole set they go to the primary,
+// or to a secondary when the driver knows of no primary (read preference
+// primaryPreferred), so that a set without a primary is reported as such;
+// a client made with directConnection=true asks the one member it names. A server that is not
 // in a replica set (a standalone mongod, FerretDB) gives an error wrapping
 // ErrNoReplicaSet.
 func FetchStatus(ctx context.Context, c *mongo.Client) (ReplicaSetStatus, error) {
@@ -29,7 +32,8 @@ func FetchStatus(ctx context.Context, c *mongo.Client) (ReplicaSetStatus, error)
 		return ReplicaSetStatus{}, errors.New("mongo: FetchStatus: client is nil")
 	}
 	admin := c.Database("admin")
-	raw, err := admin.RunCommand(ctx, bson.D{{Key: "hello", Value: 1}}).Raw()
+	pref := options.RunCmd().SetReadPreference(readpref.PrimaryPreferred())
+	raw, err := admin.RunCommand(ctx, bson.D{{Key: "hello", Value: 1}}, pref).Raw()
 	if err != nil {
 		return ReplicaSetStatus{}, commandErr("hello", err)
 	}
@@ -40,7 +44,7 @@ func FetchStatus(ctx context.Context, c *mongo.Client) (ReplicaSetStatus, error)
 	if h.SetName == "" {
 		return ReplicaSetStatus{}, fmt.Errorf("%w: hello names no setName", ErrNoReplicaSet)
 	}
-	res := admin.RunCommand(ctx, bson.D{{Key: "replSetGetStatus", Value: 1}})
+	res := admin.RunCommand(ctx, bson.D{{Key: "replSetGetStatus", Value: 1}}, pref)
 	raw, err = res.Raw()
 	var ce mongo.CommandError
 	if errors.As(err, &ce) && (ce.Code == 76 || ce.Code == 59) {

@@ -139,6 +139,26 @@ func TestScenarios(t *testing.T) {
 				t.Errorf("sync chain = %v, %v; want %v", chain, err, want)
 			}
 		}},
+		{"hidden and passive members", func(rs *mongotest.ReplicaSet) {
+			rs.Update(1, func(m *mongotest.Member) { m.Passive = true })
+			rs.Update(2, func(m *mongotest.Member) { m.Hidden = true; m.Tags = map[string]string{"dc": "east", "use": "backup"} })
+		}, want{from: 2}, func(t *testing.T, rs *mongotest.ReplicaSet, st mongo.ReplicaSetStatus) {
+			h := st.Hello
+			if !h.Hidden || h.Tags["dc"] != "east" || h.Tags["use"] != "backup" ||
+				!slices.Equal(h.Hosts, []string{rs.Addr(0)}) || !slices.Equal(h.Passives, []string{rs.Addr(1)}) {
+				t.Errorf("hidden member's hello: hidden %v, tags %v, hosts %v, passives %v", h.Hidden, h.Tags, h.Hosts, h.Passives)
+			}
+		}},
+		{"arbiter and a secondary down: majority lost", func(rs *mongotest.ReplicaSet) {
+			rs.Update(2, func(m *mongotest.Member) { m.State = mongo.StateArbiter })
+			rs.Update(1, func(m *mongotest.Member) { m.Down = true })
+		}, want{from: 0, majority: mongo.ErrNoMajority}, func(t *testing.T, rs *mongotest.ReplicaSet, st mongo.ReplicaSetStatus) {
+			// The arbiter votes, so the primary keeps its majority of
+			// votes and stays primary, yet only it bears data.
+			if st.Status.Majority() != 2 || !slices.Equal(st.Hello.Arbiters, []string{rs.Addr(2)}) {
+				t.Errorf("majority %d, arbiters %v; want 2, [%s]", st.Status.Majority(), st.Hello.Arbiters, rs.Addr(2))
+			}
+		}},
 		{"sync-source cycle", func(rs *mongotest.ReplicaSet) {
 			rs.Update(0, func(m *mongotest.Member) { m.Down = true })
 			rs.Update(1, func(m *mongotest.Member) { m.SyncSource = 2 })
@@ -169,4 +189,38 @@ func TestScenarios(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A checker on a set-wide client reports a lost primary as ErrNoPrimary
+// (asking a secondary) once the driver has noticed, instead of failing
+// server selection for want of a primary.
+func TestPrimaryCheckerSetWide(t *testing.T) {
+	t.Parallel()
+	rs := scriptedSet(t)
+	c, err := driver.Connect(options.Client().ApplyURI(rs.URI()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Disconnect(context.Background()) })
+	check := mongo.PrimaryChecker(c)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := check.Check(ctx); err != nil {
+		t.Fatalf("healthy set: %v", err)
+	}
+	rs.Update(0, func(m *mongotest.Member) { m.Down = true })
+	// The first check may still pick the old primary and fail on the
+	// network (ErrUnavailable); the driver then marks it Unknown. 10
+	// attempts 200ms apart span many of the URI's 500ms heartbeats.
+	var last error
+	for range 10 {
+		if last = check.Check(ctx); errors.Is(last, mongo.ErrNoPrimary) {
+			return
+		}
+		if !errors.Is(last, mongo.ErrUnavailable) {
+			t.Fatalf("primary down: err = %v, want ErrUnavailable until the driver notices, then ErrNoPrimary", last)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("primary down: still %v after 10 checks, want ErrNoPrimary", last)
 }

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,6 +32,14 @@ type Member struct {
 	SyncSource int
 	// HeartbeatAge is how long ago the others last heard from it.
 	HeartbeatAge time.Duration
+	// Hidden leaves it out of every member's hosts and passives, and
+	// marks its own hello hidden (MongoDB manual, "Hidden Replica Set
+	// Members").
+	Hidden bool
+	// Passive (priority 0) lists it under passives instead of hosts.
+	Passive bool
+	// Tags are its replica-set tags, reported in its own hello.
+	Tags map[string]string
 }
 
 // ReplicaSet is a scripted replica set: one loopback listener per member,
@@ -332,11 +342,15 @@ func electionID(term int64) bson.ObjectID {
 func (rs *ReplicaSet) hello(i int, now time.Time, legacy bool) bson.D {
 	m := rs.members[i]
 	p := rs.primary()
-	var hosts, arbiters bson.A
+	var hosts, passives, arbiters bson.A
 	for j, x := range rs.members {
-		if x.State == mongo.StateArbiter {
+		switch {
+		case x.Hidden:
+		case x.State == mongo.StateArbiter:
 			arbiters = append(arbiters, rs.addrs[j])
-		} else {
+		case x.Passive:
+			passives = append(passives, rs.addrs[j])
+		default:
 			hosts = append(hosts, rs.addrs[j])
 		}
 	}
@@ -354,8 +368,24 @@ func (rs *ReplicaSet) hello(i int, now time.Time, legacy bool) bson.D {
 		bson.E{Key: "setVersion", Value: rs.version},
 		bson.E{Key: "hosts", Value: hosts},
 	)
+	if len(passives) > 0 {
+		d = append(d, bson.E{Key: "passives", Value: passives})
+	}
 	if len(arbiters) > 0 {
 		d = append(d, bson.E{Key: "arbiters", Value: arbiters})
+	}
+	if m.Passive {
+		d = append(d, bson.E{Key: "passive", Value: true})
+	}
+	if m.Hidden {
+		d = append(d, bson.E{Key: "hidden", Value: true})
+	}
+	if len(m.Tags) > 0 {
+		tags := bson.D{}
+		for _, k := range slices.Sorted(maps.Keys(m.Tags)) {
+			tags = append(tags, bson.E{Key: k, Value: m.Tags[k]})
+		}
+		d = append(d, bson.E{Key: "tags", Value: tags})
 	}
 	if m.State == mongo.StateArbiter {
 		d = append(d, bson.E{Key: "arbiterOnly", Value: true})
@@ -396,12 +426,16 @@ func (rs *ReplicaSet) status(i int, now time.Time) bson.D {
 	now = now.Truncate(time.Millisecond)
 	self := rs.members[i]
 	p := rs.primary()
-	voters := 0
+	// Every member votes; arbiters bear no data. writeMajorityCount is
+	// the smaller of the voting majority and the data-bearing voters, as
+	// mongod computes it.
+	voters, writable := len(rs.members), 0
 	for _, m := range rs.members {
 		if m.State != mongo.StateArbiter {
-			voters++
+			writable++
 		}
 	}
+	majority := voters/2 + 1
 	var members bson.A
 	for j, m := range rs.members {
 		state, health := m.State, 1.0
@@ -461,10 +495,10 @@ func (rs *ReplicaSet) status(i int, now time.Time) bson.D {
 		{Key: "term", Value: rs.term},
 		{Key: "syncSourceHost", Value: src},
 		{Key: "heartbeatIntervalMillis", Value: int64(2000)},
-		{Key: "majorityVoteCount", Value: int32(voters/2 + 1)},
-		{Key: "writeMajorityCount", Value: int32(voters/2 + 1)},
+		{Key: "majorityVoteCount", Value: int32(majority)},
+		{Key: "writeMajorityCount", Value: int32(min(majority, writable))},
 		{Key: "votingMembersCount", Value: int32(voters)},
-		{Key: "writableVotingMembersCount", Value: int32(voters)},
+		{Key: "writableVotingMembersCount", Value: int32(writable)},
 		{Key: "optimes", Value: bson.D{
 			{Key: "lastCommittedOpTime", Value: opTime(committed, rs.term)},
 			{Key: "lastCommittedWallTime", Value: committed},
