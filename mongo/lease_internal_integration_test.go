@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,6 +65,26 @@ func TestLeaseStaleInsert(t *testing.T) {
 	}
 	got, err := l.Get(ctx)
 	if err != nil || !sameRecord(got, cur) {
+		t.Fatalf("Get = %+v, %v; want %+v", got, err, cur)
+	}
+
+	// One step further stale: remove the stale copy and move on to
+	// version 5 (versions 4 and 5 remain). A stale insert of version 2
+	// then finds version 3 gone too and cannot be told from a write that
+	// won and was superseded twice since: neither success nor a conflict
+	// may be claimed.
+	if _, err := l.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: leaseID{name, 2}}}); err != nil {
+		t.Fatal(err)
+	}
+	cur, err = l.Update(ctx, cur, rec("c", cur.Token+1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = l.insert(ctx, "update", l.doc(rec("late", 2), 2, v1.Nonce))
+	if err == nil || errors.Is(err, hakit.ErrLeaseConflict) || !strings.Contains(err.Error(), "outcome unknown") {
+		t.Fatalf("stale insert with its successor gone: err = %v, want an unknown outcome", err)
+	}
+	if got, err := l.Get(ctx); err != nil || !sameRecord(got, cur) {
 		t.Fatalf("Get = %+v, %v; want %+v", got, err, cur)
 	}
 }
