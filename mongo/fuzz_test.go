@@ -10,10 +10,12 @@ import (
 	"github.com/hakit/hakit/mongo"
 )
 
-func marshal(f *testing.F, d bson.D) []byte {
+// marshal encodes a fixture document.
+func marshal(tb testing.TB, d bson.D) []byte {
+	tb.Helper()
 	b, err := bson.Marshal(d)
 	if err != nil {
-		f.Fatal(err)
+		tb.Fatal(err)
 	}
 	return b
 }

@@ -10,15 +10,6 @@ import (
 	"github.com/hakit/hakit/mongo"
 )
 
-func mustBSON(t *testing.T, d bson.D) []byte {
-	t.Helper()
-	b, err := bson.Marshal(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // Replies of the wrong shape give errors naming the field at fault.
 func TestParseErrors(t *testing.T) {
 	member := func(name string, state int32, health float64, self bool) bson.D {
@@ -58,7 +49,7 @@ func TestParseErrors(t *testing.T) {
 	for _, tt := range tests {
 		raw := tt.raw
 		if raw == nil {
-			raw = mustBSON(t, tt.doc)
+			raw = marshal(t, tt.doc)
 		}
 		err := tt.parse(raw)
 		if err == nil || !strings.Contains(err.Error(), tt.want) || (tt.is != nil && !errors.Is(err, tt.is)) {
