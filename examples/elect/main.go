@@ -11,9 +11,8 @@
 //
 // ADDR is host:port for redis, a go-sql-driver DSN for galera (the lease
 // table goes in the DSN's database, "hakit" when it names none, created if
-// missing) and a mongodb:// URI for mongo, whose backend comes with its
-// store package (until then -backend mongo is refused, naming the
-// backends there are). With redis, tokens are large integers (about 1.8e15
+// missing) and a mongodb:// URI for mongo (the lease documents go in the
+// URI's database, "hakit" when it names none). With redis, tokens are large integers (about 1.8e15
 // in 2026, below 2^53): the token counter takes Redis' clock in
 // microseconds as its floor, so that tokens keep growing across a
 // Sentinel failover that lost the counter's last increments. Logs go to

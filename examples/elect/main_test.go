@@ -15,6 +15,7 @@ func TestElectBadFlags(t *testing.T) {
 	}{
 		{[]string{"-backend", "etcd", "-addr", "x", "-name", "n", "-id", "a"}, 1, `unknown -backend "etcd"`},
 		{[]string{"-backend", "nope"}, 1, `unknown -backend "nope"`},
+		{[]string{"-backend", "mongo", "-addr", "127.0.0.1:27117", "-name", "n", "-id", "a"}, 1, `-addr "127.0.0.1:27117" is not a mongodb:// or mongodb+srv:// URI`},
 		{[]string{"-lease", "soon"}, 2, `invalid value "soon" for flag -lease`},
 		{[]string{"-h"}, 0, "-backend"},
 	}

@@ -26,6 +26,7 @@ var scenes = []scene{
 	{"Nova scheduling: filters, weighers, server groups (scheduler)", sceneScheduler},
 	{"Virtual IPs with VRRP (vrrp.Router on vrrptest.LAN): crash, preempt, clean stop", sceneVRRP},
 	{"Fencing: quorum, watchdog self-fencing, topology levels, fence before evacuate (fence on fencetest)", sceneFence},
+	{"MongoDB replica set through the real driver: lag, failover, majority lost (mongo on mongotest)", sceneMongo},
 }
 
 func main() {
