@@ -23,14 +23,18 @@ func TCPCheck(addr string) hakit.Checker {
 	})
 }
 
-// HTTPCheck is HAProxy's "option httpchk GET <uri>": healthy when the
+// HTTPCheck is HAProxy's "option httpchk <method> <uri>": healthy when the
 // answer's status is expect, or any 2xx or 3xx when expect is zero
-// (HAProxy's default without "http-check expect"). Galera's clustercheck
-// is an HTTPCheck on its port (9200).
-func HTTPCheck(url string, expect int) hakit.Checker {
+// (HAProxy's default without "http-check expect"). An empty method means
+// OPTIONS, HAProxy's default. Galera's clustercheck is an HTTPCheck on its
+// port (9200).
+func HTTPCheck(method, url string, expect int) hakit.Checker {
+	if method == "" {
+		method = http.MethodOptions
+	}
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return hakit.CheckerFunc(func(ctx context.Context) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		req, err := http.NewRequestWithContext(ctx, method, url, nil)
 		if err != nil {
 			return fmt.Errorf("lb: http check: %w", err)
 		}
