@@ -206,53 +206,59 @@ type connectError struct{ err error }
 func (e *connectError) Error() string { return e.err.Error() }
 func (e *connectError) Unwrap() error { return e.err }
 
-// connect acquires a server and dials it, retrying as HAProxy does:
-// Retries more attempts, on the same server unless Redispatch lets the last
-// one go to another, with a turn-around pause of min(timeout connect, 1s)
-// before a retry on the same server. It returns the acquired server and
-// the connection; the caller releases the server.
+// connect acquires a server and dials it, retrying failed attempts as
+// HAProxy 2.6 does (see retry). It returns the acquired server and the
+// connection; the caller releases the server.
 func (b *Backend) connect(ctx context.Context, k *Key) (*Server, net.Conn, error) {
-	var s *Server
-	var lastErr error
-	for attempt := 0; attempt <= b.cfg.Retries; attempt++ {
-		redisp := b.cfg.Redispatch && attempt > 0 && attempt == b.cfg.Retries
-		if s == nil || redisp {
-			prev := s
-			n, err := b.Acquire(ctx, k, prev, redisp)
-			if prev != nil {
-				b.Release(prev)
-			}
-			if err != nil {
-				if lastErr != nil {
-					return nil, nil, fmt.Errorf("%w (after %v)", err, lastErr)
-				}
-				return nil, nil, err
-			}
-			if prev != nil {
-				n.redisp.Add(1)
-			}
-			s = n
-		} else if attempt > 0 {
-			s.retr.Add(1)
-			t := time.NewTimer(min(b.cfg.ConnectTimeout, time.Second))
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				b.Release(s)
-				return nil, nil, ctx.Err()
-			}
-		}
+	s, err := b.Acquire(ctx, k, nil, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	for attempt := 0; ; attempt++ {
 		c, err := s.dial(ctx)
 		if err == nil {
 			return s, c, nil
 		}
-		lastErr = err
-		s.econ.Add(1)
 		b.observe(s, err, ObserveLayer4)
+		if attempt == b.cfg.Retries {
+			s.econ.Add(1)
+			b.Release(s)
+			return nil, nil, &connectError{fmt.Errorf("lb: connect to %s/%s: %w", b.cfg.Name, s.cfg.Name, err)}
+		}
+		if s, err = b.retry(ctx, k, s); err != nil {
+			return nil, nil, err
+		}
 	}
-	b.Release(s)
-	return nil, nil, &connectError{fmt.Errorf("lb: connect to %s/%s: %w", b.cfg.Name, s.cfg.Name, lastErr)}
+}
+
+// retry prepares the attempt after a failed connection to s, as HAProxy
+// 2.6 does (observed on haproxy 2.6 with "retries" and "option
+// redispatch"): without Redispatch it waits min(timeout connect, 1s), the
+// turn-around that spares a restarting server, and tries s again (counted
+// in s's wretr); with Redispatch every retry goes to the server the
+// algorithm picks next, other than s (counted in s's wredis). It returns
+// the server to try, acquired; s is released if it changes. On error
+// nothing is held.
+func (b *Backend) retry(ctx context.Context, k *Key, s *Server) (*Server, error) {
+	if b.cfg.Redispatch {
+		n, err := b.Acquire(ctx, k, s, true)
+		b.Release(s)
+		if err != nil {
+			return nil, err
+		}
+		s.redisp.Add(1)
+		return n, nil
+	}
+	s.retr.Add(1)
+	t := time.NewTimer(min(b.cfg.ConnectTimeout, time.Second))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return s, nil
+	case <-ctx.Done():
+		b.Release(s)
+		return nil, ctx.Err()
+	}
 }
 
 func (s *Server) dial(ctx context.Context) (net.Conn, error) {

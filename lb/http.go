@@ -82,41 +82,24 @@ type retryTransport struct{ h *httpProxy }
 func (t retryTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	at := r.Context().Value(attemptKey{}).(*attempt)
 	b := t.h.f.cfg.Backend
-	var lastErr error
-	for n := 0; n <= b.cfg.Retries; n++ {
-		if n > 0 {
-			if b.cfg.Redispatch && n == b.cfg.Retries {
-				prev := at.s
-				s, err := b.Acquire(r.Context(), at.key, prev, true)
-				b.Release(prev)
-				if err != nil {
-					at.s = nil
-					return nil, err
-				}
-				s.redisp.Add(1)
-				at.s = s
-			} else {
-				at.s.retr.Add(1)
-				tm := time.NewTimer(min(b.cfg.ConnectTimeout, time.Second))
-				select {
-				case <-tm.C:
-				case <-r.Context().Done():
-					tm.Stop()
-					return nil, r.Context().Err()
-				}
-			}
-		}
+	for n := 0; ; n++ {
 		r.URL.Host = at.s.addr
 		resp, err := t.h.tr.RoundTrip(r)
 		var ce *connectError
 		if err == nil || !errors.As(err, &ce) {
 			return resp, err
 		}
-		lastErr = err
-		at.s.econ.Add(1)
 		b.observe(at.s, err, ObserveLayer4)
+		if n == b.cfg.Retries {
+			at.s.econ.Add(1)
+			return nil, err
+		}
+		s, rerr := b.retry(r.Context(), at.key, at.s)
+		at.s = s
+		if rerr != nil {
+			return nil, rerr
+		}
 	}
-	return nil, lastErr
 }
 
 func (h *httpProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {

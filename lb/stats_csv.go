@@ -192,7 +192,6 @@ func serverRow(p Proxy, iid, sid int, s ServerStats, now time.Time) csvRow {
 		r.set("check_rise", s.Health.Rise)
 		r.set("check_fall", s.Health.Fall)
 		r.set("check_health", s.Health.Health)
-		r.set("hanafail", s.ErrorLimitHits)
 	}
 	r.set("lbtot", s.Total)
 	setResponses(r, p.Mode, s.Responses)
@@ -246,9 +245,6 @@ func backendRow(p Proxy, iid int, bs BackendStats, now time.Time) csvRow {
 	r.set("lastchg", int64(now.Sub(bs.LastChange)/time.Second))
 	r.set("downtime", int64(bs.Downtime/time.Second))
 	r.set("lbtot", stot)
-	if p.Backend != nil {
-		r.set("algo", p.Backend.cfg.Balance.String())
-	}
 	setResponses(r, p.Mode, resp)
 	return r
 }
