@@ -34,6 +34,7 @@ type Backend struct {
 	rnd     uint64 // xorshift state for Random
 	waitCh  chan struct{}
 	waiting int
+	waiters atomic.Int64 // waiting, readable without mu
 	ejected int
 
 	qcur, qmax     atomic.Int64

@@ -44,15 +44,16 @@ func newHTTPProxy(f *Frontend) *httpProxy {
 			return tc, nil
 		},
 		MaxIdleConnsPerHost:   256,
+		DisableCompression:    true, // pass Accept-Encoding as the client sent it
 		IdleConnTimeout:       90 * time.Second,
 		ResponseHeaderTimeout: b.cfg.ServerTimeout,
 	}
 	h.rp = &httputil.ReverseProxy{
+		// The request goes on as it came, as HAProxy sends it without
+		// "option forwardfor".
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.Out.URL.Scheme = "http"
-			r.SetXForwarded()
-			r.Out.Header.Del("X-Forwarded-Host")
-			r.Out.Header.Del("X-Forwarded-Proto")
+			r.Out.Header["X-Forwarded-For"] = nil
 		},
 		Transport:      retryTransport{h},
 		ModifyResponse: h.modifyResponse,
@@ -105,8 +106,10 @@ func (t retryTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 func (h *httpProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b := h.f.cfg.Backend
 	k := &Key{URI: r.RequestURI, Header: r.Header}
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		k.Source = net.ParseIP(host)
+	if b.cfg.Balance == Source || b.cfg.Balance == SH {
+		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+			k.Source = net.ParseIP(host)
+		}
 	}
 	s, err := b.Acquire(r.Context(), k, nil, false)
 	if err != nil {

@@ -20,6 +20,12 @@ func (b *Backend) Acquire(ctx context.Context, k *Key, avoid *Server, redispatch
 	var timer *time.Timer
 	queued := false
 	var qs *Server // the server the wait is counted on, hashing only
+	registered := false
+	defer func() {
+		if registered {
+			b.waiters.Add(-1)
+		}
+	}()
 	defer func() {
 		if timer != nil {
 			timer.Stop()
@@ -62,6 +68,13 @@ func (b *Backend) Acquire(ctx context.Context, k *Key, avoid *Server, redispatch
 			}
 			timer = time.NewTimer(b.cfg.QueueTimeout)
 		}
+		if !registered {
+			// Count the waiter before looking again, so that a
+			// Release after that look sees it and wakes it.
+			registered = true
+			b.waiters.Add(1)
+			continue
+		}
 		if b.waitCh == nil {
 			b.waitCh = make(chan struct{})
 		}
@@ -98,6 +111,9 @@ func (b *Backend) dequeueLocked(qs *Server) {
 // Release ends a connection counted by Acquire and lets a queued one in.
 func (b *Backend) Release(s *Server) {
 	s.cur.Add(-1)
+	if b.waiters.Load() == 0 {
+		return
+	}
 	b.mu.Lock()
 	b.wakeLocked()
 	b.mu.Unlock()
