@@ -467,3 +467,68 @@ func TestHAProxySameRetryRedispatch(t *testing.T) {
 }
 
 var _ = lb.ModeHTTP
+
+// load sends n GET requests from 4 clients with keep-alive and counts the
+// ones that did not get a 200.
+func load(t *testing.T, addr string, n int, during func()) (failed int) {
+	t.Helper()
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var sent sync.WaitGroup
+	sent.Add(n / 4)
+	jobs := make(chan int)
+	for range 4 {
+		wg.Go(func() {
+			c := &http.Client{Timeout: 30 * time.Second}
+			defer c.CloseIdleConnections()
+			for range jobs {
+				resp, err := c.Get("http://" + addr + "/")
+				ok := err == nil && resp.StatusCode == 200
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				if !ok {
+					mu.Lock()
+					failed++
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for i := range n {
+		if i == n/4 {
+			during()
+		}
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	return failed
+}
+
+// Killing a backend mid-load loses no request that haproxy would not lose
+// with the same retries and redispatch: the requests that find it dead are
+// redispatched by both.
+func TestHAProxyKillBackendMidLoad(t *testing.T) {
+	var failed [2]int
+	for i, name := range []string{"haproxy", "lb"} {
+		bs := backends(t, 3)
+		cfg := httpDefaults + "    retries 3\n    option redispatch\nfrontend fe\n    bind FE\n    default_backend be\nbackend be\n    balance roundrobin\n"
+		for _, b := range bs {
+			cfg += fmt.Sprintf("    server %s %s\n", b.Name, b.Addr())
+		}
+		hap, ours := startPeers(t, cfg)
+		addr := hap.fe
+		if name == "lb" {
+			addr = ours.fe
+		}
+		// 2000 requests; s2 dies after the first 500, and no check
+		// notices it: only retries and redispatch keep requests whole.
+		failed[i] = load(t, addr, 2000, bs[1].Stop)
+		t.Logf("%s: %d of 2000 requests failed", name, failed[i])
+	}
+	if failed[1] > failed[0] {
+		t.Fatalf("lb lost %d requests, haproxy %d", failed[1], failed[0])
+	}
+}

@@ -16,6 +16,7 @@ var sceneMust = [][]string{
 	{"router: writer node1 -> node2", "write 5 refused with ErrNoWriter", "router: writer none -> node3", "5 acknowledged rows, none lost"},
 	{"AvailabilityZoneFilter removed", "instance 1 -> compute1", "no valid host was found"},
 	{"a: BACKUP -> MASTER (master down)", "b: BACKUP -> MASTER (master down)", "a: BACKUP -> MASTER (preempted lower priority master)", "b: BACKUP -> MASTER (master sent priority 0)"},
+	{"connection: web3 web2 web3 web1 web3 web2 (HAProxy's roundrobin order)", "health check: web3 is DOWN", "2 requests: sorry sorry (only the backup is left)", "2 requests: web3 web3 (an active server is back"},
 }
 
 // Every scene of the tour runs to the end on the fakes and tells its
