@@ -248,18 +248,25 @@ func statCSV(t testing.TB, p peer) (header []string, rows map[string]map[string]
 // waitStatus polls both peers' CSV until server's status is want in both.
 func waitStatus(t testing.TB, peers []peer, key, want string, within time.Duration) {
 	t.Helper()
+	waitStatusCol(t, peers, key, "status", want, within)
+}
+
+// waitStatusCol polls both peers' CSV until column col of row key is want
+// in both.
+func waitStatusCol(t testing.TB, peers []peer, key, col, want string, within time.Duration) {
+	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
 		var got []string
 		for _, p := range peers {
 			_, rows, _ := statCSV(t, p)
-			got = append(got, rows[key]["status"])
+			got = append(got, rows[key][col])
 		}
 		if got[0] == want && got[1] == want {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: status %v (haproxy, lb), want %s in both", key, got, want)
+			t.Fatalf("%s: %s %v (haproxy, lb), want %s in both", key, col, got, want)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -281,6 +288,9 @@ func TestHAProxySameCSV(t *testing.T) {
 	waitStatus(t, peers, "be/s4", "DOWN", 10*time.Second)
 	sequence(t, hap.fe, 10)
 	sequence(t, ours.fe, 10)
+	// The client has closed its connection; each peer notices in its own
+	// time.
+	waitStatusCol(t, peers, "fe/FRONTEND", "scur", "0", 5*time.Second)
 
 	hh, hrows, hraw := statCSV(t, hap)
 	oh, orows, oraw := statCSV(t, ours)
