@@ -15,10 +15,11 @@ import (
 // that picks one per connection (TCP) or per request (HTTP). It is safe for
 // concurrent use. Run it to start the health checks and slow start ramps.
 type Backend struct {
-	cfg     BackendConfig
-	servers []*Server
-	byName  map[string]*Server
-	start   time.Time
+	cfg      BackendConfig
+	servers  []*Server
+	byName   map[string]*Server
+	byCookie map[string]*Server
+	start    time.Time
 
 	mu      sync.Mutex // guards selection state and every Server's b.mu fields
 	act     rrGroup
@@ -53,7 +54,7 @@ func NewBackend(cfg BackendConfig) (*Backend, error) {
 		return nil, err
 	}
 	now := time.Now()
-	b := &Backend{cfg: c, byName: make(map[string]*Server), start: now, lastChg: now, rnd: uint64(now.UnixNano()) | 1}
+	b := &Backend{cfg: c, byName: make(map[string]*Server), byCookie: make(map[string]*Server), start: now, lastChg: now, rnd: uint64(now.UnixNano()) | 1}
 	for i, sc := range c.Servers {
 		if _, port, err := net.SplitHostPort(sc.Addr); err != nil || port == "" {
 			return nil, &ConfigError{Field: fmt.Sprintf("Servers[%d].Addr", i), Value: fmt.Sprintf("%q", sc.Addr), Msg: "want host:port", Err: err}
@@ -77,6 +78,10 @@ func NewBackend(cfg BackendConfig) (*Backend, error) {
 		s.computeWeight(now)
 		b.servers = append(b.servers, s)
 		b.byName[sc.Name] = s
+		if sc.Cookie == "" {
+			s.cfg.Cookie = sc.Name
+		}
+		b.byCookie[s.cfg.Cookie] = s
 		if sc.Backup {
 			b.bck.members = append(b.bck.members, s)
 		} else {

@@ -43,6 +43,13 @@ type BackendConfig struct {
 	// Zero means no bound; otherwise at least 100.
 	BalanceFactor int
 
+	// Cookie, if not empty, is the name of the persistence cookie (HAProxy's
+	// "cookie <name> insert", HTTP only): a request carrying it goes to the
+	// server it names while that server is UP and not in maintenance
+	// (draining servers keep their sessions, as in HAProxy), and a response
+	// from a server the request did not name sets it.
+	Cookie string
+
 	// AllBackups: when no active server is usable, balance over every
 	// usable backup instead of only the first (HAProxy's "option
 	// allbackups").

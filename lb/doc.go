@@ -42,6 +42,7 @@
 //	observe layer4|layer7                  ServerConfig.Observe
 //	on-marked-down shutdown-sessions       ServerConfig.ShutdownOnDown
 //	on-marked-up shutdown-backup-sessions  ServerConfig.ShutdownBackupOnUp
+//	cookie <name> insert, server cookie    BackendConfig.Cookie, ServerConfig.Cookie
 //	option allbackups                      BackendConfig.AllBackups
 //	retries, option redispatch             BackendConfig.Retries, Redispatch
 //	timeout connect|server|queue           BackendConfig.ConnectTimeout, ServerTimeout, QueueTimeout

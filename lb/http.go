@@ -111,10 +111,20 @@ func (h *httpProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			k.Source = net.ParseIP(host)
 		}
 	}
-	s, err := b.Acquire(r.Context(), k, nil, false)
-	if err != nil {
-		h.fail(w, nil, http.StatusServiceUnavailable)
-		return
+	var s *Server
+	if b.cfg.Cookie != "" {
+		if c, err := r.Cookie(b.cfg.Cookie); err == nil {
+			if p := b.byCookie[c.Value]; p != nil && b.acquirePersistent(p) {
+				s = p
+			}
+		}
+	}
+	if s == nil {
+		var err error
+		if s, err = b.Acquire(r.Context(), k, nil, false); err != nil {
+			h.fail(w, nil, http.StatusServiceUnavailable)
+			return
+		}
 	}
 	at := &attempt{s: s, key: k}
 	defer func() {
@@ -134,6 +144,12 @@ func (h *httpProxy) modifyResponse(resp *http.Response) error {
 		b.observe(at.s, statusError(resp.StatusCode), ObserveLayer7)
 	} else {
 		b.observe(at.s, nil, ObserveLayer7)
+	}
+	if name := b.cfg.Cookie; name != "" {
+		if c, err := resp.Request.Cookie(name); err != nil || c.Value != at.s.cfg.Cookie {
+			// HAProxy's "insert": the answer names its server.
+			resp.Header.Add("Set-Cookie", name+"="+at.s.cfg.Cookie+"; path=/")
+		}
 	}
 	if resp.ContentLength > 0 {
 		at.s.bout.Add(resp.ContentLength)

@@ -223,3 +223,42 @@ func TestActiveCheck(t *testing.T) {
 		t.Fatalf("change %s", c)
 	}
 }
+
+// Cookie persistence ("cookie SERVERID insert"): the first answer sets the
+// cookie, and requests carrying it stay on that server, draining or not,
+// until it is in maintenance.
+func TestCookiePersistence(t *testing.T) {
+	bs := httpBackends(t, 2)
+	addr, b := serve(t, lb.ModeHTTP, lb.BackendConfig{Cookie: "SERVERID", Servers: []lb.ServerConfig{
+		{Name: "s1", Addr: bs[0].Addr()}, {Name: "s2", Addr: bs[1].Addr(), Cookie: "two"},
+	}})
+	req := func(cookie string) (string, string) {
+		r, _ := http.NewRequest("GET", "http://"+addr+"/", nil)
+		if cookie != "" {
+			r.Header.Set("Cookie", "SERVERID="+cookie)
+		}
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return strings.TrimSpace(string(body)), resp.Header.Get("Set-Cookie")
+	}
+	if who, set := req(""); who != "s1" || set != "SERVERID=s1; path=/" {
+		t.Fatalf("first request: %s, Set-Cookie %q", who, set)
+	}
+	for range 3 {
+		if who, set := req("two"); who != "s2" || set != "" {
+			t.Fatalf("with cookie two: %s, Set-Cookie %q", who, set)
+		}
+	}
+	b.SetState("s2", lb.AdminDrain)
+	if who, _ := req("two"); who != "s2" {
+		t.Fatalf("draining s2 lost its session: %s", who)
+	}
+	b.SetState("s2", lb.AdminMaint)
+	if who, set := req("two"); who != "s1" || set != "SERVERID=s1; path=/" {
+		t.Fatalf("s2 in maintenance: %s, Set-Cookie %q", who, set)
+	}
+}

@@ -126,3 +126,22 @@ func (b *Backend) wakeLocked() {
 		b.waitCh = nil
 	}
 }
+
+// acquirePersistent counts a connection on the server a persistence cookie
+// names, if it may take it: UP, not in maintenance (draining is fine, as
+// HAProxy lets persistent sessions reach a draining server) and below its
+// maxconn. It reports false otherwise, and the request is balanced.
+func (b *Backend) acquirePersistent(s *Server) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if s.admin == AdminMaint || !s.up || s.full() || time.Now().Before(s.ejected) {
+		return false
+	}
+	n := s.cur.Add(1)
+	if n > s.max.Load() {
+		s.max.Store(n)
+	}
+	s.tot.Add(1)
+	b.tot.Add(1)
+	return true
+}

@@ -61,6 +61,9 @@ type ServerConfig struct {
 	// long after the server comes back UP (HAProxy's "slowstart"). Zero
 	// means none.
 	SlowStart time.Duration
+	// Cookie is the value of the persistence cookie that names this
+	// server (HAProxy's server "cookie"). Zero means Name.
+	Cookie string
 	// Admin is the initial administrative state. Zero is AdminReady;
 	// HAProxy's "disabled" is AdminMaint.
 	Admin AdminState

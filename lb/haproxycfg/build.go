@@ -108,7 +108,7 @@ func buildBackend(ctx context.Context, px *Proxy, logger *slog.Logger) (*lb.Back
 	bc := lb.BackendConfig{
 		Name: px.Name, AllBackups: px.AllBackups, Redispatch: px.Redispatch,
 		ConnectTimeout: px.ConnectTimeout, ServerTimeout: px.ServerTimeout, QueueTimeout: px.QueueTimeout,
-		BalanceFactor: px.BalanceFactor, Logger: logger,
+		BalanceFactor: px.BalanceFactor, Cookie: px.Cookie, Logger: logger,
 	}
 	if px.Retries != nil {
 		bc.Retries = *px.Retries
@@ -146,7 +146,7 @@ func buildBackend(ctx context.Context, px *Proxy, logger *slog.Logger) (*lb.Back
 		addr := net.JoinHostPort(addrs[0], port)
 		sc := lb.ServerConfig{
 			Name: s.Name, Addr: addr, Weight: s.Weight, Backup: s.Backup, MaxConn: s.MaxConn,
-			SlowStart: s.SlowStart, ShutdownOnDown: s.ShutdownOnDown, ShutdownBackupOnUp: s.ShutdownBackupOnUp,
+			SlowStart: s.SlowStart, Cookie: s.Cookie, ShutdownOnDown: s.ShutdownOnDown, ShutdownBackupOnUp: s.ShutdownBackupOnUp,
 		}
 		if s.Disabled {
 			sc.Admin = lb.AdminMaint

@@ -12,6 +12,7 @@
 // on-marked-down shutdown-sessions, on-marked-up shutdown-backup-sessions),
 // timeout connect|client|server|queue, retries, option
 // redispatch|httpchk|allbackups|mysql-check, http-check expect status,
+// cookie <name> insert (with the server option cookie <value>),
 // stats enable, stats uri, and "http-request use-service
 // prometheus-exporter if { path <p> }". Times take HAProxy's units (us, ms,
 // s, m, h, d); a bare number is milliseconds.
@@ -75,6 +76,8 @@ type Proxy struct {
 	HTTPCheck                                                  *HTTPCheck
 	MySQLCheck                                                 bool
 
+	Cookie string // "cookie <name> insert"
+
 	StatsEnable bool
 	StatsURI    string
 	Prometheus  string // path served by the prometheus-exporter service
@@ -111,6 +114,7 @@ type Server struct {
 	OnError                     string
 	ShutdownOnDown              bool
 	ShutdownBackupOnUp          bool
+	Cookie                      string
 }
 
 // Frontend reports whether the proxy accepts connections.

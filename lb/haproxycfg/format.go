@@ -70,6 +70,9 @@ func Format(w io.Writer, c *Config) error {
 				line("http-check expect status %d", hc.ExpectStatus)
 			}
 		}
+		if px.Cookie != "" {
+			line("cookie %s insert", quote(px.Cookie))
+		}
 		if px.StatsEnable {
 			line("stats enable")
 		}
@@ -119,6 +122,9 @@ func formatServer(s Server) string {
 	num(s.ErrorLimit, "error-limit")
 	if s.Observe != "" {
 		f = append(f, "observe", s.Observe)
+	}
+	if s.Cookie != "" {
+		f = append(f, "cookie", quote(s.Cookie))
 	}
 	if s.OnError != "" {
 		f = append(f, "on-error", s.OnError)

@@ -295,6 +295,11 @@ func (p *parser) proxyKeyword(px *Proxy, w []string) error {
 			return nil
 		}
 		return p.unsupported(strings.Join(w[:min(len(w), 3)], " "))
+	case "cookie":
+		if len(w) != 3 || w[2] != "insert" {
+			return p.unsupported("cookie other than \"cookie <name> insert\"")
+		}
+		px.Cookie = w[1]
 	case "stats":
 		err = p.stats(px, w)
 	case "http-request":
@@ -535,6 +540,9 @@ func (p *parser) server(px *Proxy, w []string) error {
 				err = p.errf(nil, "server %s: observe %q: want layer4 or layer7", s.Name, v)
 			}
 			s.Observe = v
+			i++
+		case "cookie":
+			s.Cookie, err = p.arg(w, i+1)
 			i++
 		case "on-error":
 			var v string

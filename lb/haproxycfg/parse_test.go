@@ -35,10 +35,11 @@ backend api_back
     balance hdr(X-Tenant)
     hash-type consistent
     hash-balance-factor 150
+    cookie SERVERID insert
     option httpchk GET /healthz
     http-check expect status 200
     server a 127.0.0.1:18101 check inter 2s fastinter 500ms downinter 5s rise 2 fall 3 weight 10
-    server b 127.0.0.1:18102 check backup maxconn 100 slowstart 30s port 9200
+    server b 127.0.0.1:18102 check backup maxconn 100 slowstart 30s port 9200 cookie bee
 
 listen galera
     bind 127.0.0.1:18091
@@ -67,10 +68,10 @@ func TestParseSample(t *testing.T) {
 		t.Errorf("httpchk: %+v", be.HTTPCheck)
 	}
 	a, b := be.Servers[0], be.Servers[1]
-	if !a.Check || a.Inter != 2*time.Second || a.FastInter != 500*time.Millisecond || a.DownInter != 5*time.Second || a.Rise != 2 || a.Fall != 3 || a.Weight != 10 || a.Line != 30 {
+	if !a.Check || a.Inter != 2*time.Second || a.FastInter != 500*time.Millisecond || a.DownInter != 5*time.Second || a.Rise != 2 || a.Fall != 3 || a.Weight != 10 || a.Line != 31 {
 		t.Errorf("server a: %+v", a)
 	}
-	if !b.Backup || b.MaxConn != 100 || b.SlowStart != 30*time.Second || b.Port != 9200 {
+	if !b.Backup || b.MaxConn != 100 || b.SlowStart != 30*time.Second || b.Port != 9200 || b.Cookie != "bee" || be.Cookie != "SERVERID" {
 		t.Errorf("server b: %+v", b)
 	}
 	g := c.Proxies[3]

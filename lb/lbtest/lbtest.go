@@ -176,9 +176,11 @@ func (b *Backend) Checker() hakit.Checker {
 // TCPBackend is a fake TCP server: it writes its name and a newline, then
 // echoes what it reads until the client half-closes, then closes.
 type TCPBackend struct {
-	Name string
-	ln   net.Listener
-	wg   sync.WaitGroup
+	Name  string
+	ln    net.Listener
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
 	// Conns counts accepted connections.
 	Conns atomic.Int64
 }
@@ -193,7 +195,7 @@ func NewTCPBackend(name, addr string) (*TCPBackend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lbtest: tcp backend %s: %w", name, err)
 	}
-	b := &TCPBackend{Name: name, ln: ln}
+	b := &TCPBackend{Name: name, ln: ln, conns: map[net.Conn]struct{}{}}
 	b.wg.Go(func() {
 		for {
 			c, err := ln.Accept()
@@ -201,8 +203,16 @@ func NewTCPBackend(name, addr string) (*TCPBackend, error) {
 				return
 			}
 			b.Conns.Add(1)
+			b.mu.Lock()
+			b.conns[c] = struct{}{}
+			b.mu.Unlock()
 			b.wg.Go(func() {
-				defer c.Close()
+				defer func() {
+					b.mu.Lock()
+					delete(b.conns, c)
+					b.mu.Unlock()
+					c.Close()
+				}()
 				io.WriteString(c, name+"\n")
 				io.Copy(c, c)
 			})
@@ -214,8 +224,14 @@ func NewTCPBackend(name, addr string) (*TCPBackend, error) {
 // Addr returns host:port.
 func (b *TCPBackend) Addr() string { return b.ln.Addr().String() }
 
-// Close stops accepting and waits for connections to end.
+// Close stops accepting, closes every connection and waits for their
+// goroutines.
 func (b *TCPBackend) Close() {
 	b.ln.Close()
+	b.mu.Lock()
+	for c := range b.conns {
+		c.Close()
+	}
+	b.mu.Unlock()
 	b.wg.Wait()
 }
