@@ -182,9 +182,12 @@ func (f *Frontend) add(c net.Conn) bool {
 
 func (f *Frontend) remove(c net.Conn) {
 	f.mu.Lock()
+	_, ok := f.conns[c]
 	delete(f.conns, c)
 	f.mu.Unlock()
-	f.cur.Add(-1)
+	if ok {
+		f.cur.Add(-1)
+	}
 	c.Close()
 }
 
