@@ -262,3 +262,60 @@ func TestCookiePersistence(t *testing.T) {
 		t.Fatalf("s2 in maintenance: %s, Set-Cookie %q", who, set)
 	}
 }
+
+// timeout client: a TCP client silent for longer than ClientTimeout loses
+// its connection; one that keeps talking does not.
+func TestTCPIdleTimeout(t *testing.T) {
+	tb, err := lbtest.NewTCPBackend("echo", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tb.Close()
+	b, err := lb.NewBackend(lb.BackendConfig{Servers: []lb.ServerConfig{{Name: "echo", Addr: tb.Addr()}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := lb.NewFrontend(lb.FrontendConfig{Backend: b, ClientTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { f.Serve(ctx, ln); close(done) }()
+	defer func() { cancel(); f.Close(); <-done }()
+
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// Talking every 50ms keeps it open past 4 timeouts.
+	buf := make([]byte, 64)
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(c, buf[:5]); err != nil {
+		t.Fatal(err)
+	}
+	for range 16 {
+		io.WriteString(c, "x")
+		if _, err := io.ReadFull(c, buf[:1]); err != nil {
+			t.Fatalf("an active connection was closed: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Silence: closed after 200ms (225ms at most, by the deadline's
+	// step); 10s rules out a timeout that never fires.
+	start := time.Now()
+	c.SetReadDeadline(start.Add(10 * time.Second))
+	_, err = c.Read(buf)
+	if ne, ok := err.(net.Error); err == nil || ok && ne.Timeout() {
+		t.Fatalf("the silent connection was not closed by lb: %v", err)
+	}
+	if d := time.Since(start); d < 150*time.Millisecond {
+		t.Fatalf("closed after %v, want about 200ms", d)
+	}
+}
