@@ -27,6 +27,7 @@ var scenes = []scene{
 	{"Virtual IPs with VRRP (vrrp.Router on vrrptest.LAN): crash, preempt, clean stop", sceneVRRP},
 	{"Fencing: quorum, watchdog self-fencing, topology levels, fence before evacuate (fence on fencetest)", sceneFence},
 	{"MongoDB replica set through the real driver: lag, failover, majority lost (mongo on mongotest)", sceneMongo},
+	{"Load balancing as HAProxy does it: weighted order, health checks, backup (lb on lbtest backends)", sceneLB},
 }
 
 func main() {

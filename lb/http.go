@@ -1,0 +1,241 @@
+package lb
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"sync"
+	"time"
+)
+
+// httpProxy is a frontend's HTTP side: an http.Server whose handler
+// balances every request and forwards it with httputil.ReverseProxy.
+type httpProxy struct {
+	f  *Frontend
+	rp *httputil.ReverseProxy
+	tr *http.Transport
+}
+
+type attemptKey struct{}
+
+// attempt is one request's server, as the retries move it.
+type attempt struct {
+	s   *Server
+	key *Key
+}
+
+func newHTTPProxy(f *Frontend) *httpProxy {
+	b := f.cfg.Backend
+	h := &httpProxy{f: f}
+	h.tr = &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			at, _ := ctx.Value(attemptKey{}).(*attempt)
+			if at == nil {
+				return nil, errors.New("lb: dial outside a request")
+			}
+			c, err := at.s.dial(ctx)
+			if err != nil {
+				return nil, &connectError{err}
+			}
+			tc := &trackedConn{Conn: c, s: at.s}
+			at.s.track(tc)
+			return tc, nil
+		},
+		MaxIdleConnsPerHost:   256,
+		DisableCompression:    true, // pass Accept-Encoding as the client sent it
+		IdleConnTimeout:       90 * time.Second,
+		ResponseHeaderTimeout: b.cfg.ServerTimeout,
+	}
+	h.rp = &httputil.ReverseProxy{
+		// The request goes on as it came, as HAProxy sends it without
+		// "option forwardfor".
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.Out.URL.Scheme = "http"
+			r.Out.Header["X-Forwarded-For"] = nil
+		},
+		Transport:      retryTransport{h},
+		ModifyResponse: h.modifyResponse,
+		ErrorHandler:   h.errorHandler,
+		FlushInterval:  -1,
+	}
+	return h
+}
+
+// trackedConn is a server connection the server can shut down
+// (on-marked-down shutdown-sessions).
+type trackedConn struct {
+	net.Conn
+	s    *Server
+	once sync.Once
+}
+
+func (c *trackedConn) Close() error {
+	c.once.Do(func() { c.s.untrack(c) })
+	return c.Conn.Close()
+}
+
+// retryTransport sends a request to the attempt's server, retrying failed
+// connection attempts as Backend.connect does.
+type retryTransport struct{ h *httpProxy }
+
+func (t retryTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	at := r.Context().Value(attemptKey{}).(*attempt)
+	b := t.h.f.cfg.Backend
+	for n := 0; ; n++ {
+		r.URL.Host = at.s.addr
+		resp, err := t.h.tr.RoundTrip(r)
+		var ce *connectError
+		if err == nil || !errors.As(err, &ce) {
+			return resp, err
+		}
+		b.observe(at.s, err, ObserveLayer4)
+		if n == b.cfg.Retries {
+			at.s.econ.Add(1)
+			return nil, err
+		}
+		s, rerr := b.retry(r.Context(), at.key, at.s)
+		at.s = s
+		if rerr != nil {
+			return nil, rerr
+		}
+	}
+}
+
+func (h *httpProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b := h.f.cfg.Backend
+	k := &Key{URI: r.RequestURI, Header: r.Header}
+	if b.cfg.Balance == Source || b.cfg.Balance == SH {
+		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+			k.Source = net.ParseIP(host)
+		}
+	}
+	var s *Server
+	if b.cfg.Cookie != "" {
+		if c, err := r.Cookie(b.cfg.Cookie); err == nil {
+			if p := b.byCookie[c.Value]; p != nil && b.acquirePersistent(p) {
+				s = p
+			}
+		}
+	}
+	if s == nil {
+		var err error
+		if s, err = b.Acquire(r.Context(), k, nil, false); err != nil {
+			h.fail(w, nil, http.StatusServiceUnavailable)
+			return
+		}
+	}
+	at := &attempt{s: s, key: k}
+	defer func() {
+		if at.s != nil {
+			b.Release(at.s)
+		}
+	}()
+	ctx := context.WithValue(r.Context(), attemptKey{}, at)
+	h.rp.ServeHTTP(w, r.WithContext(ctx))
+}
+
+func (h *httpProxy) modifyResponse(resp *http.Response) error {
+	at := resp.Request.Context().Value(attemptKey{}).(*attempt)
+	b := h.f.cfg.Backend
+	h.count(at.s, resp.StatusCode)
+	if layer7Failure(resp.StatusCode) {
+		b.observe(at.s, statusError(resp.StatusCode), ObserveLayer7)
+	} else {
+		b.observe(at.s, nil, ObserveLayer7)
+	}
+	if name := b.cfg.Cookie; name != "" {
+		if c, err := resp.Request.Cookie(name); err != nil || c.Value != at.s.cfg.Cookie {
+			// HAProxy's "insert": the answer names its server.
+			resp.Header.Add("Set-Cookie", name+"="+at.s.cfg.Cookie+"; path=/")
+		}
+	}
+	if resp.ContentLength > 0 {
+		at.s.bout.Add(resp.ContentLength)
+		h.f.bout.Add(resp.ContentLength)
+	}
+	return nil
+}
+
+// errorHandler answers as HAProxy does: 503 when no connection could be
+// made (after retries), 504 when the server timed out, 502 otherwise.
+func (h *httpProxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
+	at := r.Context().Value(attemptKey{}).(*attempt)
+	var ce *connectError
+	var ne net.Error
+	code := http.StatusBadGateway
+	switch {
+	case errors.As(err, &ce), errors.Is(err, ErrNoServer), errors.Is(err, ErrQueueTimeout):
+		code = http.StatusServiceUnavailable
+	case errors.As(err, &ne) && ne.Timeout():
+		code = http.StatusGatewayTimeout
+	}
+	if code != http.StatusServiceUnavailable && at.s != nil {
+		at.s.eresp.Add(1)
+		h.f.cfg.Backend.observe(at.s, err, ObserveLayer7)
+	}
+	h.f.logErr("lb: http proxy error", err)
+	h.fail(w, at.s, code)
+}
+
+func (h *httpProxy) fail(w http.ResponseWriter, s *Server, code int) {
+	h.count(s, code)
+	http.Error(w, http.StatusText(code), code)
+}
+
+func (h *httpProxy) count(s *Server, code int) {
+	c := code/100 - 1
+	if c < 0 || c > 4 {
+		c = 5
+	}
+	h.f.hrsp[c].Add(1)
+	if s != nil {
+		s.hrsp[c].Add(1)
+	}
+}
+
+// serve runs an http.Server on ln until ctx is done, then shuts it down
+// gracefully: in-flight requests finish, idle connections close.
+func (h *httpProxy) serve(ctx context.Context, ln net.Listener) error {
+	f := h.f
+	srv := &http.Server{
+		Handler:     h,
+		ReadTimeout: 0,
+		IdleTimeout: f.cfg.ClientTimeout,
+		ConnState: func(c net.Conn, st http.ConnState) {
+			switch st {
+			case http.StateNew:
+				if !f.add(c) {
+					c.Close()
+				}
+			case http.StateHijacked, http.StateClosed:
+				f.remove(c)
+			}
+		},
+	}
+	if f.cfg.ClientTimeout > 0 {
+		srv.ReadHeaderTimeout = f.cfg.ClientTimeout
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(keepListener{ln}) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	err := srv.Shutdown(context.Background())
+	<-errc
+	resetAccept(ln)
+	h.tr.CloseIdleConnections()
+	return err
+}
+
+// keepListener lets http.Server stop accepting without closing the
+// listener, which a reloaded configuration serves next.
+type keepListener struct{ net.Listener }
+
+func (l keepListener) Close() error {
+	unblockAccept(l.Listener)
+	return nil
+}
