@@ -25,6 +25,14 @@ type Elector struct {
 	validUntil time.Time // leadership is in doubt from then on
 	token      uint64
 	stats      ElectorStats
+	// acting is true from a leadership's start until OnStartedLeading has
+	// returned after it ended; renewedAt is when the last successful
+	// write of that leadership started.
+	acting    bool
+	renewedAt time.Time
+	// rand, if not nil, replaces the global source for the retry
+	// jitter; tests set it to replay a run.
+	rand func() float64
 }
 
 // ElectorStats is a snapshot of an Elector's state and counters.
@@ -144,7 +152,7 @@ func (e *Elector) acquire(ctx context.Context) (LeaseRecord, time.Time, bool) {
 		if err == nil {
 			return rec, start, true
 		}
-		wait := e.cfg.RetryPeriod + time.Duration(rand.Float64()*e.cfg.JitterFactor*float64(e.cfg.RetryPeriod))
+		wait := e.cfg.RetryPeriod + time.Duration(e.random()*e.cfg.JitterFactor*float64(e.cfg.RetryPeriod))
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -153,6 +161,14 @@ func (e *Elector) acquire(ctx context.Context) (LeaseRecord, time.Time, bool) {
 		case <-t.C:
 		}
 	}
+}
+
+// random returns a number in [0, 1) from the Elector's source.
+func (e *Elector) random() float64 {
+	if e.rand != nil {
+		return e.rand()
+	}
+	return rand.Float64()
 }
 
 // errLeaseHeld says another candidate's lease is still valid.
@@ -266,6 +282,7 @@ func (e *Elector) lead(ctx context.Context, rec LeaseRecord, start time.Time) {
 
 	e.mu.Lock()
 	e.leaderCtx, e.token, e.validUntil = leaderCtx, rec.Token, validUntil
+	e.acting, e.renewedAt = true, start
 	e.stats.Elections++
 	e.mu.Unlock()
 	if e.cfg.Logger != nil {
@@ -305,13 +322,16 @@ func (e *Elector) lead(ctx context.Context, rec LeaseRecord, start time.Time) {
 		}
 		validUntil = t.Add(e.cfg.RenewDeadline)
 		e.mu.Lock()
-		e.validUntil = validUntil
+		e.validUntil, e.renewedAt = validUntil, t
 		e.mu.Unlock()
 		deadline.Reset(time.Until(validUntil))
 	}
 	ticker.Stop()
 	cancel()
 	<-done
+	e.mu.Lock()
+	e.acting = false
+	e.mu.Unlock()
 
 	if ctx.Err() != nil && e.cfg.ReleaseOnCancel && time.Now().Before(validUntil) {
 		e.release(ctx, last)
