@@ -60,7 +60,7 @@ func (e *Elector) LeaderHealth(timeout time.Duration) LeaderHealth {
 	switch {
 	case !e.acting:
 		return LeaderFollowing
-	case time.Since(e.renewedAt) > e.cfg.LeaseDuration+timeout:
+	case e.local(time.Since(e.renewedAt)) > e.cfg.LeaseDuration+timeout:
 		return LeaderLate
 	}
 	return LeaderRenewing
