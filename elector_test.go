@@ -381,7 +381,8 @@ func TestElectorReleaseOnCancel(t *testing.T) {
 		ctxB, cancelB := context.WithCancel(t.Context())
 		defer cancelB()
 		doneA := make(chan struct{})
-		go func() { mk("a").Run(ctxA); close(doneA) }()
+		ea := mk("a") // made here: mk may call t.Fatal, which a goroutine must not
+		go func() { ea.Run(ctxA); close(doneA) }()
 		synctest.Wait()
 		go mk("b").Run(ctxB)
 		<-tokens

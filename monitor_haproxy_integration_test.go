@@ -1,4 +1,4 @@
-//go:build integration
+//go:build integration && linux
 
 package hakit_test
 
@@ -25,13 +25,23 @@ import (
 )
 
 // scriptedBackend answers haproxy's health checks (GET /check) from a
-// script, "+" for 200 and "-" for 503, and everything else with the status
-// in errStatus. Each answered check is announced on checks.
+// script, "+" for 200 and "-" for 503 (200 once the script is used up), and
+// everything else with the status in errStatus. It holds each check's
+// answer until the test releases it, so that a test reads haproxy's status
+// between two checks without guessing how long haproxy takes: when check
+// n+1 has arrived, haproxy has applied the result of check n, and the
+// result of n+1 is not in yet.
 type scriptedBackend struct {
 	mu        sync.Mutex
 	script    string
 	errStatus int
-	checks    chan bool
+	checks    chan heldCheck
+}
+
+// heldCheck is one check haproxy is waiting on; closing release answers it.
+type heldCheck struct {
+	pass    bool
+	release chan struct{}
 }
 
 func (b *scriptedBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -48,21 +58,42 @@ func (b *scriptedBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		pass, b.script = b.script[0] == '+', b.script[1:]
 	}
 	b.mu.Unlock()
+	c := heldCheck{pass: pass, release: make(chan struct{})}
+	select {
+	case b.checks <- c:
+	case <-r.Context().Done():
+		return
+	}
+	select {
+	case <-c.release:
+	case <-r.Context().Done():
+		return
+	}
 	if pass {
 		w.WriteHeader(http.StatusOK)
 	} else {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}
+}
+
+// next waits for haproxy's next check, held. The bound only turns a
+// haproxy that stopped checking into a failure; checks come every 1.5s at
+// most.
+func (b *scriptedBackend) next() (heldCheck, error) {
 	select {
-	case b.checks <- pass:
-	default:
+	case c := <-b.checks:
+		return c, nil
+	case <-time.After(30 * time.Second):
+		return heldCheck{}, errors.New("haproxy made no check within 30s")
 	}
 }
 
-// haproxy runs the real haproxy with cfg (whose "%s" is replaced by the
-// stats socket path) and returns a function reading a server's status as
-// its stats page shows it.
-func startHAProxy(t *testing.T, cfg string) func(proxy, server string) string {
+// startHAProxy runs the real haproxy with cfg (whose "%s" is replaced by
+// the stats socket path), one thread so that a state change is applied
+// before the stats socket is served again, and returns a function reading
+// a server's status as its stats page shows it. haproxy dies with the
+// test binary (Pdeathsig) and is stopped by its pid at cleanup.
+func startHAProxy(t *testing.T, cfg string) func(proxy, server string) (string, error) {
 	t.Helper()
 	bin := testenv.Command(t, "haproxy")
 	dir := t.TempDir()
@@ -72,7 +103,8 @@ func startHAProxy(t *testing.T, cfg string) func(proxy, server string) string {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "-db", "-f", path)
-	var logs strings.Builder
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	var logs syncBuffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -84,21 +116,20 @@ func startHAProxy(t *testing.T, cfg string) func(proxy, server string) string {
 			t.Logf("haproxy output:\n%s", logs.String())
 		}
 	})
-	status := func(proxy, server string) string {
-		t.Helper()
+	status := func(proxy, server string) (string, error) {
 		c, err := net.Dial("unix", sock)
 		if err != nil {
-			t.Fatalf("haproxy stats socket: %v", err)
+			return "", fmt.Errorf("haproxy stats socket: %w", err)
 		}
 		defer c.Close()
 		fmt.Fprintf(c, "show stat\n")
 		data, err := io.ReadAll(bufio.NewReader(c))
 		if err != nil {
-			t.Fatal(err)
+			return "", err
 		}
 		rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(data), "# "))).ReadAll()
 		if err != nil {
-			t.Fatalf("show stat: %v\n%s", err, data)
+			return "", fmt.Errorf("show stat: %w\n%s", err, data)
 		}
 		col := -1
 		for i, name := range rows[0] {
@@ -108,11 +139,10 @@ func startHAProxy(t *testing.T, cfg string) func(proxy, server string) string {
 		}
 		for _, row := range rows[1:] {
 			if len(row) > col && row[0] == proxy && row[1] == server {
-				return row[col]
+				return row[col], nil
 			}
 		}
-		t.Fatalf("show stat has no %s/%s:\n%s", proxy, server, data)
-		return ""
+		return "", fmt.Errorf("show stat has no %s/%s:\n%s", proxy, server, data)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -125,6 +155,25 @@ func startHAProxy(t *testing.T, cfg string) func(proxy, server string) string {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// syncBuffer is a strings.Builder that exec's copying goroutines and the
+// test may use at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func serveBackend(t *testing.T, addr string, b *scriptedBackend) {
@@ -148,57 +197,54 @@ func TestMonitorMatchesHAProxyChecks(t *testing.T) {
 	}{{"s1", 2, 3}, {"s2", 3, 2}, {"s3", 1, 1}}
 	cfg := `global
 	stats socket %s mode 600 level admin
+	nbthread 1
 defaults
 	mode http
 	timeout connect 1s
 	timeout client 5s
 	timeout server 5s
-	timeout check 1s
+	timeout check 20s
 backend app
 	option httpchk GET /check
 `
 	backends := make([]*scriptedBackend, len(servers))
 	for i, s := range servers {
 		addr := fmt.Sprintf("127.0.0.1:%d", 18101+i)
-		backends[i] = &scriptedBackend{script: script, checks: make(chan bool, len(script)+8)}
+		backends[i] = &scriptedBackend{script: script, checks: make(chan heldCheck, 1)}
 		serveBackend(t, addr, backends[i])
-		cfg += fmt.Sprintf("\tserver %s %s check inter 1200 rise %d fall %d\n", s.name, addr, s.rise, s.fall)
+		cfg += fmt.Sprintf("\tserver %s %s check inter 300 rise %d fall %d\n", s.name, addr, s.rise, s.fall)
 	}
 	status := startHAProxy(t, cfg)
 
 	var wg sync.WaitGroup
 	for i, s := range servers {
 		wg.Go(func() {
-			outcomes := make(chan error, len(script))
-			m, err := hakit.NewMonitor(hakit.MonitorConfig{
-				Checker: hakit.CheckerFunc(func(context.Context) error { return <-outcomes }),
-				Rise:    s.rise, Fall: s.fall,
-			})
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			var theirs, ours []string
-			for range len(script) {
-				var pass bool
-				select {
-				case pass = <-backends[i].checks:
-				case <-time.After(5 * time.Second):
-					t.Errorf("%s: haproxy made no check within 5s", s.name)
+			// haproxy: the status read while check k+1 is held
+			// shows the result of check k.
+			var theirs []string
+			for k := 0; k <= len(script); k++ {
+				c, err := backends[i].next()
+				if err != nil {
+					t.Errorf("%s: check %d: %v", s.name, k+1, err)
 					return
 				}
-				// haproxy applies the result; the next check is 1.2s away:
-				// half of that rules out both "not applied yet" and "the
-				// next one applied too".
-				time.Sleep(600 * time.Millisecond)
-				theirs = append(theirs, status("app", s.name))
-				if pass {
-					outcomes <- nil
-				} else {
-					outcomes <- errors.New("503")
+				if k > 0 {
+					st, err := status("app", s.name)
+					if err != nil {
+						t.Errorf("%s: %v", s.name, err)
+						return
+					}
+					theirs = append(theirs, st)
 				}
-				runOne(t, m)
-				ours = append(ours, m.Status().String())
+				if k < len(script) && c.pass != (script[k] == '+') {
+					t.Errorf("%s: check %d answered pass=%v, the script says %c", s.name, k+1, c.pass, script[k])
+				}
+				close(c.release)
+			}
+			ours, err := monitorTrail(script, s.rise, s.fall)
+			if err != nil {
+				t.Errorf("%s: %v", s.name, err)
+				return
 			}
 			if strings.Join(theirs, ",") != strings.Join(ours, ",") {
 				t.Errorf("%s (rise %d fall %d), checks %s:\nhaproxy %s\nhakit   %s", s.name, s.rise, s.fall, script, strings.Join(theirs, ","), strings.Join(ours, ","))
@@ -208,8 +254,32 @@ backend app
 	wg.Wait()
 }
 
+// monitorTrail runs a Monitor with rise and fall through script's check
+// outcomes and returns its status after each.
+func monitorTrail(script string, rise, fall int) ([]string, error) {
+	outcomes := make(chan error, len(script))
+	m, err := hakit.NewMonitor(hakit.MonitorConfig{
+		Checker: hakit.CheckerFunc(func(context.Context) error { return <-outcomes }),
+		Rise:    rise, Fall: fall,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var trail []string
+	for _, c := range script {
+		if c == '+' {
+			outcomes <- nil
+		} else {
+			outcomes <- errors.New("503")
+		}
+		runOne(m)
+		trail = append(trail, m.Status().String())
+	}
+	return trail, nil
+}
+
 // runOne lets a Monitor's Run make exactly one check.
-func runOne(t *testing.T, m *hakit.Monitor) {
+func runOne(m *hakit.Monitor) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	before := m.Stats().Checks
@@ -230,19 +300,20 @@ func TestMonitorMatchesHAProxyObserve(t *testing.T) {
 	}{{"fastinter", hakit.OnErrorFastInter}, {"fail-check", hakit.OnErrorFailCheck}, {"sudden-death", hakit.OnErrorSuddenDeath}, {"mark-down", hakit.OnErrorMarkDown}}
 	cfg := `global
 	stats socket %s mode 600 level admin
+	nbthread 1
 defaults
 	mode http
 	timeout connect 1s
 	timeout client 5s
 	timeout server 5s
-	timeout check 1s
+	timeout check 20s
 `
 	backends := make([]*scriptedBackend, len(modes))
 	for i, md := range modes {
 		addr := fmt.Sprintf("127.0.0.1:%d", 18105+i)
-		backends[i] = &scriptedBackend{errStatus: http.StatusInternalServerError, checks: make(chan bool, 64)}
+		backends[i] = &scriptedBackend{errStatus: http.StatusInternalServerError, checks: make(chan heldCheck, 1)}
 		serveBackend(t, addr, backends[i])
-		cfg += fmt.Sprintf("listen p%d\n\tbind 127.0.0.1:%d\n\toption httpchk GET /check\n\tserver s %s check inter 1500 rise 2 fall 3 observe layer7 error-limit 3 on-error %s\n",
+		cfg += fmt.Sprintf("listen p%d\n\tbind 127.0.0.1:%d\n\toption httpchk GET /check\n\tserver s %s check inter 300 rise 2 fall 3 observe layer7 error-limit 3 on-error %s\n",
 			i, 18081+i, addr, md.keyword)
 	}
 	status := startHAProxy(t, cfg)
@@ -258,19 +329,34 @@ defaults
 				t.Error(err)
 				return
 			}
-			// One passed check makes the server fully up.
-			select {
-			case <-backends[i].checks:
-			case <-time.After(5 * time.Second):
-				t.Errorf("%s: no check within 5s", md.keyword)
+			proxy := fmt.Sprintf("p%d", i)
+			// One passed check makes the server fully up; the second
+			// check, held, shows it applied and keeps the next result
+			// out until the errors have been seen.
+			first, err := backends[i].next()
+			if err != nil {
+				t.Errorf("%s: %v", md.keyword, err)
 				return
 			}
-			runOne(t, m)
-			time.Sleep(500 * time.Millisecond) // applied; the next check is 1.5s away
+			close(first.release)
+			runOne(m)
+			second, err := backends[i].next()
+			if err != nil {
+				t.Errorf("%s: %v", md.keyword, err)
+				return
+			}
+			defer close(second.release)
 			var theirs, ours []string
-			theirs = append(theirs, status(fmt.Sprintf("p%d", i), "s"))
+			st, err := status(proxy, "s")
+			if err != nil {
+				t.Errorf("%s: %v", md.keyword, err)
+				return
+			}
+			theirs = append(theirs, st)
 			ours = append(ours, m.Status().String())
-			// Three 500s through the proxy reach the error limit.
+			// Three 500s through the proxy reach the error limit;
+			// haproxy applies it before it serves the stats socket
+			// again (one thread).
 			for range 3 {
 				resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", 18081+i))
 				if err != nil {
@@ -280,8 +366,11 @@ defaults
 				resp.Body.Close()
 				m.Report(fmt.Errorf("HTTP %d", resp.StatusCode))
 			}
-			time.Sleep(500 * time.Millisecond) // applied; the next check is 1.5s away
-			theirs = append(theirs, status(fmt.Sprintf("p%d", i), "s"))
+			if st, err = status(proxy, "s"); err != nil {
+				t.Errorf("%s: %v", md.keyword, err)
+				return
+			}
+			theirs = append(theirs, st)
 			ours = append(ours, m.Status().String())
 			if strings.Join(theirs, ",") != strings.Join(ours, ",") {
 				t.Errorf("on-error %s after 3 errors:\nhaproxy %s\nhakit   %s", md.keyword, strings.Join(theirs, ","), strings.Join(ours, ","))
