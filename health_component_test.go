@@ -145,6 +145,7 @@ func TestHealthBodyCarriesNoSecret(t *testing.T) {
 		{fmt.Errorf("env DB_PASSWORD=%s MYSQL_PWD=%s invalid", secret, secret), "invalid"},
 		{fmt.Errorf("GET /check: Authorization: Bearer %s: 401", secret), "401"},
 		{fmt.Errorf("api_key: %s; token='%s'", secret, secret), "api_key"},
+		{fmt.Errorf("tls: private_key=%s passphrase: %s unusable", secret, secret), "unusable"},
 		{fmt.Errorf("%s mysql://app:%s@db:3306/x", strings.Repeat("x", 150), secret), "xxx"},
 	}
 	for _, tt := range tests {

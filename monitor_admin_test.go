@@ -14,8 +14,8 @@ import (
 // Administrative states as HAProxy 2.6 applies and shows them ("set server
 // ... state ready|drain|maint"): MAINT zeroes health and stops the checks,
 // leaving it restarts at "UP 1/3"; DRAIN keeps checking and shows "DRAIN",
-// "DRAIN 2/3" while going down, "DOWN" once down. Each status here was read
-// from haproxy 2.6's "show stat" after the same steps.
+// "DRAIN 2/3" while going down, "DOWN" once down, as
+// TestMonitorMatchesHAProxyAdmin (integration) checks against haproxy.
 func TestMonitorAdminStates(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		chk := &hakittest.Checker{}

@@ -4,6 +4,7 @@ package hakit_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -91,9 +92,10 @@ func (b *scriptedBackend) next() (heldCheck, error) {
 // startHAProxy runs the real haproxy with cfg (whose "%s" is replaced by
 // the stats socket path), one thread so that a state change is applied
 // before the stats socket is served again, and returns a function reading
-// a server's status as its stats page shows it. haproxy dies with the
-// test binary (Pdeathsig) and is stopped by its pid at cleanup.
-func startHAProxy(t *testing.T, cfg string) func(proxy, server string) (string, error) {
+// a server's status as its stats page shows it, and one sending a command
+// to its admin socket. haproxy dies with the test binary (Pdeathsig) and is
+// stopped by its pid at cleanup.
+func startHAProxy(t *testing.T, cfg string) (status func(proxy, server string) (string, error), command func(cmd string) error) {
 	t.Helper()
 	bin := testenv.Command(t, "haproxy")
 	dir := t.TempDir()
@@ -116,14 +118,24 @@ func startHAProxy(t *testing.T, cfg string) func(proxy, server string) (string, 
 			t.Logf("haproxy output:\n%s", logs.String())
 		}
 	})
-	status := func(proxy, server string) (string, error) {
+	send := func(cmd string) ([]byte, error) {
 		c, err := net.Dial("unix", sock)
 		if err != nil {
-			return "", fmt.Errorf("haproxy stats socket: %w", err)
+			return nil, fmt.Errorf("haproxy stats socket: %w", err)
 		}
 		defer c.Close()
-		fmt.Fprintf(c, "show stat\n")
-		data, err := io.ReadAll(bufio.NewReader(c))
+		fmt.Fprintf(c, "%s\n", cmd)
+		return io.ReadAll(bufio.NewReader(c))
+	}
+	command = func(cmd string) error {
+		out, err := send(cmd)
+		if err == nil && len(bytes.TrimSpace(out)) > 0 {
+			err = fmt.Errorf("haproxy %q: %s", cmd, bytes.TrimSpace(out))
+		}
+		return err
+	}
+	status = func(proxy, server string) (string, error) {
+		data, err := send("show stat")
 		if err != nil {
 			return "", err
 		}
@@ -148,7 +160,7 @@ func startHAProxy(t *testing.T, cfg string) func(proxy, server string) (string, 
 	for {
 		if c, err := net.Dial("unix", sock); err == nil {
 			c.Close()
-			return status
+			return status, command
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("haproxy did not open its stats socket within 10s:\n%s", logs.String())
@@ -214,7 +226,7 @@ backend app
 		serveBackend(t, addr, backends[i])
 		cfg += fmt.Sprintf("\tserver %s %s check inter 300 rise %d fall %d\n", s.name, addr, s.rise, s.fall)
 	}
-	status := startHAProxy(t, cfg)
+	status, _ := startHAProxy(t, cfg)
 
 	var wg sync.WaitGroup
 	for i, s := range servers {
@@ -316,7 +328,7 @@ defaults
 		cfg += fmt.Sprintf("listen p%d\n\tbind 127.0.0.1:%d\n\toption httpchk GET /check\n\tserver s %s check inter 300 rise 2 fall 3 observe layer7 error-limit 3 on-error %s\n",
 			i, 18081+i, addr, md.keyword)
 	}
-	status := startHAProxy(t, cfg)
+	status, _ := startHAProxy(t, cfg)
 
 	var wg sync.WaitGroup
 	for i, md := range modes {
@@ -378,4 +390,81 @@ defaults
 		})
 	}
 	wg.Wait()
+}
+
+// Administrative states ("set server ... state drain|maint|ready") and
+// checks interleaved move our Monitor and the real haproxy through the same
+// statuses.
+func TestMonitorMatchesHAProxyAdmin(t *testing.T) {
+	// Ops: an admin state, or the outcome of haproxy's next check.
+	ops := []string{"+", "drain", "-", "ready", "+", "maint", "ready", "+", "drain", "-", "-", "-", "ready", "+", "+"}
+	var script string
+	for _, op := range ops {
+		if op == "+" || op == "-" {
+			script += op
+		}
+	}
+	cfg := `global
+	stats socket %s mode 600 level admin
+	nbthread 1
+defaults
+	mode http
+	timeout connect 1s
+	timeout client 5s
+	timeout server 5s
+	timeout check 20s
+backend app
+	option httpchk GET /check
+	server s1 127.0.0.1:18111 check inter 300 rise 2 fall 3
+`
+	b := &scriptedBackend{script: script, checks: make(chan heldCheck, 1)}
+	serveBackend(t, "127.0.0.1:18111", b)
+	status, command := startHAProxy(t, cfg)
+
+	outcomes := make(chan error, len(script))
+	m, err := hakit.NewMonitor(hakit.MonitorConfig{Checker: hakit.CheckerFunc(func(context.Context) error { return <-outcomes })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := b.next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var theirs, ours []string
+	for _, op := range ops {
+		switch op {
+		case "+", "-":
+			// Answer the held check; the next one's arrival shows
+			// this one applied.
+			close(held.release)
+			if held, err = b.next(); err != nil {
+				t.Fatal(err)
+			}
+			if op == "+" {
+				outcomes <- nil
+			} else {
+				outcomes <- errors.New("503")
+			}
+			runOne(m)
+		default:
+			if err := command("set server app/s1 state " + op); err != nil {
+				t.Fatal(err)
+			}
+			admin := map[string]hakit.AdminState{"ready": hakit.AdminReady, "drain": hakit.AdminDrain, "maint": hakit.AdminMaint}[op]
+			if err := m.SetAdmin(admin); err != nil {
+				t.Fatal(err)
+			}
+		}
+		st, err := status("app", "s1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		theirs = append(theirs, op+":"+st)
+		ours = append(ours, op+":"+m.Status().String())
+	}
+	close(held.release)
+	t.Logf("haproxy %s", strings.Join(theirs, ","))
+	if strings.Join(theirs, ",") != strings.Join(ours, ",") {
+		t.Errorf("admin states and checks:\nhaproxy %s\nhakit   %s", strings.Join(theirs, ","), strings.Join(ours, ","))
+	}
 }

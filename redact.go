@@ -25,7 +25,7 @@ var redactions = []struct {
 	{regexp.MustCompile(`([\w.\-%]+):[^\s@/:]+@`), "${1}:xxxxx@"},
 	// key=value and key: value pairs whose key names a secret
 	// (password=, PGPASSWORD=, db_password:, "token": "...").
-	{regexp.MustCompile(`(?i)([\w.\-]*(?:passw(?:or)?d|pwd|secret|token|api[_\-]?key|access[_\-]?key|credentials?)[\w.\-]*["']?\s*[:=]\s*)("[^"]*"|'[^']*'|[^\s&;,"')}]+)`), "${1}xxxxx"},
+	{regexp.MustCompile(`(?i)([\w.\-]*(?:passw(?:or)?d|passphrase|pwd|secret|token|api[_\-]?key|access[_\-]?key|private[_\-]?key|credentials?)[\w.\-]*["']?\s*[:=]\s*)("[^"]*"|'[^']*'|[^\s&;,"')}]+)`), "${1}xxxxx"},
 	// HTTP authorization schemes.
 	{regexp.MustCompile(`(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]+`), "${1} xxxxx"},
 }
