@@ -305,7 +305,11 @@ func (m *Monitor) SetAdmin(a AdminState) error {
 	if a < AdminReady || a > AdminMaint {
 		return fmt.Errorf("hakit: Monitor.SetAdmin: %d is not one of the AdminState constants", int(a))
 	}
-	m.apply(func() { m.h.setAdmin(a) }, nil)
+	var prev AdminState
+	m.apply(func() { prev = m.h.admin; m.h.setAdmin(a) }, nil)
+	if prev != a && m.cfg.Logger != nil {
+		m.cfg.Logger.Info("hakit: monitor admin state changed", "from", prev.String(), "to", a.String())
+	}
 	return nil
 }
 

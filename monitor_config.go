@@ -139,12 +139,14 @@ type MonitorConfig struct {
 
 	// OnChange, if not nil, is called after every change of Status,
 	// transitional steps included ("UP" to "UP 2/3"), with the status
-	// before and after. Calls are made one at a time, in order, from the
-	// goroutine that caused the change (Run's, or Report's caller). It may
-	// call Status and Stats but must not call Report.
+	// before and after, administrative changes included ("UP" to
+	// "MAINT"). Calls are made one at a time, in order, from the goroutine
+	// that caused the change (Run's, or the caller of Report or SetAdmin).
+	// It may call Status and Stats but must not call Report or SetAdmin.
 	OnChange func(prev, cur Status)
 
-	// Logger, if not nil, receives a line for every UP/DOWN transition.
+	// Logger, if not nil, receives a line for every UP/DOWN transition
+	// and every administrative state change.
 	Logger *slog.Logger
 }
 

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -91,17 +92,15 @@ func (b *scriptedBackend) next() (heldCheck, error) {
 
 // startHAProxy runs the real haproxy with cfg (whose "%s" is replaced by
 // the stats socket path), one thread so that a state change is applied
-// before the stats socket is served again, and returns a function reading
-// a server's status as its stats page shows it, and one sending a command
-// to its admin socket. haproxy dies with the test binary (Pdeathsig) and is
-// stopped by its pid at cleanup.
-func startHAProxy(t *testing.T, cfg string) (status func(proxy, server string) (string, error), command func(cmd string) error) {
+// before the stats socket is served again. haproxy dies with the test
+// binary (Pdeathsig) and is stopped by its pid at cleanup.
+func startHAProxy(t *testing.T, cfg string) *haproxyProc {
 	t.Helper()
 	bin := testenv.Command(t, "haproxy")
 	dir := t.TempDir()
-	sock := filepath.Join(dir, "stats.sock")
+	h := &haproxyProc{sock: filepath.Join(dir, "stats.sock")}
 	path := filepath.Join(dir, "haproxy.cfg")
-	if err := os.WriteFile(path, []byte(fmt.Sprintf(cfg, sock)), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(fmt.Sprintf(cfg, h.sock)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "-db", "-f", path)
@@ -118,55 +117,67 @@ func startHAProxy(t *testing.T, cfg string) (status func(proxy, server string) (
 			t.Logf("haproxy output:\n%s", logs.String())
 		}
 	})
-	send := func(cmd string) ([]byte, error) {
-		c, err := net.Dial("unix", sock)
-		if err != nil {
-			return nil, fmt.Errorf("haproxy stats socket: %w", err)
-		}
-		defer c.Close()
-		fmt.Fprintf(c, "%s\n", cmd)
-		return io.ReadAll(bufio.NewReader(c))
-	}
-	command = func(cmd string) error {
-		out, err := send(cmd)
-		if err == nil && len(bytes.TrimSpace(out)) > 0 {
-			err = fmt.Errorf("haproxy %q: %s", cmd, bytes.TrimSpace(out))
-		}
-		return err
-	}
-	status = func(proxy, server string) (string, error) {
-		data, err := send("show stat")
-		if err != nil {
-			return "", err
-		}
-		rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(data), "# "))).ReadAll()
-		if err != nil {
-			return "", fmt.Errorf("show stat: %w\n%s", err, data)
-		}
-		col := -1
-		for i, name := range rows[0] {
-			if name == "status" {
-				col = i
-			}
-		}
-		for _, row := range rows[1:] {
-			if len(row) > col && row[0] == proxy && row[1] == server {
-				return row[col], nil
-			}
-		}
-		return "", fmt.Errorf("show stat has no %s/%s:\n%s", proxy, server, data)
-	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if c, err := net.Dial("unix", sock); err == nil {
+		if c, err := net.Dial("unix", h.sock); err == nil {
 			c.Close()
-			return status, command
+			return h
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("haproxy did not open its stats socket within 10s:\n%s", logs.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// haproxyProc talks to a running haproxy's admin socket. Its methods
+// return errors, so any goroutine may call them.
+type haproxyProc struct{ sock string }
+
+func (h *haproxyProc) send(cmd string) ([]byte, error) {
+	c, err := net.Dial("unix", h.sock)
+	if err != nil {
+		return nil, fmt.Errorf("haproxy stats socket: %w", err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "%s\n", cmd)
+	return io.ReadAll(bufio.NewReader(c))
+}
+
+// command runs an admin command that answers nothing on success.
+func (h *haproxyProc) command(cmd string) error {
+	out, err := h.send(cmd)
+	if err == nil && len(bytes.TrimSpace(out)) > 0 {
+		err = fmt.Errorf("haproxy %q: %s", cmd, bytes.TrimSpace(out))
+	}
+	return err
+}
+
+// status returns a server's status as haproxy's stats page shows it.
+func (h *haproxyProc) status(proxy, server string) (string, error) {
+	return h.field(proxy, server, "status")
+}
+
+// field returns one column of a server's "show stat" row.
+func (h *haproxyProc) field(proxy, server, column string) (string, error) {
+	data, err := h.send("show stat")
+	if err != nil {
+		return "", err
+	}
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(data), "# "))).ReadAll()
+	if err != nil {
+		return "", fmt.Errorf("show stat: %w\n%s", err, data)
+	}
+	col := slices.Index(rows[0], column)
+	if col < 0 {
+		return "", fmt.Errorf("show stat has no column %q", column)
+	}
+	for _, row := range rows[1:] {
+		if len(row) > col && row[0] == proxy && row[1] == server {
+			return row[col], nil
+		}
+	}
+	return "", fmt.Errorf("show stat has no %s/%s:\n%s", proxy, server, data)
 }
 
 // syncBuffer is a strings.Builder that exec's copying goroutines and the
@@ -226,7 +237,7 @@ backend app
 		serveBackend(t, addr, backends[i])
 		cfg += fmt.Sprintf("\tserver %s %s check inter 300 rise %d fall %d\n", s.name, addr, s.rise, s.fall)
 	}
-	status, _ := startHAProxy(t, cfg)
+	hp := startHAProxy(t, cfg)
 
 	var wg sync.WaitGroup
 	for i, s := range servers {
@@ -241,7 +252,7 @@ backend app
 					return
 				}
 				if k > 0 {
-					st, err := status("app", s.name)
+					st, err := hp.status("app", s.name)
 					if err != nil {
 						t.Errorf("%s: %v", s.name, err)
 						return
@@ -328,7 +339,7 @@ defaults
 		cfg += fmt.Sprintf("listen p%d\n\tbind 127.0.0.1:%d\n\toption httpchk GET /check\n\tserver s %s check inter 300 rise 2 fall 3 observe layer7 error-limit 3 on-error %s\n",
 			i, 18081+i, addr, md.keyword)
 	}
-	status, _ := startHAProxy(t, cfg)
+	hp := startHAProxy(t, cfg)
 
 	var wg sync.WaitGroup
 	for i, md := range modes {
@@ -359,7 +370,7 @@ defaults
 			}
 			defer close(second.release)
 			var theirs, ours []string
-			st, err := status(proxy, "s")
+			st, err := hp.status(proxy, "s")
 			if err != nil {
 				t.Errorf("%s: %v", md.keyword, err)
 				return
@@ -378,7 +389,7 @@ defaults
 				resp.Body.Close()
 				m.Report(fmt.Errorf("HTTP %d", resp.StatusCode))
 			}
-			if st, err = status(proxy, "s"); err != nil {
+			if st, err = hp.status(proxy, "s"); err != nil {
 				t.Errorf("%s: %v", md.keyword, err)
 				return
 			}
@@ -419,7 +430,7 @@ backend app
 `
 	b := &scriptedBackend{script: script, checks: make(chan heldCheck, 1)}
 	serveBackend(t, "127.0.0.1:18111", b)
-	status, command := startHAProxy(t, cfg)
+	hp := startHAProxy(t, cfg)
 
 	outcomes := make(chan error, len(script))
 	m, err := hakit.NewMonitor(hakit.MonitorConfig{Checker: hakit.CheckerFunc(func(context.Context) error { return <-outcomes })})
@@ -447,7 +458,7 @@ backend app
 			}
 			runOne(m)
 		default:
-			if err := command("set server app/s1 state " + op); err != nil {
+			if err := hp.command("set server app/s1 state " + op); err != nil {
 				t.Fatal(err)
 			}
 			admin := map[string]hakit.AdminState{"ready": hakit.AdminReady, "drain": hakit.AdminDrain, "maint": hakit.AdminMaint}[op]
@@ -455,7 +466,7 @@ backend app
 				t.Fatal(err)
 			}
 		}
-		st, err := status("app", "s1")
+		st, err := hp.status("app", "s1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -466,5 +477,122 @@ backend app
 	t.Logf("haproxy %s", strings.Join(theirs, ","))
 	if strings.Join(theirs, ",") != strings.Join(ours, ",") {
 		t.Errorf("admin states and checks:\nhaproxy %s\nhakit   %s", strings.Join(theirs, ","), strings.Join(ours, ","))
+	}
+}
+
+// The same faults get the same check_status class from haproxy and from
+// our Monitor, whose Checker is a plain net/http GET: a refused port is
+// L4CON, a target that accepts and never answers L7TOUT, both derived from
+// the errors Go returns; a 503 is L7STS (with its code) and a 200 L7OK.
+func TestMonitorMatchesHAProxyCheckStatus(t *testing.T) {
+	// 18113: nothing listens. 18114: accepts, never answers.
+	silent, err := net.Listen("tcp", "127.0.0.1:18114")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { silent.Close() })
+	go func() {
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
+	for _, b := range []struct {
+		addr string
+		code int
+	}{{"127.0.0.1:18115", http.StatusServiceUnavailable}, {"127.0.0.1:18116", http.StatusOK}} {
+		ln, err := net.Listen("tcp", b.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(b.code) })}
+		go srv.Serve(ln)
+		t.Cleanup(func() { srv.Close() })
+	}
+	servers := []struct{ name, addr, want string }{
+		{"refused", "127.0.0.1:18113", "L4CON"},
+		{"silent", "127.0.0.1:18114", "L7TOUT"},
+		{"unavailable", "127.0.0.1:18115", "L7STS/503"},
+		{"ok", "127.0.0.1:18116", "L7OK"},
+	}
+	cfg := `global
+	stats socket %s mode 600 level admin
+	nbthread 1
+defaults
+	mode http
+	timeout connect 1s
+	timeout client 5s
+	timeout server 5s
+	timeout check 1s
+backend app
+	option httpchk GET /check
+`
+	for _, s := range servers {
+		cfg += fmt.Sprintf("\tserver %s %s check inter 500\n", s.name, s.addr)
+	}
+	hp := startHAProxy(t, cfg)
+
+	httpCheck := func(addr string) hakit.Checker {
+		return hakit.CheckerFunc(func(ctx context.Context) error {
+			req, err := http.NewRequestWithContext(ctx, "GET", "http://"+addr+"/check", nil)
+			if err != nil {
+				return err
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+			// haproxy's httpchk passes 2xx and 3xx.
+			if resp.StatusCode >= 400 {
+				return &hakit.CheckError{Status: hakit.CheckL7Status, Code: resp.StatusCode}
+			}
+			return nil
+		})
+	}
+	for _, s := range servers {
+		m, err := hakit.NewMonitor(hakit.MonitorConfig{Checker: httpCheck(s.addr), Timeout: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runOne(m)
+		st := m.Stats()
+		ours := st.CheckStatus.String()
+		if st.CheckCode != 0 {
+			ours += fmt.Sprintf("/%d", st.CheckCode)
+		}
+		// haproxy's first check of each server ends within its 1s
+		// timeout; the bound only turns a haproxy that never checks
+		// into a failure.
+		var theirs string
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			class, err := hp.field("app", s.name, "check_status")
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, err := hp.field("app", s.name, "check_code")
+			if err != nil {
+				t.Fatal(err)
+			}
+			theirs = strings.TrimPrefix(class, "* ") // "* " marks a check in progress
+			if code != "" && theirs != "L7OK" {
+				theirs += "/" + code
+			}
+			if (class != "" && class != "INI" && !strings.HasPrefix(class, "* ")) || time.Now().After(deadline) {
+				break
+			}
+		}
+		if theirs != s.want || ours != s.want {
+			t.Errorf("%s: haproxy %s, hakit %s, want %s (hakit's error: %v)", s.name, theirs, ours, s.want, st.LastError)
+		}
 	}
 }
