@@ -180,6 +180,22 @@ func (h *haproxyProc) field(proxy, server, column string) (string, error) {
 	return "", fmt.Errorf("show stat has no %s/%s:\n%s", proxy, server, data)
 }
 
+// haproxyHeader is the start of every test's haproxy configuration: the
+// admin socket ("%s" for startHAProxy), one thread, and the check timeout.
+// Tests that hold checks give a long one, so that a loaded machine never
+// times out a check the test holds.
+func haproxyHeader(checkTimeout string) string {
+	return `global
+	stats socket %s mode 600 level admin
+	nbthread 1
+defaults
+	mode http
+	timeout connect 1s
+	timeout client 5s
+	timeout server 5s
+	timeout check ` + checkTimeout + "\n"
+}
+
 // syncBuffer is a strings.Builder that exec's copying goroutines and the
 // test may use at once.
 type syncBuffer struct {
@@ -218,16 +234,7 @@ func TestMonitorMatchesHAProxyChecks(t *testing.T) {
 		name       string
 		rise, fall int
 	}{{"s1", 2, 3}, {"s2", 3, 2}, {"s3", 1, 1}}
-	cfg := `global
-	stats socket %s mode 600 level admin
-	nbthread 1
-defaults
-	mode http
-	timeout connect 1s
-	timeout client 5s
-	timeout server 5s
-	timeout check 20s
-backend app
+	cfg := haproxyHeader("20s") + `backend app
 	option httpchk GET /check
 `
 	backends := make([]*scriptedBackend, len(servers))
@@ -321,16 +328,7 @@ func TestMonitorMatchesHAProxyObserve(t *testing.T) {
 		keyword string
 		mode    hakit.OnError
 	}{{"fastinter", hakit.OnErrorFastInter}, {"fail-check", hakit.OnErrorFailCheck}, {"sudden-death", hakit.OnErrorSuddenDeath}, {"mark-down", hakit.OnErrorMarkDown}}
-	cfg := `global
-	stats socket %s mode 600 level admin
-	nbthread 1
-defaults
-	mode http
-	timeout connect 1s
-	timeout client 5s
-	timeout server 5s
-	timeout check 20s
-`
+	cfg := haproxyHeader("20s")
 	backends := make([]*scriptedBackend, len(modes))
 	for i, md := range modes {
 		addr := fmt.Sprintf("127.0.0.1:%d", 18105+i)
@@ -415,16 +413,7 @@ func TestMonitorMatchesHAProxyAdmin(t *testing.T) {
 			script += op
 		}
 	}
-	cfg := `global
-	stats socket %s mode 600 level admin
-	nbthread 1
-defaults
-	mode http
-	timeout connect 1s
-	timeout client 5s
-	timeout server 5s
-	timeout check 20s
-backend app
+	cfg := haproxyHeader("20s") + `backend app
 	option httpchk GET /check
 	server s1 127.0.0.1:18111 check inter 300 rise 2 fall 3
 `
@@ -524,16 +513,7 @@ func TestMonitorMatchesHAProxyCheckStatus(t *testing.T) {
 		{"unavailable", "127.0.0.1:18115", "L7STS/503"},
 		{"ok", "127.0.0.1:18116", "L7OK"},
 	}
-	cfg := `global
-	stats socket %s mode 600 level admin
-	nbthread 1
-defaults
-	mode http
-	timeout connect 1s
-	timeout client 5s
-	timeout server 5s
-	timeout check 1s
-backend app
+	cfg := haproxyHeader("1s") + `backend app
 	option httpchk GET /check
 `
 	for _, s := range servers {
