@@ -39,6 +39,10 @@ type Monitor struct {
 	// rand, if not nil, replaces the global source for SpreadChecks;
 	// tests set it to replay a run.
 	rand func() float64
+	// inFlight is a check that outlived its Timeout and whose Checker has
+	// not returned yet. Only the running Run uses it; it outlives one Run,
+	// so that a Run started again does not start a second check.
+	inFlight *check
 }
 
 // MonitorStats is a snapshot of a Monitor's counters.
@@ -149,7 +153,6 @@ func (m *Monitor) Run(ctx context.Context) error {
 	next := time.Now().Add(first)
 	timer := time.NewTimer(first)
 	defer timer.Stop()
-	var inFlight *check
 	for {
 		select {
 		case <-ctx.Done():
@@ -169,7 +172,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 			// In maintenance no check runs (HAProxy's "maint":
 			// "disables any traffic to the server as well as any
 			// health checks"); the schedule keeps going.
-			inFlight = m.checkOnce(ctx, inFlight)
+			m.inFlight = m.checkOnce(ctx, m.inFlight)
 		}
 		if ctx.Err() != nil {
 			return nil

@@ -425,3 +425,37 @@ func TestMonitorHungCheckerGoesDown(t *testing.T) {
 		<-done
 	})
 }
+
+// A Run started again while a check of the previous Run still hangs does
+// not start a second check: its first due check fails with ErrCheckRunning.
+func TestMonitorRunAgainWhileCheckHangs(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		defer close(release)
+		chk := &hakittest.Checker{}
+		m, _ := hakit.NewMonitor(hakit.MonitorConfig{
+			Checker: hakit.CheckerFunc(func(ctx context.Context) error {
+				chk.Check(ctx)
+				<-release // ignores ctx
+				return nil
+			}),
+			Timeout: time.Second,
+		})
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() { m.Run(ctx); close(done) }()
+		time.Sleep(1500 * time.Millisecond)
+		cancel()
+		<-done
+		ctx, cancel = context.WithCancel(t.Context())
+		defer cancel()
+		go m.Run(ctx)
+		synctest.Wait()
+		if n := chk.Calls(); n != 1 {
+			t.Fatalf("the Checker was called %d times, want 1: the second Run started a check while the first hung", n)
+		}
+		if s := m.Stats(); s.Overlapped != 1 || !errors.Is(s.LastError, hakit.ErrCheckRunning) {
+			t.Fatalf("stats %+v, want the second Run's first check failed with ErrCheckRunning", s)
+		}
+	})
+}
