@@ -153,3 +153,31 @@ func ExampleHealth_AddComponent() {
 	// 404 DRAIN
 	// 503 DOWN
 }
+
+// An Elector in a Health is judged as client-go's HealthzAdaptor judges a
+// leader: healthy while leading and renewing or following, unhealthy when
+// it goes on acting as leader long after it last renewed.
+func ExampleElector_LeaderHealth() {
+	ctx, cancel := context.WithCancel(context.Background())
+	var h hakit.Health
+	var e *hakit.Elector
+	e, err := hakit.NewElector(hakit.ElectorConfig{
+		Lease:           hakittest.NewLease(),
+		Identity:        "node-a",
+		ReleaseOnCancel: true,
+		OnStartedLeading: func(ctx context.Context, token uint64) {
+			fmt.Println(e.LeaderHealth(0), h.Report().Components["leader"].Up)
+			cancel()
+		},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	h.AddComponent("leader", hakit.Component{Elector: e})
+	e.Run(ctx)
+	fmt.Println(e.LeaderHealth(0), h.Healthy())
+	// Output:
+	// LEADING true
+	// FOLLOWING true
+}

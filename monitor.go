@@ -48,7 +48,9 @@ type Monitor struct {
 // MonitorStats is a snapshot of a Monitor's counters.
 type MonitorStats struct {
 	Status Status
-	// Checks and Failures count active checks run and failed.
+	// Checks counts the active checks that fell due outside maintenance,
+	// Overlapped ones (which did not call the Checker) included; Failures
+	// those that failed.
 	Checks, Failures uint64
 	// Reported and ReportedErrors count Report calls and those with an error.
 	Reported, ReportedErrors uint64
