@@ -107,7 +107,8 @@ func (s CheckStatus) valid() bool { return s >= 0 && int(s) < len(checkStatusNam
 // HAProxy's "check_code"), when the error alone would not tell.
 type CheckError struct {
 	// Status is the class; a passed class (see CheckStatus.Passed) is
-	// still a failure, reported as CheckUnknown.
+	// still a failure, reported as CheckUnknown. CheckUnknown (zero)
+	// leaves the class to what Err tells.
 	Status CheckStatus
 	// Code is the layer 5-7 code, 0 if none.
 	Code int
@@ -152,7 +153,12 @@ func ClassifyCheckError(err error) (CheckStatus, int) {
 		return CheckUnknown, 0
 	}
 	if ce, ok := errors.AsType[*CheckError](err); ok {
-		if ce.Status.Passed() || !ce.Status.valid() {
+		switch {
+		case ce.Status == CheckUnknown && ce.Err != nil:
+			// A code without a class: the wrapped error may tell.
+			class, _ := ClassifyCheckError(ce.Err)
+			return class, ce.Code
+		case ce.Status.Passed() || !ce.Status.valid():
 			return CheckUnknown, ce.Code
 		}
 		return ce.Status, ce.Code

@@ -29,6 +29,7 @@ func TestClassifyCheckError(t *testing.T) {
 		{"a Checker names its class", fmt.Errorf("probe: %w", &hakit.CheckError{Status: hakit.CheckL7Status, Code: 503}), hakit.CheckL7Status, 503},
 		{"a passed class in a CheckError is no pass", &hakit.CheckError{Status: hakit.CheckL7OK}, hakit.CheckUnknown, 0},
 		{"an unknown class in a CheckError", &hakit.CheckError{Status: 99}, hakit.CheckUnknown, 0},
+		{"a code without a class leaves the class to the wrapped error", &hakit.CheckError{Code: 421, Err: context.DeadlineExceeded}, hakit.CheckL7Timeout, 421},
 		{"L4CON: connection refused (TCP RST)", dial(&os.SyscallError{Syscall: "connect", Err: syscall.ECONNREFUSED}), hakit.CheckL4Conn, 0},
 		{"L4CON: no route to host (ICMP)", fmt.Errorf("probe: %w", syscall.EHOSTUNREACH), hakit.CheckL4Conn, 0},
 		{"L4CON: any other failed dial", dial(errors.New("no such host")), hakit.CheckL4Conn, 0},

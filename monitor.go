@@ -237,7 +237,7 @@ func (m *Monitor) checkOnce(ctx context.Context, inFlight *check) *check {
 		case <-inFlight.done:
 		default:
 			now := time.Now()
-			m.record(now, 0, fmt.Errorf("hakit: check started %v ago: %w", now.Sub(inFlight.started), ErrCheckRunning), true)
+			m.record(now, 0, fmt.Errorf("%w (started %v ago)", ErrCheckRunning, now.Sub(inFlight.started)), true)
 			return inFlight
 		}
 	}
