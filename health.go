@@ -172,7 +172,12 @@ func monitorReport(s MonitorStats) ComponentReport {
 		CheckCode:  s.CheckCode,
 		LastChange: s.LastChange,
 	}
-	if s.CheckStatus != CheckInit {
+	switch {
+	case s.Status.Admin == AdminMaint:
+		// No check runs in maintenance: HAProxy's stats leave
+		// check_status and check_code empty rather than show a stale one.
+		c.CheckCode = 0
+	case s.CheckStatus != CheckInit:
 		c.CheckStatus = s.CheckStatus.String()
 	}
 	if s.LastError != nil {
