@@ -197,9 +197,9 @@ func (m *Monitor) spread(d time.Duration) time.Duration {
 	return spreadInterval(d, m.cfg.SpreadChecks, m.random())
 }
 
-// spreadInterval is HAProxy's spread-checks jitter (process_chk): with
-// rv = d×pct/100, the interval is d + rv - 2×rv×u for u uniform in [0, 1),
-// that is uniform in (d-rv, d+rv].
+// spreadInterval is HAProxy's spread-checks jitter (process_chk_conn in
+// 2.6): with rv = d×pct/100, the interval is d + rv - 2×rv×u for u uniform
+// in [0, 1), that is uniform in (d-rv, d+rv].
 func spreadInterval(d time.Duration, pct int, u float64) time.Duration {
 	if pct <= 0 {
 		return d

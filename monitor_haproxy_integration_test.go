@@ -576,3 +576,87 @@ func TestMonitorMatchesHAProxyCheckStatus(t *testing.T) {
 		}
 	}
 }
+
+// The real haproxy probing a Health with "http-check disable-on-404" reads
+// its answers as intended: 200 keeps the server UP, the 404 of a drained
+// Health takes it out of load balancing (NOLB, check class L7OKC), and the
+// 503 of a critical component DOWN marks it DOWN.
+func TestHealthProbedByHAProxy(t *testing.T) {
+	var h hakit.Health
+	db, err := hakit.NewMonitor(hakit.MonitorConfig{Checker: hakit.CheckerFunc(func(context.Context) error { return nil }),
+		InitState: hakit.InitStateFullyUp, ErrorLimit: 1, OnError: hakit.OnErrorMarkDown})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Add("db", db); err != nil {
+		t.Fatal(err)
+	}
+	checks := make(chan heldCheck, 1)
+	held := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := heldCheck{release: make(chan struct{})}
+		select {
+		case checks <- c:
+		case <-r.Context().Done():
+			return
+		}
+		select {
+		case <-c.release:
+		case <-r.Context().Done():
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:18117")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: held}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	hp := startHAProxy(t, haproxyHeader("20s")+`backend app
+	option httpchk GET /healthz
+	http-check disable-on-404
+	server s1 127.0.0.1:18117 check inter 300 rise 1 fall 1
+`)
+	b := &scriptedBackend{checks: checks}
+	steps := []struct {
+		name string
+		do   func() error
+		want string
+	}{
+		{"every component UP", func() error { return nil }, "UP L7OK"},
+		{"the Health drained", func() error { return h.SetAdmin(hakit.AdminDrain) }, "NOLB L7OKC"},
+		{"ready again, db DOWN", func() error {
+			db.Report(errors.New("connection refused"))
+			return h.SetAdmin(hakit.AdminReady)
+		}, "DOWN L7STS"},
+	}
+	c, err := b.next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range steps {
+		if err := s.do(); err != nil {
+			t.Fatal(err)
+		}
+		// Answer the held check; the next one's arrival shows it applied.
+		close(c.release)
+		if c, err = b.next(); err != nil {
+			t.Fatal(err)
+		}
+		// While a check is in progress (the one held) haproxy marks
+		// the last class with "* ".
+		var got []string
+		for _, col := range []string{"status", "check_status"} {
+			v, err := hp.field("app", "s1", col)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, strings.TrimPrefix(v, "* "))
+		}
+		if g := strings.Join(got, " "); g != s.want {
+			t.Errorf("%s: haproxy shows %s, want %s", s.name, g, s.want)
+		}
+	}
+	close(c.release)
+}
