@@ -60,21 +60,30 @@ func (b *scriptedBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		pass, b.script = b.script[0] == '+', b.script[1:]
 	}
 	b.mu.Unlock()
-	c := heldCheck{pass: pass, release: make(chan struct{})}
-	select {
-	case b.checks <- c:
-	case <-r.Context().Done():
-		return
-	}
-	select {
-	case <-c.release:
-	case <-r.Context().Done():
+	if !holdCheck(b.checks, r, pass) {
 		return
 	}
 	if pass {
 		w.WriteHeader(http.StatusOK)
 	} else {
 		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+}
+
+// holdCheck announces a check on checks and waits until the test releases
+// it. It returns false if the request ended first.
+func holdCheck(checks chan heldCheck, r *http.Request, pass bool) bool {
+	c := heldCheck{pass: pass, release: make(chan struct{})}
+	select {
+	case checks <- c:
+	case <-r.Context().Done():
+		return false
+	}
+	select {
+	case <-c.release:
+		return true
+	case <-r.Context().Done():
+		return false
 	}
 }
 
@@ -593,18 +602,9 @@ func TestHealthProbedByHAProxy(t *testing.T) {
 	}
 	checks := make(chan heldCheck, 1)
 	held := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c := heldCheck{release: make(chan struct{})}
-		select {
-		case checks <- c:
-		case <-r.Context().Done():
-			return
+		if holdCheck(checks, r, true) {
+			h.ServeHTTP(w, r)
 		}
-		select {
-		case <-c.release:
-		case <-r.Context().Done():
-			return
-		}
-		h.ServeHTTP(w, r)
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:18117")
 	if err != nil {
