@@ -253,3 +253,42 @@ func TestHealthElector(t *testing.T) {
 		}
 	})
 }
+
+// A leader whose store call hangs deaf to its ctx stays in its renewal
+// loop after its leadership ended: it is late once LeaseDuration plus the
+// timeout have passed since its last renewal, and follows again once the
+// call returns.
+func TestLeaderHealthStoreCallHangs(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := hakittest.NewLease()
+		a := store.Client("a")
+		e, _ := hakit.NewElector(hakit.ElectorConfig{Lease: a, Identity: "a", JitterFactor: -1})
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		defer func() {
+			// A deaf call in flight ends only at its own timeout;
+			// the bubble's clock gets there once all else blocks.
+			a.IgnoreContext(0)
+			cancel()
+			<-done
+		}()
+		t0 := time.Now()
+		go func() { e.Run(ctx); close(done) }()
+		synctest.Wait()
+		// The renewal at 2s succeeds; the one at 4s hangs for a minute.
+		time.Sleep(3 * time.Second)
+		a.IgnoreContext(time.Minute)
+		a.Partition()
+		var trail []string
+		for _, at := range []time.Duration{13, 22, 23, 70} { // seconds since start
+			time.Sleep(at*time.Second - time.Since(t0))
+			trail = append(trail, e.LeaderHealth(5*time.Second).String())
+		}
+		// 13s: leadership ended at 12s, the call still hangs; 22s is
+		// exactly 2s + 15s + 5s; past it, late; at 70s the call has
+		// given up (4s + 1 minute) and a is back to contending.
+		if got, want := strings.Join(trail, ","), "LEADING,LEADING,LEADING LATE,FOLLOWING"; got != want {
+			t.Fatalf("leader health at 13s, 22s, 23s, 70s: %s, want %s", got, want)
+		}
+	})
+}
