@@ -71,8 +71,10 @@ type ComponentReport struct {
 	// check_code.
 	CheckStatus string `json:"check_status,omitempty"`
 	CheckCode   int    `json:"check_code,omitempty"`
-	Checks      uint64 `json:"checks"`
-	Failures    uint64 `json:"failures"`
+	// Checks and Failures count a Monitor's active checks and failed
+	// ones; for an Elector, Failures counts failed store calls.
+	Checks   uint64 `json:"checks"`
+	Failures uint64 `json:"failures"`
 	// LastError is the class of the last error and its text with
 	// credentials removed, cut to a short length.
 	LastError  string    `json:"last_error,omitempty"`

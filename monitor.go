@@ -109,7 +109,8 @@ func (m *Monitor) Status() Status {
 	return m.h.status()
 }
 
-// Up reports whether the monitor is UP (fully or going down).
+// Up reports whether the monitor is UP (fully or going down), draining
+// included; in maintenance it is DOWN.
 func (m *Monitor) Up() bool { return m.Status().State == StateUp }
 
 // Stats returns a snapshot of the counters.
