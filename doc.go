@@ -12,8 +12,38 @@
 // every FastInter while in transition and every DownInter while fully down;
 // the defaults are HAProxy's (inter 2s, rise 2, fall 3). Observations of
 // live traffic are fed with Report and act as HAProxy's "observe" with
-// "error-limit" and "on-error". A Health serves a set of Monitors over HTTP
-// as 200 or 503 with a JSON body, for a load balancer's health check.
+// "error-limit" and "on-error".
+//
+// What an operator of HAProxy looks for is there too:
+//
+//   - Timeout bounds each check, as "timeout check". One check of a target
+//     runs at a time: a check that falls due while the previous one is
+//     still running (its Checker ignored its ctx) fails at once with
+//     ErrCheckRunning, so a hung probe takes the target DOWN after Fall
+//     intervals and never freezes its state.
+//   - SpreadChecks is HAProxy's "spread-checks": a random first-check
+//     offset within Inter and ±SpreadChecks% of jitter on every interval,
+//     so that many monitors do not probe in lockstep. It is off by default,
+//     as in HAProxy.
+//   - MonitorStats.CheckStatus is HAProxy's "check_status" column (L4OK,
+//     L4TOUT, L4CON, L6RSP, L7OK, L7TOUT, L7RSP, L7STS, ...), classified from
+//     the Checker's error by ClassifyCheckError: a dial that timed out or
+//     was refused, a TLS failure, a timeout after connecting. A Checker that
+//     knows better returns a *CheckError naming its class and code.
+//   - SetAdmin sets HAProxy's administrative states: AdminMaint stops the
+//     checks and reports the target DOWN ("MAINT"); AdminDrain keeps
+//     checking but reports "DRAIN", so a load balancer sends no new work.
+//
+// A Health serves a set of components over HTTP for a load balancer's
+// health check: 200 when in service, 404 when draining (what HAProxy's
+// "http-check disable-on-404" reads as "no new work"), 503 when a critical
+// component is DOWN or the Health is in maintenance. Components are
+// Monitors, and Electors judged as client-go's leaderelection
+// HealthzAdaptor judges a leader: healthy while following or renewing,
+// unhealthy when it still acts as leader without having renewed for longer
+// than LeaseDuration plus a timeout. A component added as NonCritical is
+// reported but never changes the answer. The body names states and check
+// classes with short error texts from which credentials are removed.
 //
 // Any package's probe fits: a Galera node's clustercheck, a Redis role check
 // or a VRRP tracking script are all Checkers, and an lb backend can be
@@ -63,11 +93,13 @@
 //
 // # Failure model
 //
-// Election is safe when every candidate's clock runs at nearly the same
-// rate: the leader stops at RenewDeadline and the others wait LeaseDuration
-// from when they saw its last write, so the difference between the two is
-// the rate skew (not the offset: wall clocks are never compared) that
-// is tolerated. A leader that is paused (SIGSTOP, a long GC) past its
+// Election is safe when the candidates' clocks run at nearly the same rate:
+// the leader stops RenewDeadline after the start of its last write, by its
+// clock, and the others wait LeaseDuration from when they saw that write,
+// by theirs. The rate skew (not the offset: wall clocks are never
+// compared) tolerated is therefore the ratio LeaseDuration/RenewDeadline:
+// with the defaults 15s/10s, no candidate's clock may run more than 1.5
+// times as fast as a leader's. A leader that is paused (SIGSTOP, a long GC) past its
 // deadline has its context cancelled by a timer as soon as it runs again,
 // and IsLeader turns false at the deadline itself; but a goroutine that
 // resumes first may act before it looks, and anything already sent on its
@@ -87,5 +119,14 @@
 //
 // A Monitor reports what its Checker sees from where it runs; it knows
 // nothing of what other observers see. A Check that ignores its ctx is
-// counted as failed at Timeout but keeps its goroutine until it returns.
+// counted as failed at Timeout and keeps its goroutine until it returns;
+// every check due meanwhile fails with ErrCheckRunning without starting
+// another, so at most one goroutine per Monitor is ever stuck.
+//
+// A Health body drops credentials in the forms drivers print them (URL
+// userinfo, Go MySQL DSNs, user:password@host, password=, token=, api_key=
+// and similar pairs, bearer and basic authorizations) and cuts each error
+// to a short length; a secret in any other form would pass. Checkers should
+// not put secrets in their errors, and /healthz should not be exposed
+// beyond the load balancers that probe it.
 package hakit

@@ -25,6 +25,18 @@ type Elector struct {
 	validUntil time.Time // leadership is in doubt from then on
 	token      uint64
 	stats      ElectorStats
+	// acting is true from a leadership's start until OnStartedLeading has
+	// returned after it ended; renewedAt is when the last successful
+	// write of that leadership started.
+	acting    bool
+	renewedAt time.Time
+	// rand, if not nil, replaces the global source for the retry
+	// jitter; tests set it to replay a run.
+	rand func() float64
+	// rate, if not 0, is how many seconds this candidate's clock counts
+	// per second of the process clock; tests set it to emulate clock-rate
+	// skew between candidates.
+	rate float64
 }
 
 // ElectorStats is a snapshot of an Elector's state and counters.
@@ -144,8 +156,8 @@ func (e *Elector) acquire(ctx context.Context) (LeaseRecord, time.Time, bool) {
 		if err == nil {
 			return rec, start, true
 		}
-		wait := e.cfg.RetryPeriod + time.Duration(rand.Float64()*e.cfg.JitterFactor*float64(e.cfg.RetryPeriod))
-		t := time.NewTimer(wait)
+		wait := e.cfg.RetryPeriod + time.Duration(e.random()*e.cfg.JitterFactor*float64(e.cfg.RetryPeriod))
+		t := time.NewTimer(e.real(wait))
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -155,13 +167,21 @@ func (e *Elector) acquire(ctx context.Context) (LeaseRecord, time.Time, bool) {
 	}
 }
 
+// random returns a number in [0, 1) from the Elector's source.
+func (e *Elector) random() float64 {
+	if e.rand != nil {
+		return e.rand()
+	}
+	return rand.Float64()
+}
+
 // errLeaseHeld says another candidate's lease is still valid.
 var errLeaseHeld = errors.New("hakit: lease held by another candidate")
 
 // tryAcquire makes one attempt, client-go's tryAcquireOrRenew for a
 // candidate that does not lead.
 func (e *Elector) tryAcquire(ctx context.Context) (LeaseRecord, time.Time, error) {
-	ctx, cancel := context.WithTimeout(ctx, e.cfg.RenewDeadline)
+	ctx, cancel := context.WithTimeout(ctx, e.real(e.cfg.RenewDeadline))
 	defer cancel()
 	start := time.Now()
 	cur, err := e.cfg.Lease.Get(ctx)
@@ -215,7 +235,24 @@ func (e *Elector) record(token uint64, now time.Time) LeaseRecord {
 func (e *Elector) sinceObserved(now time.Time) time.Duration {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return now.Sub(e.observedAt)
+	return e.local(now.Sub(e.observedAt))
+}
+
+// real converts a duration on this candidate's clock to the process clock,
+// and local the other way. They are the identity unless a test set a clock
+// rate to emulate a candidate whose clock runs fast or slow.
+func (e *Elector) real(d time.Duration) time.Duration {
+	if e.rate == 0 {
+		return d
+	}
+	return time.Duration(float64(d) / e.rate)
+}
+
+func (e *Elector) local(d time.Duration) time.Duration {
+	if e.rate == 0 {
+		return d
+	}
+	return time.Duration(float64(d) * e.rate)
 }
 
 // failed counts a failed store call.
@@ -260,12 +297,13 @@ func (e *Elector) lead(ctx context.Context, rec LeaseRecord, start time.Time) {
 	defer cancel()
 	// Leadership is in doubt RenewDeadline after the start of the last
 	// successful write, whatever the loop below is blocked on.
-	validUntil := start.Add(e.cfg.RenewDeadline)
+	validUntil := start.Add(e.real(e.cfg.RenewDeadline))
 	deadline := time.AfterFunc(time.Until(validUntil), cancel)
 	defer deadline.Stop()
 
 	e.mu.Lock()
 	e.leaderCtx, e.token, e.validUntil = leaderCtx, rec.Token, validUntil
+	e.acting, e.renewedAt = true, start
 	e.stats.Elections++
 	e.mu.Unlock()
 	if e.cfg.Logger != nil {
@@ -281,7 +319,7 @@ func (e *Elector) lead(ctx context.Context, rec LeaseRecord, start time.Time) {
 	}()
 
 	last := rec
-	ticker := time.NewTicker(e.cfg.RetryPeriod)
+	ticker := time.NewTicker(e.real(e.cfg.RetryPeriod))
 	for leaderCtx.Err() == nil {
 		select {
 		case <-leaderCtx.Done():
@@ -303,15 +341,18 @@ func (e *Elector) lead(ctx context.Context, rec LeaseRecord, start time.Time) {
 		if !deadline.Stop() {
 			break // validUntil passed while the write was in flight
 		}
-		validUntil = t.Add(e.cfg.RenewDeadline)
+		validUntil = t.Add(e.real(e.cfg.RenewDeadline))
 		e.mu.Lock()
-		e.validUntil = validUntil
+		e.validUntil, e.renewedAt = validUntil, t
 		e.mu.Unlock()
 		deadline.Reset(time.Until(validUntil))
 	}
 	ticker.Stop()
 	cancel()
 	<-done
+	e.mu.Lock()
+	e.acting = false
+	e.mu.Unlock()
 
 	if ctx.Err() != nil && e.cfg.ReleaseOnCancel && time.Now().Before(validUntil) {
 		e.release(ctx, last)
@@ -351,7 +392,7 @@ func (e *Elector) renew(ctx context.Context, last LeaseRecord, now, validUntil t
 // cancellation may have been applied with its reply lost; updateOwn then
 // releases from the stored record.
 func (e *Elector) release(ctx context.Context, last LeaseRecord) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.RenewDeadline)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.real(e.cfg.RenewDeadline))
 	defer cancel()
 	e.updateOwn(ctx, "release", last, func(r LeaseRecord) LeaseRecord {
 		r.Holder = ""

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http/httptest"
+	"os"
+	"syscall"
 
 	"github.com/hakit/hakit"
 	"github.com/hakit/hakit/hakittest"
@@ -78,4 +81,103 @@ func ExampleHealth() {
 	fmt.Println(rec.Code, h.Report().Components["db"].Status)
 	// Output:
 	// 503 DOWN
+}
+
+// A Checker names the HAProxy class of its failure with a *CheckError;
+// other errors are classified from what they carry.
+func ExampleClassifyCheckError() {
+	for _, err := range []error{
+		&hakit.CheckError{Status: hakit.CheckL7Status, Code: 503},
+		&net.OpError{Op: "dial", Net: "tcp", Err: &os.SyscallError{Syscall: "connect", Err: syscall.ECONNREFUSED}},
+		fmt.Errorf("query: %w", context.DeadlineExceeded),
+		errors.New("wsrep not synced"),
+	} {
+		class, code := hakit.ClassifyCheckError(err)
+		fmt.Println(class, code)
+	}
+	// Output:
+	// L7STS 503
+	// L4CON 0
+	// L7TOUT 0
+	// UNK 0
+}
+
+// Maintenance stops the checks and reports DOWN; leaving it restarts one
+// failed check away from DOWN, as HAProxy does. Draining keeps the state.
+func ExampleMonitor_SetAdmin() {
+	m, _ := hakit.NewMonitor(hakit.MonitorConfig{
+		Checker:   hakit.CheckerFunc(func(context.Context) error { return nil }),
+		InitState: hakit.InitStateFullyUp,
+	})
+	for _, a := range []hakit.AdminState{hakit.AdminDrain, hakit.AdminMaint, hakit.AdminReady} {
+		m.SetAdmin(a)
+		fmt.Printf("%s: %s, up %v\n", a, m.Status(), m.Up())
+	}
+	// Output:
+	// drain: DRAIN, up true
+	// maint: MAINT, up false
+	// ready: UP 1/3, up true
+}
+
+// A non-critical component is reported without changing the answer; a
+// drained Health answers 404, which HAProxy's "http-check disable-on-404"
+// takes as "no new work". Error texts lose their credentials.
+func ExampleHealth_AddComponent() {
+	up := func() *hakit.Monitor {
+		m, _ := hakit.NewMonitor(hakit.MonitorConfig{
+			Checker:    hakit.CheckerFunc(func(context.Context) error { return nil }),
+			InitState:  hakit.InitStateFullyUp,
+			ErrorLimit: 1, OnError: hakit.OnErrorMarkDown,
+		})
+		return m
+	}
+	db, cache := up(), up()
+	var h hakit.Health
+	h.Add("db", db)
+	h.AddComponent("cache", hakit.Component{Monitor: cache, NonCritical: true})
+	cache.Report(errors.New("dial redis://:hunter2@10.0.0.7:6379: connection refused"))
+	answer := func() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+		fmt.Println(rec.Code, h.Report().Status)
+	}
+	answer()
+	fmt.Println(h.Report().Components["cache"].LastError)
+	h.SetAdmin(hakit.AdminDrain)
+	answer()
+	db.Report(&hakit.CheckError{Status: hakit.CheckL7Status, Code: 503})
+	answer()
+	// Output:
+	// 200 UP
+	// UNK: dial redis://xxxxx@10.0.0.7:6379: connection refused
+	// 404 DRAIN
+	// 503 DOWN
+}
+
+// An Elector in a Health is judged as client-go's HealthzAdaptor judges a
+// leader: healthy while leading and renewing or following, unhealthy when
+// it goes on acting as leader long after it last renewed.
+func ExampleElector_LeaderHealth() {
+	ctx, cancel := context.WithCancel(context.Background())
+	var h hakit.Health
+	var e *hakit.Elector
+	e, err := hakit.NewElector(hakit.ElectorConfig{
+		Lease:           hakittest.NewLease(),
+		Identity:        "node-a",
+		ReleaseOnCancel: true,
+		OnStartedLeading: func(ctx context.Context, token uint64) {
+			fmt.Println(e.LeaderHealth(0), h.Report().Components["leader"].Up)
+			cancel()
+		},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	h.AddComponent("leader", hakit.Component{Elector: e})
+	e.Run(ctx)
+	fmt.Println(e.LeaderHealth(0), h.Healthy())
+	// Output:
+	// LEADING true
+	// FOLLOWING true
 }

@@ -52,7 +52,7 @@ func TestHealthHandler(t *testing.T) {
 	db.Report(errDown)
 	db.Report(errDown)
 	code, rep := probe()
-	if code != http.StatusServiceUnavailable || rep.Status != "DOWN" || rep.Components["db"].Up || rep.Components["db"].LastError != errDown.Error() || !rep.Components["mq"].Up {
+	if code != http.StatusServiceUnavailable || rep.Status != "DOWN" || rep.Components["db"].Up || rep.Components["db"].LastError != "UNK: "+errDown.Error() || !rep.Components["mq"].Up {
 		t.Fatalf("db down: %d %+v, want 503 DOWN with db's last error", code, rep)
 	}
 	if h.Healthy() {

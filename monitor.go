@@ -4,9 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"time"
 )
+
+// ErrCheckRunning is the error of a check that fell due while the previous
+// one, past its Timeout, had still not returned: it counts as failed and no
+// second check is started.
+var ErrCheckRunning = errors.New("hakit: previous check still running")
 
 // Monitor runs a Checker on HAProxy's schedule and keeps HAProxy's rise/fall
 // state over its results. Passive observations fed through Report count
@@ -30,21 +36,40 @@ type Monitor struct {
 	since       time.Time // when State last changed (or the monitor was made)
 	wake        chan struct{}
 	running     bool
-	inFlight    chan struct{} // closed when a check that timed out returns; Run's goroutine only
+	// rand, if not nil, replaces the global source for SpreadChecks;
+	// tests set it to replay a run.
+	rand func() float64
+	// inFlight is a check that outlived its Timeout and whose Checker has
+	// not returned yet. Only the running Run uses it; it outlives one Run,
+	// so that a Run started again does not start a second check.
+	inFlight *check
 }
 
 // MonitorStats is a snapshot of a Monitor's counters.
 type MonitorStats struct {
 	Status Status
-	// Checks and Failures count active checks run and failed.
+	// Checks counts the active checks that fell due outside maintenance,
+	// Overlapped ones (which did not call the Checker) included; Failures
+	// those that failed.
 	Checks, Failures uint64
 	// Reported and ReportedErrors count Report calls and those with an error.
 	Reported, ReportedErrors uint64
 	// ErrorLimitHits counts the times ErrorLimit was reached (HAProxy's
 	// "failed_hana" counter).
 	ErrorLimitHits uint64
+	// Overlapped counts the checks, among Failures, that fell due while
+	// the previous one was still running and failed with ErrCheckRunning.
+	Overlapped uint64
 	// Transitions counts changes between UP and DOWN.
 	Transitions uint64
+	// CheckStatus is the class of the last active check, HAProxy's
+	// "check_status" column: MonitorConfig.PassStatus for a pass, the
+	// class ClassifyCheckError gives for a failure, CheckInit before the
+	// first check.
+	CheckStatus CheckStatus
+	// CheckCode is the layer 5-7 code of the last check, HAProxy's
+	// "check_code": the Code of a *CheckError, else 0.
+	CheckCode int
 	// LastError is the error of the last failed check or report; nil if
 	// none failed yet.
 	LastError error
@@ -72,7 +97,7 @@ func NewMonitor(cfg MonitorConfig) (*Monitor, error) {
 		fastInterSet: cfg.FastInter != 0,
 		h:            c.initialHealth(),
 		since:        now,
-		stats:        MonitorStats{LastChange: now},
+		stats:        MonitorStats{LastChange: now, CheckStatus: CheckInit},
 		wake:         make(chan struct{}, 1),
 	}, nil
 }
@@ -84,7 +109,8 @@ func (m *Monitor) Status() Status {
 	return m.h.status()
 }
 
-// Up reports whether the monitor is UP (fully or going down).
+// Up reports whether the monitor is UP (fully or going down), draining
+// included; in maintenance it is DOWN.
 func (m *Monitor) Up() bool { return m.Status().State == StateUp }
 
 // Stats returns a snapshot of the counters.
@@ -99,8 +125,14 @@ func (m *Monitor) Stats() MonitorStats {
 }
 
 // Run checks at HAProxy's intervals until ctx is done, then returns nil. The
-// first check runs at once. It returns an error if the Monitor is already
-// running.
+// first check runs at once, or within the first Inter with SpreadChecks. It
+// returns an error if the Monitor is already running.
+//
+// HAProxy never runs two checks of one server at once. A check that
+// outlives its Timeout fails at Timeout; until its Checker returns, every
+// check that falls due fails at once with ErrCheckRunning and no other is
+// started, so a Checker that ignores its ctx takes the target DOWN after
+// Fall intervals, as HAProxy's "timeout check" would.
 func (m *Monitor) Run(ctx context.Context) error {
 	m.mu.Lock()
 	if m.running {
@@ -115,8 +147,14 @@ func (m *Monitor) Run(ctx context.Context) error {
 		m.mu.Unlock()
 	}()
 
-	next := time.Now()
-	timer := time.NewTimer(0)
+	var first time.Duration
+	if m.cfg.SpreadChecks > 0 {
+		// HAProxy's start_checks spreads first checks over one
+		// interval; independent monitors draw their place at random.
+		first = time.Duration(m.random() * float64(m.cfg.Inter))
+	}
+	next := time.Now().Add(first)
+	timer := time.NewTimer(first)
 	defer timer.Stop()
 	for {
 		select {
@@ -133,13 +171,42 @@ func (m *Monitor) Run(ctx context.Context) error {
 			continue
 		case <-timer.C:
 		}
-		m.checkOnce(ctx)
+		if m.Status().Admin != AdminMaint {
+			// In maintenance no check runs (HAProxy's "maint":
+			// "disables any traffic to the server as well as any
+			// health checks"); the schedule keeps going.
+			m.inFlight = m.checkOnce(ctx, m.inFlight)
+		}
 		if ctx.Err() != nil {
 			return nil
 		}
-		next = time.Now().Add(m.interval())
+		next = time.Now().Add(m.spread(m.interval()))
 		timer.Reset(time.Until(next))
 	}
+}
+
+// random returns a number in [0, 1) from the Monitor's source.
+func (m *Monitor) random() float64 {
+	if m.rand != nil {
+		return m.rand()
+	}
+	return rand.Float64()
+}
+
+// spread applies SpreadChecks to an interval.
+func (m *Monitor) spread(d time.Duration) time.Duration {
+	return spreadInterval(d, m.cfg.SpreadChecks, m.random())
+}
+
+// spreadInterval is HAProxy's spread-checks jitter (process_chk_conn in
+// 2.6): with rv = d×pct/100, the interval is d + rv - 2×rv×u for u uniform
+// in [0, 1), that is uniform in (d-rv, d+rv].
+func spreadInterval(d time.Duration, pct int, u float64) time.Duration {
+	if pct <= 0 {
+		return d
+	}
+	rv := d * time.Duration(pct) / 100
+	return d + rv - time.Duration(2*float64(rv)*u)
 }
 
 // interval is HAProxy's srv_getinter: inter when fully up, downinter when
@@ -156,27 +223,35 @@ func (m *Monitor) interval() time.Duration {
 	return m.cfg.FastInter
 }
 
-func (m *Monitor) checkOnce(ctx context.Context) {
-	// HAProxy never runs two checks of one server at once: a check that
-	// outlived its timeout must return before the next one starts.
-	if m.inFlight != nil {
+// check is a Checker call that outlived its Timeout.
+type check struct {
+	started time.Time
+	done    chan struct{} // closed when the Checker returns
+}
+
+// checkOnce runs one check and applies its result. It returns the check if
+// it outlived its Timeout and its Checker has not returned yet; while
+// inFlight is such a check, it fails at once instead of starting another.
+func (m *Monitor) checkOnce(ctx context.Context, inFlight *check) *check {
+	if inFlight != nil {
 		select {
-		case <-m.inFlight:
-			m.inFlight = nil
-		case <-ctx.Done():
-			return
+		case <-inFlight.done:
+		default:
+			now := time.Now()
+			m.record(now, 0, fmt.Errorf("%w (started %v ago)", ErrCheckRunning, now.Sub(inFlight.started)), true)
+			return inFlight
 		}
 	}
 	cctx, cancel := context.WithTimeout(ctx, m.cfg.Timeout)
 	defer cancel()
-	start := time.Now()
+	c := &check{started: time.Now(), done: make(chan struct{})}
 	result := make(chan error, 1)
-	done := make(chan struct{})
 	go func() {
-		defer close(done)
+		defer close(c.done)
 		result <- m.cfg.Checker.Check(cctx)
 	}()
 	var err error
+	var stuck *check
 	select {
 	case err = <-result:
 		if err == nil && cctx.Err() != nil && ctx.Err() == nil {
@@ -187,16 +262,34 @@ func (m *Monitor) checkOnce(ctx context.Context) {
 		// The check failed at Timeout whether or not the Checker
 		// honours its ctx; it may keep running until it does.
 		err = fmt.Errorf("hakit: check did not finish within %v: %w", m.cfg.Timeout, cctx.Err())
-		m.inFlight = done
+		stuck = c
 	}
 	if ctx.Err() != nil {
-		return // shutting down: the result says nothing about the target
+		return stuck // shutting down: the result says nothing about the target
 	}
 	end := time.Now()
+	m.record(end, end.Sub(c.started), err, false)
+	return stuck
+}
+
+// record applies the result of one active check.
+func (m *Monitor) record(end time.Time, took time.Duration, err error, overlapped bool) {
+	status, code := m.cfg.PassStatus, 0
+	if err != nil {
+		status, code = ClassifyCheckError(err)
+	}
 	m.apply(func() {
+		if m.h.admin == AdminMaint {
+			return // entered maintenance while the check ran
+		}
 		m.stats.Checks++
 		m.stats.LastCheck = end
-		m.stats.LastCheckDuration = end.Sub(start)
+		m.stats.CheckStatus, m.stats.CheckCode = status, code
+		if overlapped {
+			m.stats.Overlapped++
+		} else {
+			m.stats.LastCheckDuration = took
+		}
 		if err != nil {
 			m.stats.Failures++
 			m.stats.LastError = err
@@ -205,6 +298,25 @@ func (m *Monitor) checkOnce(ctx context.Context) {
 			m.h.pass()
 		}
 	}, err)
+}
+
+// SetAdmin sets the administrative state, as HAProxy's "set server ...
+// state ready|drain|maint". Entering AdminMaint stops the checks and zeroes
+// the health counter (DOWN); leaving it restarts the checks with the
+// counter at Rise, UP but one failed check from DOWN, as HAProxy does
+// ("start OK but check immediately" in srv_update_status; its stats then
+// show "UP 1/3"). AdminDrain changes no counter. It returns an error for a
+// value that is not one of the AdminState constants.
+func (m *Monitor) SetAdmin(a AdminState) error {
+	if a < AdminReady || a > AdminMaint {
+		return fmt.Errorf("hakit: Monitor.SetAdmin: %d is not one of the AdminState constants", int(a))
+	}
+	var prev AdminState
+	m.apply(func() { prev = m.h.admin; m.h.setAdmin(a) }, nil)
+	if prev != a && m.cfg.Logger != nil {
+		m.cfg.Logger.Info("hakit: monitor admin state changed", "from", prev.String(), "to", a.String())
+	}
+	return nil
 }
 
 // Report feeds one passive observation: nil for a success, an error for a

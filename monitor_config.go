@@ -13,6 +13,9 @@ const (
 	DefaultRise       = 2
 	DefaultFall       = 3
 	DefaultErrorLimit = 10
+	// MaxSpreadChecks is the largest SpreadChecks HAProxy accepts
+	// ("spread-checks <0..50, in percent>").
+	MaxSpreadChecks = 50
 )
 
 // InitState is the state a Monitor starts in, HAProxy's "init-state".
@@ -102,6 +105,21 @@ type MonitorConfig struct {
 	// "timeout check" is not set.
 	Timeout time.Duration
 
+	// SpreadChecks is the jitter on every interval, in percent: each
+	// interval is drawn uniformly from ±SpreadChecks% around its nominal
+	// value, HAProxy's global "spread-checks" (its manual suggests 2 to
+	// 5). When it is set, the first check also comes at a random moment
+	// within the first Inter rather than at once, as HAProxy spreads each
+	// server's first check over one interval, so that monitors started
+	// together do not probe in lockstep. Zero means no jitter and a first
+	// check at once, HAProxy's default 0. At most 50.
+	SpreadChecks int
+
+	// PassStatus is the class Stats reports for a passed check. Zero
+	// means CheckL7OK; a Checker that probes only a TCP connect sets
+	// CheckL4OK. It must be a passed class (see CheckStatus.Passed).
+	PassStatus CheckStatus
+
 	// Rise is how many consecutive passed checks mark a DOWN monitor UP.
 	// Zero means 2, HAProxy's default.
 	Rise int
@@ -121,12 +139,14 @@ type MonitorConfig struct {
 
 	// OnChange, if not nil, is called after every change of Status,
 	// transitional steps included ("UP" to "UP 2/3"), with the status
-	// before and after. Calls are made one at a time, in order, from the
-	// goroutine that caused the change (Run's, or Report's caller). It may
-	// call Status and Stats but must not call Report.
+	// before and after, administrative changes included ("UP" to
+	// "MAINT"). Calls are made one at a time, in order, from the goroutine
+	// that caused the change (Run's, or the caller of Report or SetAdmin).
+	// It may call Status and Stats but must not call Report or SetAdmin.
 	OnChange func(prev, cur Status)
 
-	// Logger, if not nil, receives a line for every UP/DOWN transition.
+	// Logger, if not nil, receives a line for every UP/DOWN transition
+	// and every administrative state change.
 	Logger *slog.Logger
 }
 
@@ -151,6 +171,15 @@ func (c MonitorConfig) withDefaults() (MonitorConfig, error) {
 		if n.v < 0 {
 			return c, fmt.Errorf("hakit: MonitorConfig.%s %d is negative", n.name, n.v)
 		}
+	}
+	if c.SpreadChecks < 0 || c.SpreadChecks > MaxSpreadChecks {
+		return c, fmt.Errorf("hakit: MonitorConfig.SpreadChecks %d is outside 0..%d (percent)", c.SpreadChecks, MaxSpreadChecks)
+	}
+	if c.PassStatus != CheckUnknown && !c.PassStatus.Passed() {
+		return c, fmt.Errorf("hakit: MonitorConfig.PassStatus %v is not a passed class", c.PassStatus)
+	}
+	if c.PassStatus == CheckUnknown {
+		c.PassStatus = CheckL7OK
 	}
 	if c.InitState < InitStateUp || c.InitState > InitStateFullyDown {
 		return c, fmt.Errorf("hakit: MonitorConfig.InitState %d is not one of the InitState constants", int(c.InitState))

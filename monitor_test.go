@@ -307,8 +307,9 @@ func TestMonitorConfigErrors(t *testing.T) {
 }
 
 // A Checker that ignores its ctx fails at Timeout all the same, Run still
-// returns when its ctx ends, and the next check waits for the stuck one, as
-// HAProxy never runs two checks of one server at once.
+// returns when its ctx ends, and no check starts while the stuck one runs,
+// as HAProxy never runs two checks of one server at once: the checks that
+// fall due meanwhile fail without calling the Checker.
 func TestMonitorCheckerIgnoringCtx(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var mu sync.Mutex
@@ -335,8 +336,10 @@ func TestMonitorCheckerIgnoringCtx(t *testing.T) {
 			t.Fatalf("1.5s into a check that ignores its 1s timeout: %+v, want DOWN after one failure", s)
 		}
 		time.Sleep(10 * time.Second)
-		if s := m.Stats(); s.Checks != 1 {
-			t.Fatalf("%d checks while the first still runs, want 1", s.Checks)
+		// Due at 3s, 5s, 7s, 9s and 11s (downinter 2s after the timeout
+		// at 1s): five overlapped failures, no Checker call.
+		if s := m.Stats(); s.Checks != 6 || s.Overlapped != 5 || !errors.Is(s.LastError, hakit.ErrCheckRunning) {
+			t.Fatalf("stats %+v 11.5s into a 1-minute check, want 6 checks, 5 overlapped", s)
 		}
 		cancel()
 		start := time.Now()
@@ -349,6 +352,110 @@ func TestMonitorCheckerIgnoringCtx(t *testing.T) {
 		defer mu.Unlock()
 		if maxRunning != 1 {
 			t.Fatalf("%d checks ran at once, want 1", maxRunning)
+		}
+	})
+}
+
+// A Checker that hangs, ignoring its ctx, takes a fully-up monitor with the
+// default settings (inter 2s, timeout = inter, fall 3) DOWN after Fall
+// intervals, as HAProxy's "timeout check" would: each check that falls due
+// while the hung one still runs counts as failed without starting another.
+func TestMonitorHungCheckerGoesDown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		unblock := sync.OnceFunc(func() { close(release) })
+		defer unblock()
+		var mu sync.Mutex
+		calls := 0
+		m, err := hakit.NewMonitor(hakit.MonitorConfig{
+			Checker: hakit.CheckerFunc(func(context.Context) error {
+				mu.Lock()
+				calls++
+				n := calls
+				mu.Unlock()
+				if n == 1 {
+					return nil
+				}
+				<-release // ignores ctx
+				return nil
+			}),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		done := make(chan struct{})
+		go func() { m.Run(ctx); close(done) }()
+		synctest.Wait()
+		if s := m.Status(); s.String() != "UP" {
+			t.Fatalf("after one passed check: %s, want UP", s)
+		}
+		// The check at 2s hangs: it fails at 4s (timeout 2s), and the
+		// checks due at 6s and 8s find it still running.
+		var trail []string
+		for range 4 {
+			time.Sleep(2 * time.Second)
+			synctest.Wait()
+			trail = append(trail, m.Status().String())
+		}
+		if got, want := strings.Join(trail, ","), "UP,UP 2/3,UP 1/3,DOWN"; got != want {
+			t.Fatalf("statuses at 2s, 4s, 6s, 8s with a hung check: %s, want %s", got, want)
+		}
+		s := m.Stats()
+		if s.Failures != 3 || s.Checks != 4 || !errors.Is(s.LastError, hakit.ErrCheckRunning) {
+			t.Fatalf("stats %+v, want 4 checks, 3 failures, the last ErrCheckRunning", s)
+		}
+		mu.Lock()
+		if calls != 2 {
+			t.Fatalf("Checker called %d times, want 2: no check starts while one runs", calls)
+		}
+		mu.Unlock()
+		// When the hung check returns, the next due check runs again.
+		unblock()
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		mu.Lock()
+		n := calls
+		mu.Unlock()
+		if n != 3 {
+			t.Fatalf("Checker called %d times after the hung check returned, want 3", n)
+		}
+		cancel()
+		<-done
+	})
+}
+
+// A Run started again while a check of the previous Run still hangs does
+// not start a second check: its first due check fails with ErrCheckRunning.
+func TestMonitorRunAgainWhileCheckHangs(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		defer close(release)
+		chk := &hakittest.Checker{}
+		m, _ := hakit.NewMonitor(hakit.MonitorConfig{
+			Checker: hakit.CheckerFunc(func(ctx context.Context) error {
+				chk.Check(ctx)
+				<-release // ignores ctx
+				return nil
+			}),
+			Timeout: time.Second,
+		})
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() { m.Run(ctx); close(done) }()
+		time.Sleep(1500 * time.Millisecond)
+		cancel()
+		<-done
+		ctx, cancel = context.WithCancel(t.Context())
+		defer cancel()
+		go m.Run(ctx)
+		synctest.Wait()
+		if n := chk.Calls(); n != 1 {
+			t.Fatalf("the Checker was called %d times, want 1: the second Run started a check while the first hung", n)
+		}
+		if s := m.Stats(); s.Overlapped != 1 || !errors.Is(s.LastError, hakit.ErrCheckRunning) {
+			t.Fatalf("stats %+v, want the second Run's first check failed with ErrCheckRunning", s)
 		}
 	})
 }

@@ -23,6 +23,36 @@ func (s State) String() string {
 	return fmt.Sprintf("State(%d)", int(s))
 }
 
+// AdminState is an administrative state set by an operator, as HAProxy's
+// "set server <backend>/<server> state ready|drain|maint" (management guide,
+// section 9.3) sets it.
+type AdminState int
+
+const (
+	// AdminReady is normal operation. The zero value.
+	AdminReady AdminState = iota
+	// AdminDrain keeps checking and keeps the checked State, but asks
+	// load balancers to send no new work: HAProxy's "drain", shown as
+	// "DRAIN" (or "DRAIN 2/3" while going down) when UP.
+	AdminDrain
+	// AdminMaint stops the checks and reports the target DOWN: HAProxy's
+	// "maint", shown as "MAINT".
+	AdminMaint
+)
+
+// String returns HAProxy's keyword: "ready", "drain" or "maint".
+func (a AdminState) String() string {
+	switch a {
+	case AdminReady:
+		return "ready"
+	case AdminDrain:
+		return "drain"
+	case AdminMaint:
+		return "maint"
+	}
+	return fmt.Sprintf("AdminState(%d)", int(a))
+}
+
 // Status is a Monitor's position on HAProxy's health scale.
 //
 // HAProxy keeps one counter per server, health, from 0 to Rise+Fall-1. A
@@ -32,12 +62,21 @@ func (s State) String() string {
 // extremes the server is in transition, which HAProxy's stats show as
 // "UP 2/3" (going down: 2 more failures of 3 to go... see String) or
 // "DOWN 1/2" (going up: 1 success of 2 seen).
+//
+// Admin is the administrative state. In AdminMaint the health counter is 0
+// and State is StateDown, as HAProxy zeroes a server's health when it
+// enters maintenance.
 type Status struct {
 	State  State
 	Health int // HAProxy's health counter, 0..Rise+Fall-1
 	Rise   int
 	Fall   int
+	Admin  AdminState
 }
+
+// Draining reports whether the status is UP in AdminDrain: in service for
+// work already under way, but not for new work.
+func (s Status) Draining() bool { return s.State == StateUp && s.Admin == AdminDrain }
 
 // Transitional reports whether the status is between fully up and fully
 // down, where HAProxy checks at fastinter.
@@ -51,13 +90,25 @@ func (s Status) Transitional() bool {
 // String formats the status as HAProxy's stats page does: "UP", "DOWN",
 // "UP n/Fall" while going down, where n is how many more failed checks it
 // takes to go down, and "DOWN n/Rise" while going up, where n is how many
-// passed checks have been seen.
+// passed checks have been seen. In maintenance it is "MAINT"; draining, UP
+// reads "DRAIN" ("DRAIN n/Fall" while going down), as HAProxy 2.6 shows
+// them.
 func (s Status) String() string {
+	up := "UP"
+	switch {
+	case s.Admin == AdminMaint:
+		return "MAINT"
+	case s.Admin == AdminDrain:
+		up = "DRAIN"
+	}
 	if !s.Transitional() {
+		if s.State == StateUp {
+			return up
+		}
 		return s.State.String()
 	}
 	if s.State == StateUp {
-		return fmt.Sprintf("UP %d/%d", s.Health-s.Rise+1, s.Fall)
+		return fmt.Sprintf("%s %d/%d", up, s.Health-s.Rise+1, s.Fall)
 	}
 	return fmt.Sprintf("DOWN %d/%d", s.Health, s.Rise)
 }
@@ -66,6 +117,7 @@ func (s Status) String() string {
 // Monitor's tables can drive it without a clock.
 type health struct {
 	value, rise, fall int
+	admin             AdminState
 }
 
 func (h health) status() Status {
@@ -73,7 +125,19 @@ func (h health) status() Status {
 	if h.value >= h.rise {
 		st = StateUp
 	}
-	return Status{State: st, Health: h.value, Rise: h.rise, Fall: h.fall}
+	return Status{State: st, Health: h.value, Rise: h.rise, Fall: h.fall, Admin: h.admin}
+}
+
+// setAdmin applies HAProxy's srv_update_status to an admin change: entering
+// maintenance zeroes health, leaving it sets health to rise.
+func (h *health) setAdmin(a AdminState) {
+	switch {
+	case a == AdminMaint && h.admin != AdminMaint:
+		h.value = 0
+	case a != AdminMaint && h.admin == AdminMaint:
+		h.value = h.rise
+	}
+	h.admin = a
 }
 
 func (h health) full() int { return h.rise + h.fall - 1 }

@@ -22,6 +22,7 @@ type Checker struct {
 	err    error
 	delay  time.Duration
 	flaky  float64
+	rng    *rand.Rand // nil: the global source
 	calls  int
 }
 
@@ -58,6 +59,15 @@ func (c *Checker) SetFlaky(p float64) {
 	c.flaky = p
 }
 
+// SetRand makes SetFlaky draw from r instead of the global source, so a
+// test that seeds r replays the same failures. The Checker uses r under its
+// own lock. A nil r restores the global source.
+func (c *Checker) SetRand(r *rand.Rand) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.rng = r
+}
+
 // Calls returns how many checks were made.
 func (c *Checker) Calls() int {
 	c.mu.Lock()
@@ -73,7 +83,11 @@ func (c *Checker) Check(ctx context.Context) error {
 	if len(c.script) > 0 {
 		err, c.script = c.script[0], c.script[1:]
 	}
-	if err == nil && c.flaky > 0 && rand.Float64() < c.flaky {
+	draw := rand.Float64
+	if c.rng != nil {
+		draw = c.rng.Float64
+	}
+	if err == nil && c.flaky > 0 && draw() < c.flaky {
 		err = ErrUnhealthy
 	}
 	delay := c.delay

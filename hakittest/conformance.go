@@ -14,8 +14,8 @@ import (
 // TestLease checks that a hakit.Lease keeps the contract an Elector relies
 // on: an empty store answers ErrNoLease, Create and Update are
 // compare-and-set, concurrent writers on the same old record have exactly one
-// winner, records round-trip with their tokens and durations, and tokens never
-// go down.
+// winner, records round-trip with their tokens and durations, a renewal
+// keeps the token, and tokens never go down.
 //
 // newLease must return a Lease on a fresh, empty record each time it is
 // called; it may use t.Cleanup to remove it. Every store's Lease runs this
@@ -104,6 +104,35 @@ func TestLease(t *testing.T, newLease func(t *testing.T) hakit.Lease) {
 		got, err := l.Get(c)
 		if err != nil || !equalRecords(got, v3) {
 			t.Fatalf("Get = %+v, %v; want %+v", got, err, v3)
+		}
+	})
+
+	t.Run("RenewalKeepsToken", func(t *testing.T) {
+		// LeaseRecord.Token "stays the same while one holder renews":
+		// a leader passes its token downstream once, and a store that
+		// raised it on renewal would fence out the leader's own writes.
+		l, c := newLease(t), ctx(t)
+		cur, err := l.Create(c, rec("a", 3))
+		if err != nil {
+			t.Fatalf("Create: %v", err)
+		}
+		token := cur.Token
+		for i := range 5 {
+			renew := cur
+			renew.Renewed = cur.Renewed.Add(time.Duration(i+1) * time.Second)
+			next, err := l.Update(c, cur, renew)
+			if err != nil {
+				t.Fatalf("renewal %d: %v", i+1, err)
+			}
+			if next.Token != token || next.Holder != "a" {
+				t.Fatalf("renewal %d stored %+v, want holder a keeping token %d", i+1, next, token)
+			}
+			checkStored(t, "renewal", next, renew)
+			cur = next
+		}
+		got, err := l.Get(c)
+		if err != nil || got.Token != token {
+			t.Fatalf("Get after renewals = %+v, %v; want token %d", got, err, token)
 		}
 	})
 

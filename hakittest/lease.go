@@ -34,6 +34,7 @@ type Lease struct {
 	loseReplies int
 	loseWrites  int
 	deafFor     time.Duration // > 0: calls ignore ctx, giving up after this
+	rng         *rand.Rand    // nil: the global source
 }
 
 type leaseStore struct {
@@ -64,6 +65,16 @@ func (l *Lease) SetLatency(d, jitter time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.latency, l.jitter = d, jitter
+}
+
+// SetRand makes this handle draw its latency jitter from r instead of the
+// global source, so a test that seeds r (rand.New(rand.NewPCG(seed, n)))
+// replays the same delays. The handle uses r under its own lock: give each
+// handle its own r. A nil r restores the global source.
+func (l *Lease) SetRand(r *rand.Rand) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.rng = r
 }
 
 // Partition cuts this handle off from the store: its calls hang until their
@@ -224,7 +235,11 @@ func (l *Lease) call(ctx context.Context, write bool, op func(*leaseStore) error
 	l.mu.Lock()
 	delay := l.latency
 	if l.jitter > 0 {
-		delay += rand.N(l.jitter)
+		if l.rng != nil {
+			delay += time.Duration(l.rng.Int64N(int64(l.jitter)))
+		} else {
+			delay += rand.N(l.jitter)
+		}
 	}
 	var injected error
 	if l.failNext > 0 {

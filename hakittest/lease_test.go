@@ -3,6 +3,8 @@ package hakittest_test
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -134,4 +136,35 @@ func TestLeaseIgnoreContext(t *testing.T) {
 			t.Fatalf("slow Get = %v after %v, want the ctx's error at 1s", err, time.Since(start))
 		}
 	})
+}
+
+// Two handles seeded alike delay their calls alike, so a seeded test
+// replays; an unseeded pair almost surely differs.
+func TestLeaseSetRandReplays(t *testing.T) {
+	delays := func(seed uint64) []time.Duration {
+		var d []time.Duration
+		synctest.Test(t, func(t *testing.T) {
+			l := hakittest.NewLease()
+			l.SetRand(rand.New(rand.NewPCG(seed, 1)))
+			l.SetLatency(0, time.Second)
+			for range 20 {
+				start := time.Now()
+				l.Get(t.Context())
+				d = append(d, time.Since(start))
+			}
+		})
+		return d
+	}
+	a, b, c := delays(17), delays(17), delays(18)
+	if !slices.Equal(a, b) {
+		t.Fatalf("seed 17 twice gave different delays:\n%v\n%v", a, b)
+	}
+	if slices.Equal(a, c) {
+		t.Fatalf("seeds 17 and 18 gave the same delays %v", a)
+	}
+	for _, d := range a {
+		if d < 0 || d >= time.Second {
+			t.Fatalf("delay %v outside the jitter [0, 1s)", d)
+		}
+	}
 }

@@ -141,15 +141,20 @@ func sceneMonitor(ctx context.Context, w io.Writer) error {
 
 	time.Sleep(250 * time.Millisecond)
 	tl.printf("db starts refusing connections")
-	chk.Set(errors.New("connection refused"))
-	if err := waitFor(ctx, tl, changed, hakit.StateDown, probe); err != nil {
+	chk.Set(&hakit.CheckError{Status: hakit.CheckL4Conn, Err: errors.New("connection refused")})
+	if err := waitFor(ctx, tl, m, changed, hakit.StateDown, probe); err != nil {
 		return err
 	}
 	tl.printf("db accepts connections again")
 	chk.Set(nil)
-	if err := waitFor(ctx, tl, changed, hakit.StateUp, probe); err != nil {
+	if err := waitFor(ctx, tl, m, changed, hakit.StateUp, probe); err != nil {
 		return err
 	}
+	// HAProxy's "set server ... state drain": still checked, but a load
+	// balancer with "http-check disable-on-404" sends no new work.
+	m.SetAdmin(hakit.AdminDrain)
+	tl.printf("the operator drains db: it is %s; /healthz answers %d", m.Status(), probe())
+	m.SetAdmin(hakit.AdminReady)
 	s := m.Stats()
 	tl.printf("stats: %d checks, %d failed, %d transitions", s.Checks, s.Failures, s.Transitions)
 	cancel()
@@ -158,11 +163,11 @@ func sceneMonitor(ctx context.Context, w io.Writer) error {
 }
 
 // waitFor prints each status change until the monitor reaches state.
-func waitFor(ctx context.Context, tl *timeline, changed chan hakit.Status, state hakit.State, probe func() int) error {
+func waitFor(ctx context.Context, tl *timeline, m *hakit.Monitor, changed chan hakit.Status, state hakit.State, probe func() int) error {
 	for {
 		select {
 		case s := <-changed:
-			tl.printf("db is %s; /healthz answers %d", s, probe())
+			tl.printf("db is %s; /healthz answers %d (last check %s)", s, probe(), m.Stats().CheckStatus)
 			if s.State == state && !s.Transitional() {
 				return nil
 			}
