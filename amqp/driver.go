@@ -88,6 +88,17 @@ func DialAMQP(ctx context.Context, url string, cfg DialConfig) (Conn, error) {
 
 type realConn struct{ *amqp091.Connection }
 
+// closeTimeout bounds the connection.close handshake: a node under a
+// resource alarm stops reading from a blocked connection and would never
+// answer it.
+const closeTimeout = 5 * time.Second
+
+// Close closes the connection, waiting at most closeTimeout for the
+// server's close-ok.
+func (c realConn) Close() error {
+	return c.CloseDeadline(time.Now().Add(closeTimeout))
+}
+
 func (c realConn) Channel() (Channel, error) {
 	ch, err := c.Connection.Channel()
 	if err != nil {

@@ -4,6 +4,7 @@ package amqp_test
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -243,11 +244,18 @@ func TestMemoryAlarmBlocksThenUnblocks(t *testing.T) {
 	waitFor(t, 20*time.Second, "connection.blocked", func() bool { return l.pub.Stats().Blocked })
 	time.Sleep(500 * time.Millisecond) // confirms already on the wire
 	before := l.p.Stats().Confirmed
+	checkBlocked := checkCluster(t, env, time.Second)
+	if !errors.Is(checkBlocked, amqp.ErrBlocked) {
+		t.Errorf("Checker under the alarm: %v, want ErrBlocked", checkBlocked)
+	}
 	time.Sleep(3 * time.Second)
 	if got := l.p.Stats().Confirmed; got != before {
 		t.Errorf("%d confirmed while blocked", got-before)
 	}
 	env.SetMemoryWatermark(t, 0, testenv.DefaultMemoryWatermark)
+	if err := checkCluster(t, env, 10*time.Second); err != nil {
+		t.Errorf("Checker after the alarm: %v", err)
+	}
 	<-done
 	l.finish(t, 1500)
 	l.mu.Lock()
@@ -257,6 +265,35 @@ func TestMemoryAlarmBlocksThenUnblocks(t *testing.T) {
 	}
 	if st := l.pub.Stats(); st.Blocked || st.Connects != 1 {
 		t.Errorf("publisher client %+v, want unblocked on its first connection", st)
+	}
+}
+
+// checkCluster runs a cluster Checker with the given timeout.
+func checkCluster(t *testing.T, env testenv.RabbitEnv, d time.Duration) error {
+	t.Helper()
+	c, err := amqp.NewChecker(amqp.CheckerConfig{URLs: env.URLs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	return c.Check(ctx)
+}
+
+// The Checker passes on the healthy cluster and names a missing queue.
+func TestCheckerOnCluster(t *testing.T) {
+	env := testenv.RabbitMQ(t)
+	if err := checkCluster(t, env, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	c, err := amqp.NewChecker(amqp.CheckerConfig{URLs: env.URLs[:1], Queue: "hakit.no.such.queue"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Check(context.Background())
+	var ae *amqp091.Error
+	if !errors.As(err, &ae) || ae.Code != amqp091.NotFound {
+		t.Errorf("Check = %v, want 404 NOT_FOUND", err)
 	}
 }
 

@@ -34,8 +34,8 @@ type Broker struct {
 	conns     []*Conn
 	refused   map[string]bool
 	dials     []string
-	blocked   string // reason; "" when not blocked
-	unblock   chan struct{}
+	blocked   string   // reason; "" when not blocked
+	deferred  []func() // publishes that arrived while blocked
 	nackNext  int
 	hold      bool
 	seq       int
@@ -150,8 +150,8 @@ func (b *Broker) Drop(url string) int {
 }
 
 // Block raises a resource alarm: every connection gets connection.blocked
-// with reason, and publishes wait until Unblock, as RabbitMQ stops reading
-// from publishing connections.
+// with reason, and publishes are neither routed nor confirmed until
+// Unblock, as RabbitMQ stops reading from publishing connections.
 func (b *Broker) Block(reason string) {
 	b.mu.Lock()
 	if b.blocked != "" {
@@ -159,7 +159,6 @@ func (b *Broker) Block(reason string) {
 		return
 	}
 	b.blocked = reason
-	b.unblock = make(chan struct{})
 	conns := slices.Clone(b.conns)
 	b.mu.Unlock()
 	for _, c := range conns {
@@ -175,11 +174,21 @@ func (b *Broker) Unblock() {
 		return
 	}
 	b.blocked = ""
-	close(b.unblock)
 	conns := slices.Clone(b.conns)
 	b.mu.Unlock()
 	for _, c := range conns {
 		c.notifyBlocked(amqp091.Blocking{Active: false})
+	}
+	for {
+		b.mu.Lock()
+		if len(b.deferred) == 0 || b.blocked != "" {
+			b.mu.Unlock()
+			return
+		}
+		f := b.deferred[0]
+		b.deferred = b.deferred[1:]
+		b.mu.Unlock()
+		f()
 	}
 }
 

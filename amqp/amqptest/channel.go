@@ -172,30 +172,42 @@ func (ch *Channel) NotifyCancel(l chan string) chan string {
 
 // PublishWithContext routes msg; in confirm mode the confirm is sent to
 // the NotifyPublish listeners before it returns (after the basic.return of
-// an unroutable mandatory message). While the broker is blocked it waits.
+// an unroutable mandatory message). While the broker is blocked it returns
+// at once but the message waits, unrouted and unconfirmed, until Unblock,
+// as RabbitMQ stops reading a blocked connection's socket; it is lost if
+// the connection closes first.
 func (ch *Channel) PublishWithContext(ctx context.Context, exchange, key string, mandatory, immediate bool, msg amqp091.Publishing) error {
 	b := ch.conn.b
 	b.mu.Lock()
-	for b.blocked != "" && !ch.closed {
-		wait := b.unblock
-		b.mu.Unlock()
-		select {
-		case <-wait:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		b.mu.Lock()
-	}
 	if ch.closed {
 		b.mu.Unlock()
 		return amqp091.ErrClosed
+	}
+	if b.blocked != "" || len(b.deferred) > 0 {
+		msg.Body = slices.Clone(msg.Body)
+		b.deferred = append(b.deferred, func() { ch.publish(exchange, key, mandatory, msg) })
+		b.mu.Unlock()
+		return nil
+	}
+	b.mu.Unlock()
+	ch.publish(exchange, key, mandatory, msg)
+	return nil
+}
+
+// publish is a publish the broker reads.
+func (ch *Channel) publish(exchange, key string, mandatory bool, msg amqp091.Publishing) {
+	b := ch.conn.b
+	b.mu.Lock()
+	if ch.closed {
+		b.mu.Unlock()
+		return
 	}
 	ex := b.exchanges[exchange]
 	if ex == nil {
 		after, _ := ch.failLocked(amqp091.NotFound, "NOT_FOUND - no exchange '%s' in vhost '/'", exchange)
 		b.mu.Unlock()
 		after()
-		return nil
+		return
 	}
 	var seq uint64
 	if ch.confirm {
@@ -238,7 +250,6 @@ func (ch *Channel) PublishWithContext(ctx context.Context, exchange, key string,
 			l <- amqp091.Confirmation{DeliveryTag: seq, Ack: ack}
 		}
 	}
-	return nil
 }
 
 // ConsumeWithContext starts a consumer.
