@@ -86,23 +86,26 @@ func (c *Checker) Check(ctx context.Context) error {
 		wg.Go(func() { errs[i] = c.checkNode(ctx, u) })
 	}
 	wg.Wait()
-	var failed []string
-	var first error
-	for i, err := range errs {
+	var failed []error
+	for _, err := range errs {
 		if err != nil {
-			failed = append(failed, err.Error())
-			if first == nil {
-				first = errs[i]
-			}
+			failed = append(failed, err)
 		}
 	}
-	if len(c.cfg.URLs)-len(failed) >= c.cfg.MinHealthy {
+	healthy := len(c.cfg.URLs) - len(failed)
+	switch {
+	case healthy >= c.cfg.MinHealthy:
 		return nil
+	case len(c.cfg.URLs) == 1:
+		return failed[0]
 	}
-	if len(c.cfg.URLs) == 1 {
-		return first
+	// One %w per failed node, so errors.Is and As see each cause.
+	format := "amqp: %d of %d nodes healthy, want %d: " + strings.TrimSuffix(strings.Repeat("%w; ", len(failed)), "; ")
+	args := []any{healthy, len(c.cfg.URLs), c.cfg.MinHealthy}
+	for _, err := range failed {
+		args = append(args, err)
 	}
-	return fmt.Errorf("amqp: %d of %d nodes healthy, want %d: %s: %w", len(c.cfg.URLs)-len(failed), len(c.cfg.URLs), c.cfg.MinHealthy, strings.Join(failed, "; "), first)
+	return fmt.Errorf(format, args...)
 }
 
 func (c *Checker) checkNode(ctx context.Context, url string) error {

@@ -25,6 +25,7 @@ var scenes = []scene{
 	{"Galera single-writer routing: kill -9, quorum loss, pc.bootstrap, certification retry (galera.Router on galeratest)", sceneGalera},
 	{"Nova scheduling: filters, weighers, server groups (scheduler)", sceneScheduler},
 	{"Virtual IPs with VRRP (vrrp.Router on vrrptest.LAN): crash, preempt, clean stop", sceneVRRP},
+	{"RabbitMQ: confirmed publishing across node loss, memory alarm and a stuck channel (amqp.Client on amqptest)", sceneAMQP},
 }
 
 func main() {

@@ -16,6 +16,7 @@ var sceneMust = [][]string{
 	{"router: writer node1 -> node2", "write 5 refused with ErrNoWriter", "router: writer none -> node3", "5 acknowledged rows, none lost"},
 	{"AvailabilityZoneFilter removed", "instance 1 -> compute1", "no valid host was found"},
 	{"a: BACKUP -> MASTER (master down)", "b: BACKUP -> MASTER (master down)", "a: BACKUP -> MASTER (preempted lower priority master)", "b: BACKUP -> MASTER (master sent priority 0)"},
+	{"node1 is killed", "client: connected to node2", "client: connection blocked", "connected to node3", "20 distinct orders received"},
 }
 
 // Every scene of the tour runs to the end on the fakes and tells its
