@@ -208,3 +208,32 @@ func TestBlockedConnectionHoldsPublishers(t *testing.T) {
 		}
 	})
 }
+
+// The zero Config asks every connection for oslo.messaging's heartbeat
+// (60s), Go's keepalive (15s) and amqp091-go's dial timeout (30s).
+func TestZeroConfigDefaults(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := amqptest.NewBroker()
+		got := make(chan amqp.DialConfig, 1)
+		c, err := amqp.New(amqp.Config{URLs: testURLs[:1], ConnectionName: "svc", Dial: func(ctx context.Context, url string, cfg amqp.DialConfig) (amqp.Conn, error) {
+			select {
+			case got <- cfg:
+			default:
+			}
+			return b.Dial(ctx, url, cfg)
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- c.Run(ctx) }()
+		cfg := <-got
+		cancel()
+		<-done
+		want := amqp.DialConfig{Heartbeat: 60 * time.Second, KeepAlive: 15 * time.Second, Timeout: 30 * time.Second, ConnectionName: "svc"}
+		if cfg != want {
+			t.Errorf("dialled with %+v, want %+v", cfg, want)
+		}
+	})
+}

@@ -55,20 +55,7 @@ func (ch *Channel) closeLocked(err *amqp091.Error) func() {
 	for t := range ch.unacked {
 		tags = append(tags, t)
 	}
-	slices.Sort(tags)
-	byQueue := map[*queue][]*message{}
-	var order []*queue
-	for _, t := range tags {
-		u := ch.unacked[t]
-		if byQueue[u.q] == nil {
-			order = append(order, u.q)
-		}
-		byQueue[u.q] = append(byQueue[u.q], u.m)
-	}
-	ch.unacked = map[uint64]unacked{}
-	for _, q := range order {
-		b.requeueLocked(q, byQueue[q])
-	}
+	ch.settleLocked(tags, true)
 	confirmL, returnL, closeL, cancelL := ch.confirmL, ch.returnL, ch.closeL, ch.cancelL
 	ch.confirmL, ch.returnL, ch.closeL, ch.cancelL = nil, nil, nil, nil
 	return func() {
@@ -467,7 +454,6 @@ func (ch *Channel) Reject(tag uint64, requeue bool) error {
 // with 406 PRECONDITION_FAILED, as RabbitMQ does.
 func (ch *Channel) settle(tag uint64, multiple, nack, requeue bool) error {
 	return ch.run(func() (func(), error) {
-		b := ch.conn.b
 		if ch.closed {
 			return nil, amqp091.ErrClosed
 		}
@@ -483,29 +469,37 @@ func (ch *Channel) settle(tag uint64, multiple, nack, requeue bool) error {
 					tags = append(tags, t)
 				}
 			}
-			slices.Sort(tags)
 		}
-		touched := map[*queue][]*message{}
-		var order []*queue
-		for _, t := range tags {
-			u := ch.unacked[t]
-			delete(ch.unacked, t)
-			u.k.unacked--
-			if _, seen := touched[u.q]; !seen {
-				order = append(order, u.q)
-				touched[u.q] = nil
-			}
-			if nack && requeue {
-				touched[u.q] = append(touched[u.q], u.m)
-			}
-		}
-		for _, q := range order {
-			if len(touched[q]) > 0 {
-				b.requeueLocked(q, touched[q])
-			} else if b.queues[q.name] == q {
-				b.dispatchLocked(q)
-			}
-		}
+		ch.settleLocked(tags, nack && requeue)
 		return nil, nil
 	})
+}
+
+// settleLocked takes the deliveries tags off the channel, requeueing
+// their messages (in tag order, at the head of each queue, flagged
+// redelivered) if requeue, and lets each queue deliver again.
+func (ch *Channel) settleLocked(tags []uint64, requeue bool) {
+	b := ch.conn.b
+	slices.Sort(tags)
+	back := map[*queue][]*message{}
+	var order []*queue
+	for _, t := range tags {
+		u := ch.unacked[t]
+		delete(ch.unacked, t)
+		u.k.unacked--
+		if _, seen := back[u.q]; !seen {
+			order = append(order, u.q)
+			back[u.q] = nil
+		}
+		if requeue {
+			back[u.q] = append(back[u.q], u.m)
+		}
+	}
+	for _, q := range order {
+		if len(back[q]) > 0 {
+			b.requeueLocked(q, back[q])
+		} else if b.queues[q.name] == q {
+			b.dispatchLocked(q)
+		}
+	}
 }
