@@ -28,6 +28,7 @@ var scenes = []scene{
 	{"Fencing: quorum, watchdog self-fencing, topology levels, fence before evacuate (fence on fencetest)", sceneFence},
 	{"MongoDB replica set through the real driver: lag, failover, majority lost (mongo on mongotest)", sceneMongo},
 	{"Load balancing as HAProxy does it: weighted order, health checks, backup (lb on lbtest backends)", sceneLB},
+	{"RabbitMQ: confirmed publishing across node loss, memory alarm and a stuck channel (amqp.Client on amqptest)", sceneAMQP},
 }
 
 func main() {

@@ -19,6 +19,7 @@ var sceneMust = [][]string{
 	{"compute3's watchdog fires", "evacuation refused: fencing outcome unknown", "level 2 pdu-b off compute3: ok", "compute3 fenced by level 2 [pdu-a pdu-b]", "evacuating the instances of compute3"},
 	{"member-2: mongo: member not usable", "driver: primary member-0 -> none", "driver: primary none -> member-1", "member-1 sees: mongo: majority not writable"},
 	{"connection: web3 web2 web3 web1 web3 web2 (HAProxy's roundrobin order)", "health check: web3 is DOWN", "2 requests: sorry sorry (only the backup is left)", "2 requests: web3 web3 (an active server is back"},
+	{"node1 is killed", "client: connected to node2", "client: connection blocked", "connected to node3", "20 distinct orders received"},
 }
 
 // Every scene of the tour runs to the end on the fakes and tells its
