@@ -143,9 +143,11 @@
 //     all), but they coordinate only the routers of one process.
 //
 // A kill -9 leaves the addresses on the interface (and, with NoAccept,
-// the nftables table), as with any daemon, until the next Run starts (it
-// removes both on entering BACKUP, as keepalived does): a supervisor
-// should restart the process promptly.
+// the nftables table), as with any daemon, until the next Run starts: it
+// removes both on every entry to INIT, BACKUP and FAULT, whatever the
+// state before, as keepalived does, so a run that starts in FAULT (its
+// interface down, a weight 0 Track failing) holds nothing while a peer is
+// MASTER. A supervisor should restart the process promptly.
 //
 // # Differences from keepalived 2.2.7
 //

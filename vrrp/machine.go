@@ -368,25 +368,26 @@ func (m *Machine) startup() []Action {
 	m.preemptRunning, m.preemptExpired, m.wantMaster = false, false, false
 	m.masterAddr, m.masterPrio = netip.Addr{}, 0
 	if m.fault {
-		return []Action{m.transition(StateFault, ReasonFault)}
+		return []Action{RemoveVIPs{}, m.transition(StateFault, ReasonFault)}
 	}
 	// RFC 5798 section 6.4.1: "If the Priority = 255 ... transition to the
 	// Master state"; else "transition to the Backup state".
 	if m.cfg.Priority == OwnerPriority {
 		return m.becomeMaster(ReasonOwner)
 	}
-	// keepalived removes the addresses when it starts as BACKUP ("removing
-	// VIPs"): a previous run killed while MASTER may have left them.
-	return append([]Action{RemoveVIPs{}}, m.enterBackup(ReasonStartup)...)
+	return m.enterBackup(ReasonStartup)
 }
 
 // enterBackup: RFC 5798 section 6.4.1: "Set Master_Adver_Interval to
 // Advertisement_Interval ... Set the Master_Down_Timer to
-// Master_Down_Interval ... Transition to the {Backup} state".
+// Master_Down_Interval ... Transition to the {Backup} state". The
+// addresses go first: whatever state the router comes from, a BACKUP
+// holds none (see RemoveVIPs).
 func (m *Machine) enterBackup(why Reason) []Action {
 	m.masterAdverInterval = m.cfg.Interval
 	m.nextReason = ReasonMasterDown
 	return []Action{
+		RemoveVIPs{},
 		SetTimer{Timer: TimerMasterDown, After: m.MasterDownInterval()},
 		m.transition(StateBackup, why),
 	}
@@ -599,7 +600,7 @@ func (m *Machine) setFault(on bool) []Action {
 		acts := m.leaveMaster([]Action{m.advert(0)})
 		return append(acts, m.transition(StateFault, ReasonFault))
 	case on && m.state == StateBackup:
-		acts := []Action{StopTimer{Timer: TimerMasterDown}, StopTimer{Timer: TimerPreempt}}
+		acts := []Action{StopTimer{Timer: TimerMasterDown}, StopTimer{Timer: TimerPreempt}, RemoveVIPs{}}
 		m.preemptRunning, m.preemptExpired = false, false
 		if m.wantMaster {
 			m.wantMaster = false
@@ -646,7 +647,7 @@ func (m *Machine) shutdown() []Action {
 	default:
 		// RFC 5798 section 6.4.2: "Cancel the Master_Down_Timer,
 		// Transition to the {Initialize} state".
-		acts = []Action{StopTimer{Timer: TimerMasterDown}, StopTimer{Timer: TimerPreempt}}
+		acts = []Action{StopTimer{Timer: TimerMasterDown}, StopTimer{Timer: TimerPreempt}, RemoveVIPs{}}
 	}
 	if m.wantMaster {
 		m.wantMaster = false

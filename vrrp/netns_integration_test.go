@@ -327,6 +327,9 @@ func startProc(t testing.TB, nd *nsNode, cmd *exec.Cmd) *vrrpdProc {
 		t.Fatal(err)
 	}
 	p.cmd.Stderr = p.stderr
+	if p.cmd.SysProcAttr == nil {
+		p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	}
 	out, err := p.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -435,6 +438,7 @@ func startKeepalived(t testing.TB, nd *nsNode, s routerSpec) *keepalivedProc {
 	p.cmd = exec.Command("ip", "netns", "exec", nd.ns, bin, "-P", "-n", "-l", "-D", "-R",
 		"-f", conf, "-p", filepath.Join(p.dir, "k.pid"), "-r", filepath.Join(p.dir, "v.pid"))
 	p.cmd.Stdout, p.cmd.Stderr = log, log
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
