@@ -46,6 +46,18 @@ type Config struct {
 	// UnicastPeers, when set, receive the adverts instead of the multicast
 	// group (keepalived's unicast_peer).
 	UnicastPeers []netip.Addr
+	// UnicastSource is the address unicast adverts go out from, and this
+	// router's primary address in elections (keepalived's unicast_src_ip):
+	// it must be on the interface, and may be a global IPv6 address, as
+	// peers expect when they list it in their unicast_peer. Zero means
+	// the link's primary address (IPv6: link-local). Only with
+	// UnicastPeers.
+	UnicastSource netip.Addr
+	// CheckUnicastSource drops, and counts as NotPeer, adverts from a
+	// source that is not one of UnicastPeers (keepalived's
+	// check_unicast_src). Off by default, as keepalived's. Only with
+	// UnicastPeers.
+	CheckUnicastSource bool
 	// Checksum selects the VRRPv3 IPv4 checksum convention. Zero is the
 	// RFC's, keepalived's default; ChecksumV3AsV2 is keepalived's
 	// v3_checksum_as_v2.
@@ -110,6 +122,20 @@ func (c Config) validate() (Config, MachineConfig, error) {
 			return bad("UnicastPeers[%d] %v is not a unicast address of the VIPs' family", i, c.UnicastPeers[i])
 		}
 		c.UnicastPeers[i] = ip
+	}
+	if c.UnicastSource.IsValid() {
+		c.UnicastSource = c.UnicastSource.Unmap()
+		switch src := c.UnicastSource; {
+		case len(c.UnicastPeers) == 0:
+			return bad("UnicastSource %v is set without UnicastPeers", src)
+		case src.IsMulticast() || src.IsUnspecified() || len(addrs) > 0 && src.Is6() != addrs[0].Is6():
+			return bad("UnicastSource %v is not a unicast address of the VIPs' family", src)
+		case slices.Contains(addrs, src):
+			return bad("UnicastSource %v is one of the VIPs", src)
+		}
+	}
+	if c.CheckUnicastSource && len(c.UnicastPeers) == 0 {
+		return bad("CheckUnicastSource is set without UnicastPeers")
 	}
 	for i := range c.Track {
 		t, err := c.Track[i].withDefaults(i)

@@ -62,7 +62,8 @@ type RejectError struct {
 	// Field is what did not match: "Version", "VRID", "Family", "Addrs",
 	// "Interval", "Source" (our own address), or, from a Router,
 	// "Destination" (multicast where unicast was expected or the
-	// reverse).
+	// reverse) and "Peer" (a sender that is not a unicast peer, with
+	// Config.CheckUnicastSource).
 	Field string
 	// Reason is a readable explanation, in the words keepalived logs
 	// where there are some.

@@ -259,6 +259,10 @@ type routerSpec struct {
 	vips      []netip.Prefix
 	nopreempt bool
 	noaccept  bool
+	// unicastSrc and unicastPeers are keepalived's unicast_src_ip and
+	// unicast_peer (vrrpd's -unicast-src and -unicast-peer).
+	unicastSrc   netip.Addr
+	unicastPeers []netip.Addr
 }
 
 var vrrpdBin string
@@ -312,6 +316,12 @@ func startVrrpd(t testing.TB, nd *nsNode, s routerSpec, extra ...string) *vrrpdP
 	}
 	if s.noaccept {
 		args = append(args, "-noaccept")
+	}
+	if s.unicastSrc.IsValid() {
+		args = append(args, "-unicast-src", s.unicastSrc.String())
+	}
+	for _, p := range s.unicastPeers {
+		args = append(args, "-unicast-peer", p.String())
 	}
 	args = append(args, extra...)
 	return startProc(t, nd, exec.Command("ip", args...))
@@ -414,6 +424,16 @@ func keepalivedConf(s routerSpec) string {
 	}
 	if s.noaccept {
 		b.WriteString("  no_accept\n")
+	}
+	if s.unicastSrc.IsValid() {
+		fmt.Fprintf(&b, "  unicast_src_ip %s\n", s.unicastSrc)
+	}
+	if len(s.unicastPeers) > 0 {
+		b.WriteString("  unicast_peer {\n")
+		for _, p := range s.unicastPeers {
+			fmt.Fprintf(&b, "    %s\n", p)
+		}
+		b.WriteString("  }\n")
 	}
 	b.WriteString("  virtual_ipaddress {\n")
 	for _, v := range s.vips {

@@ -23,6 +23,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// minReadBuffer is the least receive buffer, for an interface whose MTU
+// is unknown or small: IPv6's minimum MTU with room to spare.
+const minReadBuffer = 1500
+
 // tosNetworkControl is the IPv4 TOS / IPv6 traffic class keepalived gives
 // adverts (internetwork control, 0xc0).
 const tosNetworkControl = 0xc0
@@ -67,7 +71,7 @@ var _ AddrWatcher = (*RawLink)(nil)
 // must exist; it may have no address of the family yet (Primary is then
 // invalid until one appears, and a Router stays in FAULT meanwhile).
 func OpenRawLink(ifname string, cfg RawLinkConfig) (*RawLink, error) {
-	l := &RawLink{cfg: cfg, ns: netns.None(), rbuf: make([]byte, 1500), changed: make(chan struct{}, 1)}
+	l := &RawLink{cfg: cfg, ns: netns.None(), changed: make(chan struct{}, 1)}
 	fail := func(err error) (*RawLink, error) {
 		l.Close()
 		return nil, fmt.Errorf("vrrp: open %s: %w", ifname, err)
@@ -90,6 +94,9 @@ func OpenRawLink(ifname string, cfg RawLinkConfig) (*RawLink, error) {
 	}
 	a := link.Attrs()
 	l.ifi = &net.Interface{Index: a.Index, MTU: a.MTU, Name: a.Name, HardwareAddr: a.HardwareAddr, Flags: a.Flags}
+	// An advert may fill a frame of the interface's MTU (keepalived sizes
+	// its buffer from it too); a shorter buffer would truncate it.
+	l.rbuf = make([]byte, max(a.MTU, minReadBuffer))
 	if err := l.refresh(); err != nil {
 		return fail(err)
 	}

@@ -12,7 +12,11 @@
 // Usage:
 //
 //	vrrpd -iface IF -vrid N -priority P -vip CIDR [-vip CIDR]... [-advert 1s] [-version 3|2]
-//	      [-nopreempt] [-preempt-delay D] [-unicast-peer IP]... [-notify PROG] [-noaccept]
+//	      [-nopreempt] [-preempt-delay D] [-unicast-peer IP]... [-unicast-src IP] [-notify PROG] [-noaccept]
+//
+// -unicast-src is keepalived's unicast_src_ip: the address (of the
+// interface; for IPv6 it may be a global one) that unicast adverts go out
+// from and that peers list as their unicast_peer.
 //
 // Adverts list exactly the -vip addresses (keepalived drops adverts whose
 // list differs from its own virtual_ipaddress). IPv6 VIPs are added with
@@ -107,6 +111,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, link vrrp
 	preemptDelay := fs.Duration("preempt-delay", 0, "wait this long after seeing a lower-priority master before preempting it")
 	peers := &listFlag[netip.Addr]{parse: netip.ParseAddr}
 	fs.Var(peers, "unicast-peer", "send adverts to this peer instead of the multicast group (repeat for more)")
+	var unicastSrc netip.Addr
+	fs.Func("unicast-src", "send unicast adverts from this address of the interface (keepalived's unicast_src_ip)", func(s string) (err error) {
+		unicastSrc, err = netip.ParseAddr(s)
+		return err
+	})
 	notify := fs.String("notify", "", "program run as PROG INSTANCE VRID STATE PRIORITY on each transition")
 	noaccept := fs.Bool("noaccept", false, "as MASTER (below priority 255), drop packets addressed to the VIPs (keepalived's no_accept)")
 	if err := fs.Parse(args); err != nil {
@@ -144,18 +153,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, link vrrp
 	defer notifier.close()
 	var r *vrrp.Router
 	cfg := vrrp.Config{
-		Interface:    *iface,
-		VRID:         uint8(*vrid),
-		Priority:     uint8(*prio),
-		Version:      vrrp.Version(*version),
-		VIPs:         vips.vals,
-		Interval:     *advert,
-		NoPreempt:    *nopreempt,
-		PreemptDelay: *preemptDelay,
-		NoAccept:     *noaccept,
-		UnicastPeers: peers.vals,
-		Link:         link,
-		Logger:       log,
+		Interface:     *iface,
+		VRID:          uint8(*vrid),
+		Priority:      uint8(*prio),
+		Version:       vrrp.Version(*version),
+		VIPs:          vips.vals,
+		Interval:      *advert,
+		NoPreempt:     *nopreempt,
+		PreemptDelay:  *preemptDelay,
+		NoAccept:      *noaccept,
+		UnicastPeers:  peers.vals,
+		UnicastSource: unicastSrc,
+		Link:          link,
+		Logger:        log,
 		OnStateChange: func(t vrrp.Transition) {
 			outMu.Lock()
 			enc.Encode(line{State: t.To.String(), VRID: int(*vrid)})
@@ -178,6 +188,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, link vrrp
 // that set them, longest first where one name contains another.
 var configFlags = strings.NewReplacer(
 	"UnicastPeers[", "-unicast-peer[",
+	"UnicastSource", "-unicast-src",
+	"without UnicastPeers", "without -unicast-peer",
 	"PreemptDelay", "-preempt-delay",
 	"NoPreempt", "-nopreempt",
 	"NoAccept", "-noaccept",

@@ -88,6 +88,9 @@ func TestFlagErrors(t *testing.T) {
 		{append(vip, "-unicast-peer", "224.0.0.1"), "-unicast-peer 224.0.0.1"},
 		{append(vip, "-unicast-peer", "fd00::2"), "-unicast-peer fd00::2"},
 		{append(vip, "-unicast-peer", "nonsense"), "-unicast-peer"},
+		{append(vip, "-unicast-src", "192.0.2.1"), "-unicast-src 192.0.2.1 is set without -unicast-peer"},
+		{append(vip, "-unicast-peer", "192.0.2.2", "-unicast-src", "fd00::1"), "-unicast-src fd00::1"},
+		{append(vip, "-unicast-src", "nonsense"), "-unicast-src"},
 		{append(vip, "-nopreempt", "-priority", "255"), "-nopreempt"},
 		{append(vip, "-preempt-delay", "-1s"), "-preempt-delay -1s"},
 		{[]string{"-vrid", "1", "-vip", "192.0.2.100/24", "-vip", "192.0.2.100/24"}, "-vip lists 192.0.2.100 twice"},
@@ -100,7 +103,7 @@ func TestFlagErrors(t *testing.T) {
 		if out.String() != "" || !strings.Contains(first, tc.want) {
 			t.Errorf("%v: stdout %q, first line of stderr %q, want it to contain %q", tc.args, out.String(), first, tc.want)
 		}
-		for _, field := range []string{"Interval", "UnicastPeers", "VIPs", "Priority", "Version", "VRID", "PreemptDelay", "NoPreempt", "invalid config"} {
+		for _, field := range []string{"Interval", "UnicastPeers", "UnicastSource", "VIPs", "Priority", "Version", "VRID", "PreemptDelay", "NoPreempt", "invalid config"} {
 			if strings.Contains(first, field) {
 				t.Errorf("%v: %q names the Config field %s", tc.args, first, field)
 			}
