@@ -76,3 +76,23 @@ func (e *RejectError) Error() string {
 
 // Unwrap returns ErrAdvertRejected.
 func (e *RejectError) Unwrap() error { return ErrAdvertRejected }
+
+// ConfFileError is an error in a keepalived.conf: where, and what. It
+// wraps ErrInvalidConfig.
+type ConfFileError struct {
+	File string
+	Line int
+	// Msg says what is wrong, naming the keyword.
+	Msg string
+}
+
+func (e *ConfFileError) Error() string {
+	return fmt.Sprintf("vrrp: %s:%d: %s", e.File, e.Line, e.Msg)
+}
+
+// Unwrap returns ErrInvalidConfig.
+func (e *ConfFileError) Unwrap() error { return ErrInvalidConfig }
+
+func confErrorf(file string, line int, format string, args ...any) error {
+	return &ConfFileError{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}
+}
