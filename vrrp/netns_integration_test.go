@@ -298,9 +298,10 @@ type vrrpdProc struct {
 }
 
 type stateAt struct {
-	State string
-	VRID  int
-	At    time.Time
+	State    string
+	VRID     int
+	Instance string
+	At       time.Time
 }
 
 func startVrrpd(t testing.TB, nd *nsNode, s routerSpec, extra ...string) *vrrpdProc {
@@ -445,10 +446,16 @@ func keepalivedConf(s routerSpec) string {
 
 func startKeepalived(t testing.TB, nd *nsNode, s routerSpec) *keepalivedProc {
 	t.Helper()
+	return startKeepalivedConf(t, nd, keepalivedConf(s))
+}
+
+// startKeepalivedConf runs keepalived in nd on the configuration text.
+func startKeepalivedConf(t testing.TB, nd *nsNode, text string) *keepalivedProc {
+	t.Helper()
 	bin := testenv.Command(t, "keepalived")
 	p := &keepalivedProc{nd: nd, dir: t.TempDir(), done: make(chan struct{})}
 	conf := filepath.Join(p.dir, "keepalived.conf")
-	if err := os.WriteFile(conf, []byte(keepalivedConf(s)), 0o644); err != nil {
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	log, err := os.Create(filepath.Join(p.dir, "log"))

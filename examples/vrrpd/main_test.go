@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -203,18 +204,18 @@ func TestNotifyNeverDrops(t *testing.T) {
 	if err := os.WriteFile(prog, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	n := newNotifier(t.Context(), prog, slog.New(slog.DiscardHandler))
+	n := newNotifier(t.Context(), slog.New(slog.DiscardHandler))
 	start := time.Now()
 	var want strings.Builder
 	for i := range 200 {
 		s := []vrrp.State{vrrp.StateBackup, vrrp.StateMaster, vrrp.StateFault}[i%3]
-		n.notify(i%255+1, s, 100)
+		n.run([]string{prog, "INSTANCE", strconv.Itoa(i%255 + 1), notifyState(s), "100"})
 		fmt.Fprintf(&want, "INSTANCE %d %s 100\n", i%255+1, s)
 	}
 	if d := time.Since(start); d > 500*time.Millisecond {
 		t.Errorf("200 notify calls took %v behind a sleeping program", d)
 	}
-	n.notify(7, vrrp.StateInit, 100)
+	n.run([]string{prog, "INSTANCE", "7", notifyState(vrrp.StateInit), "100"})
 	want.WriteString("INSTANCE 7 STOP 100\n")
 	n.close()
 	b, err := os.ReadFile(log)
