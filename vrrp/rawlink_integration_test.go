@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hakit/hakit/vrrp"
+	"github.com/hakit/hakit/vrrp/vrrptest"
 	"github.com/mdlayher/arp"
 	"github.com/mdlayher/ndp"
 	"github.com/vishvananda/netlink"
@@ -283,5 +284,31 @@ func TestRawLinkJumboAdvert(t *testing.T) {
 	if s.State != vrrp.StateBackup || s.ParseErrors != 0 || s.AdvertsReceived == 0 {
 		t.Fatalf("backup: state %v, %d adverts received, %d parse errors (last %v); want BACKUP, some, none",
 			s.State, s.AdvertsReceived, s.ParseErrors, s.LastError)
+	}
+}
+
+// RawLink is a vrrp.Link as vrrptest.Host is: the same conformance test,
+// between two namespaces.
+func TestRawLinkIsALink(t *testing.T) {
+	for _, v6 := range []bool{false, true} {
+		name, vip := "ipv4", "192.0.2.100/24"
+		if v6 {
+			name, vip = "ipv6", "fd00::100/64"
+		}
+		t.Run(name, func(t *testing.T) {
+			vrrptest.TestLink(t, func(t *testing.T) vrrptest.LinkPair {
+				lan := newNSLAN(t, 2)
+				var links [2]vrrp.Link
+				for i, nd := range lan.nodes {
+					l, err := vrrp.OpenRawLink("eth0", vrrp.RawLinkConfig{IPv6: v6, Netns: nd.ns})
+					if err != nil {
+						t.Fatal(err)
+					}
+					t.Cleanup(func() { l.Close() })
+					links[i] = l
+				}
+				return vrrptest.LinkPair{A: links[0], B: links[1], VIP: netip.MustParsePrefix(vip)}
+			})
+		})
 	}
 }
