@@ -58,6 +58,9 @@ type Config struct {
 	// check_unicast_src). Off by default, as keepalived's. Only with
 	// UnicastPeers.
 	CheckUnicastSource bool
+	// AuthPass is as in MachineConfig: VRRPv2's simple text password, for
+	// legacy peers with keepalived's auth_type PASS. Empty means none.
+	AuthPass string
 	// Checksum selects the VRRPv3 IPv4 checksum convention. Zero is the
 	// RFC's, keepalived's default; ChecksumV3AsV2 is keepalived's
 	// v3_checksum_as_v2.
@@ -158,7 +161,7 @@ func (c Config) validate() (Config, MachineConfig, error) {
 		NoAccept: c.NoAccept, GARPRepeat: c.GARPRepeat, GARPDelay: c.GARPDelay,
 		GARPRefresh: c.GARPRefresh, GARPRefreshRepeat: c.GARPRefreshRepeat,
 		GARPLowerPrioRepeat: c.GARPLowerPrioRepeat, GARPLowerPrioDelay: c.GARPLowerPrioDelay,
-		Synced: c.SyncGroup != nil,
+		Synced: c.SyncGroup != nil, AuthPass: c.AuthPass,
 	}
 	mc.Primary = netip.IPv4Unspecified()
 	if len(addrs) > 0 && addrs[0].Is6() {

@@ -39,7 +39,7 @@ func misconfiguration(err error) (string, bool) {
 		}
 	case errors.As(err, &re):
 		switch re.Field {
-		case "Version", "Addrs", "Interval", "Destination", "Peer":
+		case "Version", "Addrs", "Interval", "Destination", "Peer", "AuthType", "AuthPass":
 			return re.Field, true
 		}
 	}

@@ -63,7 +63,8 @@ type RejectError struct {
 	// "Interval", "Source" (our own address), or, from a Router,
 	// "Destination" (multicast where unicast was expected or the
 	// reverse) and "Peer" (a sender that is not a unicast peer, with
-	// Config.CheckUnicastSource).
+	// Config.CheckUnicastSource); "AuthType" and "AuthPass" for a VRRPv2
+	// password that is missing, unexpected or different.
 	Field string
 	// Reason is a readable explanation, in the words keepalived logs
 	// where there are some.

@@ -12,10 +12,10 @@ import (
 	"time"
 )
 
-// mirrorConf is one side of a pair of keepalived.conf files: two
-// instances in a sync group, both tracking a script (weight 0: its
-// failure is a FAULT of the whole group), talking to the other side by
-// unicast. The script fails while the file fail exists in dir.
+// mirrorConf is one side of a pair of keepalived.conf files: two VRRPv2
+// instances (keepalived's default version) in a sync group, both
+// tracking a script (weight 0: its failure is a FAULT of the whole
+// group), talking to the other side by unicast with a PASS password. The script fails while the file fail exists in dir.
 func mirrorConf(t *testing.T, self, peer *nsNode, prio int, dir string) string {
 	script := filepath.Join(dir, "check.sh")
 	if err := os.WriteFile(script, []byte("#!/bin/sh\ntest ! -e "+filepath.Join(dir, "fail")+"\n"), 0o755); err != nil {
@@ -38,8 +38,12 @@ func mirrorConf(t *testing.T, self, peer *nsNode, prio int, dir string) string {
   track_script {
     chk
   }
+  authentication {
+    auth_type PASS
+    auth_pass hk%d
+  }
 }
-`, name, vrid, prio, self.ip4, peer.ip4, vip)
+`, name, vrid, prio, self.ip4, peer.ip4, vip, vrid)
 	}
 	return `global_defs {
   router_id ` + self.ns + `

@@ -138,7 +138,8 @@ func TestKeepalivedConfRefuses(t *testing.T) {
 		{inst("  track_script {\n    nope\n  }\n"), "k.conf", 1, "not defined", false},
 		{"vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 1\n  virtual_ipaddress {\n    192.0.2.100/24 label eth0:1\n  }\n}\n", "k.conf", 1, "label", true},
 		{"vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 1\n  virtual_ipaddress {\n    192.0.2.100/24 scope link\n  }\n}\n", "k.conf", 5, `"scope"`, false},
-		{inst("  authentication {\n    auth_type PASS\n    auth_pass secret\n  }\n"), "k.conf", 1, "authentication", true},
+		{inst("  authentication {\n    auth_type AH\n    auth_pass secret\n  }\n"), "k.conf", 1, "auth_type AH", true},
+		{inst("  version 3\n  authentication {\n    auth_type PASS\n    auth_pass secret\n  }\n"), "k.conf", 1, "version 2", true},
 		{inst(""), "k.conf", 0, "", false},
 		{"vrrp_instance VI_1 {\n", "k.conf", 1, "not closed", false},
 	} {

@@ -17,7 +17,7 @@ import (
 // track_interface raises FAULT and a weighted track_script is ignored.
 // What a Router cannot do is refused with a *ConfFileError at the
 // instance: an address label, a virtual address on another device,
-// authentication.
+// auth_type AH.
 func (c *KeepalivedConf) RouterConfigs() ([]Config, error) {
 	groups := map[string]*SyncGroup{}
 	tracking := map[string]bool{}
@@ -57,10 +57,18 @@ func (c *KeepalivedConf) RouterConfigs() ([]Config, error) {
 			}
 			cfg.VIPs = append(cfg.VIPs, v.Prefix)
 		}
-		if in.AuthType != "" || in.AuthPass != "" {
-			// RFC 3768 removed authentication; keepalived still offers
-			// PASS, a Router does not send or check it.
-			return bad("authentication (auth_type %s) is not supported", in.AuthType)
+		switch in.AuthType {
+		case "":
+			if in.AuthPass != "" {
+				return bad("auth_pass without auth_type PASS")
+			}
+		case "PASS":
+			cfg.AuthPass = in.AuthPass
+			if cfg.Version != Version2 || len(cfg.AuthPass) < 1 || len(cfg.AuthPass) > 8 {
+				return bad("auth_type PASS needs version 2 and an auth_pass of 1..8 characters")
+			}
+		default:
+			return bad("auth_type %s is not supported (PASS is)", in.AuthType)
 		}
 		inGroup := cfg.SyncGroup != nil && !tracking[in.Name]
 		for _, t := range in.TrackInterfaces {

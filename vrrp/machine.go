@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -90,6 +91,12 @@ type MachineConfig struct {
 	// GARPDelay, keepalived's default for garp_lower_prio_delay; negative
 	// means no second burst.
 	GARPLowerPrioDelay time.Duration
+	// AuthPass, for VRRPv2 only, sends a simple text password (RFC 2338
+	// section 5.3.6.1, keepalived's auth_type PASS with auth_pass) and
+	// drops adverts without it. 1..8 bytes; empty means none, as RFC
+	// 3768 has it. For legacy peers only: it authenticates nothing, the
+	// password travels in clear.
+	AuthPass string
 	// Synced makes the Machine a member of a sync group: when its
 	// Master_Down_Timer fires it reports WantMaster instead of taking
 	// over, and waits for SyncTo.
@@ -149,6 +156,9 @@ func (c MachineConfig) withDefaults() (MachineConfig, error) {
 	c.Primary = c.Primary.Unmap()
 	if !c.Primary.IsValid() || c.Primary.Is6() != v6 {
 		return bad("Primary %v must be an address of the VIPs' family", c.Primary)
+	}
+	if c.AuthPass != "" && (c.Version != Version2 || len(c.AuthPass) > 8 || strings.TrimRight(c.AuthPass, "\x00") != c.AuthPass) {
+		return bad("AuthPass is VRRPv2 only, 1..8 bytes, not ending in NUL")
 	}
 	if c.NoPreempt && c.Priority == OwnerPriority {
 		return bad("NoPreempt is incompatible with Priority 255 (the address owner always preempts)")
@@ -273,6 +283,7 @@ func (m *Machine) advert(prio uint8) SendAdvert {
 		Priority: prio,
 		Interval: m.cfg.Interval,
 		Addrs:    slices.Clone(m.cfg.VIPs),
+		AuthPass: m.cfg.AuthPass,
 	}}
 }
 
@@ -329,6 +340,15 @@ func (m *Machine) check(ev AdvertReceived) error {
 	// "MUST verify that the VRID is configured on the receiving interface".
 	if a.VRID != m.cfg.VRID {
 		return reject("VRID", "VRID %d is not %d", a.VRID, m.cfg.VRID)
+	}
+	// RFC 2338 section 5.3.6.1: "The receiver MUST ... verify that the
+	// Authentication type matches the locally configured authentication
+	// method" and, for a simple text password, that it matches.
+	if m.cfg.Version == Version2 && a.AuthPass != m.cfg.AuthPass {
+		if (a.AuthPass == "") != (m.cfg.AuthPass == "") {
+			return reject("AuthType", "received an advert with authentication %v, expected %v", a.AuthPass != "", m.cfg.AuthPass != "")
+		}
+		return reject("AuthPass", "received an advert with another password")
 	}
 	if src := ev.Src.Unmap(); !src.IsValid() || src.Is6() != m.cfg.Primary.Is6() {
 		return reject("Family", "source %v is not of the family of %v", ev.Src, m.cfg.Primary)
