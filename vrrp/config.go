@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -27,6 +28,11 @@ type Config struct {
 	// is used when adding them to the interface), 1..255, all IPv4 or all
 	// IPv6. Adverts carry exactly these addresses. Required.
 	VIPs []netip.Prefix
+	// VIPLabels gives IPv4 VIPs an address label on the RawLink a Router
+	// opens (keepalived's virtual_ipaddress label): each key is one of
+	// VIPs, each label begins with Interface (as the kernel requires).
+	// With Link set, labels are the Link's business (RawLinkConfig.Labels).
+	VIPLabels map[netip.Addr]string
 	// Interval is the advertisement interval. Zero means 1s (keepalived's
 	// advert_int). VRRPv3: whole centiseconds, 10ms..40.95s; VRRPv2: whole
 	// seconds.
@@ -136,6 +142,22 @@ func (c Config) validate() (Config, MachineConfig, error) {
 		case slices.Contains(addrs, src):
 			return bad("UnicastSource %v is one of the VIPs", src)
 		}
+	}
+	if len(c.VIPLabels) > 0 {
+		labels := make(map[netip.Addr]string, len(c.VIPLabels))
+		for a, l := range c.VIPLabels {
+			a = a.Unmap()
+			switch {
+			case !slices.Contains(addrs, a):
+				return bad("VIPLabels has %v, which is not one of the VIPs", a)
+			case a.Is6():
+				return bad("VIPLabels has %v: IPv6 addresses have no labels", a)
+			case l == "" || len(l) > 15 || c.Interface != "" && !strings.HasPrefix(l, c.Interface):
+				return bad("VIPLabels[%v] %q is not a label of 1..15 bytes beginning with Interface %q", a, l, c.Interface)
+			}
+			labels[a] = l
+		}
+		c.VIPLabels = labels
 	}
 	if c.CheckUnicastSource && len(c.UnicastPeers) == 0 {
 		return bad("CheckUnicastSource is set without UnicastPeers")

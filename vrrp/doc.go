@@ -213,7 +213,7 @@
 //     only warns outside vrrp_strict).
 //   - Not implemented: virtual MACs (use_vmac), virtual routes and rules,
 //     excluded VIPs, vrrp_strict, VRRPv2 authentication other than
-//     PASS (Config.AuthPass, for legacy peers), address labels, one raw
+//     PASS (Config.AuthPass, for legacy peers), one raw
 //     socket shared by the Routers of an interface (each opens its own),
 //     keepalived's
 //     old_unicast_checksum (keepalived up to 1.3.6 computed the VRRPv3

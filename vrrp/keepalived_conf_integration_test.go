@@ -60,7 +60,7 @@ vrrp_sync_group VG_1 {
     VI_2
   }
 }
-` + inst("VI_1", 51, "192.0.2.100/24") + inst("VI_2", 52, "192.0.2.101/24")
+` + inst("VI_1", 51, "192.0.2.100/24 dev eth0 label eth0:vip") + inst("VI_2", 52, "192.0.2.101/24")
 }
 
 // The same keepalived.conf, once under keepalived and once (its mirror:
@@ -111,6 +111,9 @@ func TestKeepalivedConfAgainstKeepalived(t *testing.T) {
 			if !hi.has(t, v) || lo.has(t, v) {
 				t.Fatalf("election: %v on the higher %v, on the lower %v", v, hi.has(t, v), lo.has(t, v))
 			}
+		}
+		if l := hi.label(t, vips[0]); l != "eth0:vip" {
+			t.Errorf("%v carries label %q, want eth0:vip (virtual_ipaddress ... label)", vips[0], l)
 		}
 
 		// The script fails on the higher side: its group goes FAULT and

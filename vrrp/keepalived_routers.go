@@ -1,6 +1,7 @@
 package vrrp
 
 import (
+	"net/netip"
 	"time"
 )
 
@@ -16,8 +17,7 @@ import (
 // sync group without sync_group_tracking_weight a weighted
 // track_interface raises FAULT and a weighted track_script is ignored.
 // What a Router cannot do is refused with a *ConfFileError at the
-// instance: an address label, a virtual address on another device,
-// auth_type AH.
+// instance: a virtual address on another device, auth_type AH.
 func (c *KeepalivedConf) RouterConfigs() ([]Config, error) {
 	groups := map[string]*SyncGroup{}
 	tracking := map[string]bool{}
@@ -53,7 +53,10 @@ func (c *KeepalivedConf) RouterConfigs() ([]Config, error) {
 			case v.Dev != "" && v.Dev != in.Interface:
 				return bad("virtual_ipaddress %v dev %s: addresses on another device than the interface are not supported", v.Prefix, v.Dev)
 			case v.Label != "":
-				return bad("virtual_ipaddress %v label %s: address labels are not supported", v.Prefix, v.Label)
+				if cfg.VIPLabels == nil {
+					cfg.VIPLabels = map[netip.Addr]string{}
+				}
+				cfg.VIPLabels[v.Prefix.Addr().Unmap()] = v.Label
 			}
 			cfg.VIPs = append(cfg.VIPs, v.Prefix)
 		}

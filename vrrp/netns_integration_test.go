@@ -139,6 +139,18 @@ func (l *nsLAN) setPort(t testing.TB, i int, forward bool) {
 
 // has reports whether the node's eth0 carries addr.
 func (nd *nsNode) has(t testing.TB, addr netip.Addr) bool {
+	_, ok := nd.addr(t, addr)
+	return ok
+}
+
+// label returns the address label of addr on the node's eth0.
+func (nd *nsNode) label(t testing.TB, addr netip.Addr) string {
+	a, _ := nd.addr(t, addr)
+	return a.Label
+}
+
+// addr returns addr as the node's eth0 carries it, if it does.
+func (nd *nsNode) addr(t testing.TB, addr netip.Addr) (netlink.Addr, bool) {
 	link, err := nd.nl.LinkByName("eth0")
 	if err != nil {
 		t.Fatal(err)
@@ -149,10 +161,10 @@ func (nd *nsNode) has(t testing.TB, addr netip.Addr) bool {
 	}
 	for _, a := range addrs {
 		if ip, _ := netip.AddrFromSlice(a.IP); ip.Unmap() == addr {
-			return true
+			return a, true
 		}
 	}
-	return false
+	return netlink.Addr{}, false
 }
 
 // watch polls in the background until the node's holding of addr is

@@ -102,6 +102,7 @@ func (r *Router) Run(ctx context.Context) error {
 			IPv6:    v6,
 			Unicast: len(r.cfg.UnicastPeers) > 0,
 			VIPs:    r.cfg.VIPs,
+			Labels:  r.cfg.VIPLabels,
 			Table:   fmt.Sprintf("hakit_vrrp_%s_%d", r.cfg.Interface, r.cfg.VRID),
 		})
 		if err != nil {

@@ -32,7 +32,7 @@ func (l *RawLink) AddVIPs(vips []netip.Prefix) error {
 	}
 	var errs []error
 	for _, p := range vips {
-		a := &netlink.Addr{IPNet: prefixNet(p)}
+		a := &netlink.Addr{IPNet: prefixNet(p), Label: l.cfg.Labels[p.Addr()]}
 		if p.Addr().Is6() {
 			a.Flags = unix.IFA_F_NODAD
 		}
