@@ -29,7 +29,11 @@
 //     carries the actions out, and keeps Stats.
 //   - Links: RawLink is the real one on Linux (raw IP protocol 112 sockets,
 //     netlink for addresses, github.com/mdlayher/arp and ndp for
-//     announcements, github.com/google/nftables for Accept_Mode); package
+//     announcements, github.com/google/nftables for Accept_Mode). Routers
+//     of one process that open their own (Config.Link nil) share one
+//     RawLink per interface, family and kind of destination: each packet
+//     is read once and handed to the Router of its VRID
+//     (TestManyVRIDsShareOneSocket runs 255 on one interface). Package
 //     vrrptest provides an in-memory LAN with partitions, loss, delay and
 //     crashes under testing/synctest.
 //
@@ -213,9 +217,7 @@
 //     only warns outside vrrp_strict).
 //   - Not implemented: virtual MACs (use_vmac), virtual routes and rules,
 //     excluded VIPs, vrrp_strict, VRRPv2 authentication other than
-//     PASS (Config.AuthPass, for legacy peers), one raw
-//     socket shared by the Routers of an interface (each opens its own),
-//     keepalived's
+//     PASS (Config.AuthPass, for legacy peers), keepalived's
 //     old_unicast_checksum (keepalived up to 1.3.6 computed the VRRPv3
 //     unicast checksum with the multicast group as destination, and later
 //     versions detect such peers; ChecksumV3AsV2, which drops the

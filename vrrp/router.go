@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"slices"
 	"sync"
@@ -98,18 +99,20 @@ func (r *Router) Run(ctx context.Context) error {
 			return err
 		}
 		defer release()
-		raw, err := OpenRawLink(r.cfg.Interface, RawLinkConfig{
+		// One RawLink per interface, family and kind of destination,
+		// shared by the process's Routers (see openView).
+		view, err := openView(r.cfg.Interface, RawLinkConfig{
 			IPv6:    v6,
 			Unicast: len(r.cfg.UnicastPeers) > 0,
 			VIPs:    r.cfg.VIPs,
 			Labels:  r.cfg.VIPLabels,
 			Table:   fmt.Sprintf("hakit_vrrp_%s_%d", r.cfg.Interface, r.cfg.VRID),
-		})
+		}, r.cfg.VRID)
 		if err != nil {
 			return err
 		}
-		defer raw.Close()
-		link = raw
+		defer view.Close()
+		link = view
 	}
 	// The Router's own interface is tracked implicitly.
 	if ic, ok := link.(InterfaceChecker); ok && !r.cfg.DontTrackInterface {
@@ -118,9 +121,11 @@ func (r *Router) Run(ctx context.Context) error {
 			Interval: interfaceTrackInterval, Timeout: interfaceTrackInterval, Rise: 1, Fall: 1,
 		})
 	}
-	if raw, ok := link.(*RawLink); ok {
-		if err := r.fitsMTU(raw.Interface().MTU); err != nil {
-			return err
+	if raw, ok := link.(interface{ Interface() *net.Interface }); ok {
+		if ifi := raw.Interface(); ifi != nil {
+			if err := r.fitsMTU(ifi.MTU); err != nil {
+				return err
+			}
 		}
 	}
 	watcher, _ := link.(AddrWatcher)

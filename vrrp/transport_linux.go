@@ -46,8 +46,9 @@ type RawLink struct {
 	nl  *netlink.Handle
 	ns  netns.NsHandle // -1 when the current namespace
 
-	pmu     sync.Mutex
-	primary netip.Addr // invalid while the interface has none
+	pmu      sync.Mutex
+	primary  netip.Addr     // invalid while the interface has none
+	excluded []netip.Prefix // VIPs of the Routers sharing the link
 
 	changed   chan struct{} // AddrsChanged, capacity 1
 	stopWatch chan struct{}
@@ -128,13 +129,16 @@ func (l *RawLink) refresh() error {
 		return err
 	}
 	var found []netip.Addr
+	l.pmu.Lock()
+	vips := slices.Concat(l.cfg.VIPs, l.excluded)
+	l.pmu.Unlock()
 	for _, a := range addrs {
 		ip, ok := netip.AddrFromSlice(a.IP)
 		if !ok {
 			continue
 		}
 		ip = ip.Unmap()
-		if slices.ContainsFunc(l.cfg.VIPs, func(p netip.Prefix) bool { return p.Addr().Unmap() == ip }) {
+		if slices.ContainsFunc(vips, func(p netip.Prefix) bool { return p.Addr().Unmap() == ip }) {
 			continue
 		}
 		if l.cfg.IPv6 && ip.IsLinkLocalUnicast() && a.Flags&unix.IFA_F_DADFAILED == 0 ||
