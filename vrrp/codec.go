@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -92,6 +93,11 @@ type Advert struct {
 	// Addrs are the virtual addresses, all IPv4 or all IPv6, in the
 	// order they travel.
 	Addrs []netip.Addr
+	// AuthPass is VRRPv2's simple text password (RFC 2338 section 5.3.6.1,
+	// authentication type 1, keepalived's auth_type PASS), at most 8
+	// bytes, sent zero-padded; empty means authentication type 0. RFC
+	// 3768 removed authentication; it is here for legacy peers only.
+	AuthPass string
 }
 
 // IPHeader holds the fields of the IP header around an advertisement that
@@ -108,6 +114,7 @@ const (
 	headerLen  = 8
 	authLen    = 8 // RFC 3768 section 5.3.10: two 32-bit words, zero for auth type 0
 	typeAdvert = 1
+	authPass   = 1 // RFC 2338 section 5.3.6.1: Simple Text Password
 )
 
 // AppendAdvert appends the VRRP message for a (no IP header) to b. src and
@@ -136,6 +143,9 @@ func AppendAdvert(b []byte, a Advert, src, dst netip.Addr, mode ChecksumMode) ([
 	if a.Version == Version2 && v6 {
 		return bad("Version", "2 cannot carry IPv6 addresses (RFC 3768 is IPv4 only)")
 	}
+	if a.AuthPass != "" && (a.Version != Version2 || len(a.AuthPass) > authLen || strings.TrimRight(a.AuthPass, "\x00") != a.AuthPass) {
+		return bad("AuthPass", "%q: a password is VRRPv2 only, 1..8 bytes, not ending in NUL", a.AuthPass)
+	}
 	if a.Version == Version3 && (!src.IsValid() || !dst.IsValid()) {
 		return bad("Src", "%v and Dst %v must both be set for the VRRPv3 pseudo-header", src, dst)
 	}
@@ -159,7 +169,11 @@ func AppendAdvert(b []byte, a Advert, src, dst netip.Addr, mode ChecksumMode) ([
 	start := len(b)
 	b = append(b, byte(a.Version)<<4|typeAdvert, a.VRID, a.Priority, byte(len(a.Addrs)))
 	if a.Version == Version2 {
-		b = append(b, 0, byte(interval)) // Auth Type 0, Adver Int in seconds
+		auth := byte(0) // Auth Type, then Adver Int in seconds
+		if a.AuthPass != "" {
+			auth = authPass
+		}
+		b = append(b, auth, byte(interval))
 	} else {
 		b = binary.BigEndian.AppendUint16(b, interval&0x0fff) // 4 reserved bits, Max Adver Int
 	}
@@ -168,7 +182,9 @@ func AppendAdvert(b []byte, a Advert, src, dst netip.Addr, mode ChecksumMode) ([
 		b = append(b, ip.Unmap().AsSlice()...)
 	}
 	if a.Version == Version2 {
-		b = append(b, make([]byte, authLen)...)
+		var data [authLen]byte
+		copy(data[:], a.AuthPass)
+		b = append(b, data[:]...)
 	}
 	msg := b[start:]
 	sum := checksum(pseudoHeader(a.Version, mode, src, dst, len(msg)), msg)
@@ -234,9 +250,11 @@ func ParseAdvert(b []byte, h IPHeader, mode ChecksumMode) (Advert, error) {
 	}
 	if a.Version == Version2 {
 		// RFC 3768 section 5.3.6: type 0 is "No Authentication"; types 1
-		// and 2 were removed from the protocol.
-		if b[4] != 0 {
-			return Advert{}, bad("AuthType", 4, "authentication type %d, only 0 is supported", b[4])
+		// and 2 were removed from the protocol. Type 1, RFC 2338's simple
+		// text password, is read for legacy peers (the Machine refuses
+		// it unless configured); type 2 (IP Authentication Header) never.
+		if b[4] != 0 && b[4] != authPass {
+			return Advert{}, bad("AuthType", 4, "authentication type %d, only 0 and 1 (PASS) are supported", b[4])
 		}
 		if b[5] == 0 {
 			return Advert{}, bad("Interval", 5, "advertisement interval 0s")
@@ -272,6 +290,13 @@ func ParseAdvert(b []byte, h IPHeader, mode ChecksumMode) (Advert, error) {
 	// RFC 5798 section 7.1: "MUST verify the VRRP checksum".
 	if checksum(pseudoHeader(a.Version, mode, src, dst, len(b)), b) != 0 {
 		return Advert{}, bad("Checksum", 6, "checksum 0x%04x does not verify (%s, %s)", binary.BigEndian.Uint16(b[6:]), a.Version, mode)
+	}
+	if a.Version == Version2 && b[4] == authPass {
+		data := b[len(b)-authLen:]
+		a.AuthPass = strings.TrimRight(string(data), "\x00")
+		if a.AuthPass == "" {
+			return Advert{}, bad("AuthType", len(b)-authLen, "authentication type 1 (PASS) with an empty password")
+		}
 	}
 	a.Addrs = make([]netip.Addr, n)
 	for i := range n {
@@ -346,5 +371,5 @@ func checksum(pseudo, msg []byte) uint16 {
 // addresses in the same order.
 func (a Advert) Equal(b Advert) bool {
 	return a.Version == b.Version && a.VRID == b.VRID && a.Priority == b.Priority &&
-		a.Interval == b.Interval && slices.Equal(a.Addrs, b.Addrs)
+		a.Interval == b.Interval && slices.Equal(a.Addrs, b.Addrs) && a.AuthPass == b.AuthPass
 }

@@ -153,8 +153,9 @@ func TestParseErrors(t *testing.T) {
 		{"count 0", mod(v3, func(b []byte) { b[3] = 0 }), ttl4, "Count", false},
 		{"count 3 of 2", mod(v3, func(b []byte) { b[3] = 3 }), ttl4, "Length", true},
 		{"count 1 of 2", mod(v3, func(b []byte) { b[3] = 1 }), ttl4, "Length", false},
-		// RFC 3768 section 5.3.6: only auth type 0 here.
-		{"v2 auth type 1", mod(v2, func(b []byte) { b[4] = 1 }), ttl4, "AuthType", false},
+		// RFC 3768 section 5.3.6: auth type 0, and RFC 2338's type 1
+		// for legacy peers; never type 2 (IP Authentication Header).
+		{"v2 auth type 2", mod(v2, func(b []byte) { b[4] = 2 }), ttl4, "AuthType", false},
 		{"v2 interval 0", mod(v2, func(b []byte) { b[5] = 0 }), ttl4, "Interval", false},
 		{"v3 interval 0", mod(v3, func(b []byte) { b[4], b[5] = 0xf0, 0 }), ttl4, "Interval", false},
 		// RFC 5798 section 7.1: verify the checksum.

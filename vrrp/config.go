@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -27,6 +28,11 @@ type Config struct {
 	// is used when adding them to the interface), 1..255, all IPv4 or all
 	// IPv6. Adverts carry exactly these addresses. Required.
 	VIPs []netip.Prefix
+	// VIPLabels gives IPv4 VIPs an address label on the RawLink a Router
+	// opens (keepalived's virtual_ipaddress label): each key is one of
+	// VIPs, each label begins with Interface (as the kernel requires).
+	// With Link set, labels are the Link's business (RawLinkConfig.Labels).
+	VIPLabels map[netip.Addr]string
 	// Interval is the advertisement interval. Zero means 1s (keepalived's
 	// advert_int). VRRPv3: whole centiseconds, 10ms..40.95s; VRRPv2: whole
 	// seconds.
@@ -46,6 +52,21 @@ type Config struct {
 	// UnicastPeers, when set, receive the adverts instead of the multicast
 	// group (keepalived's unicast_peer).
 	UnicastPeers []netip.Addr
+	// UnicastSource is the address unicast adverts go out from, and this
+	// router's primary address in elections (keepalived's unicast_src_ip):
+	// it must be on the interface, and may be a global IPv6 address, as
+	// peers expect when they list it in their unicast_peer. Zero means
+	// the link's primary address (IPv6: link-local). Only with
+	// UnicastPeers.
+	UnicastSource netip.Addr
+	// CheckUnicastSource drops, and counts as NotPeer, adverts from a
+	// source that is not one of UnicastPeers (keepalived's
+	// check_unicast_src). Off by default, as keepalived's. Only with
+	// UnicastPeers.
+	CheckUnicastSource bool
+	// AuthPass is as in MachineConfig: VRRPv2's simple text password, for
+	// legacy peers with keepalived's auth_type PASS. Empty means none.
+	AuthPass string
 	// Checksum selects the VRRPv3 IPv4 checksum convention. Zero is the
 	// RFC's, keepalived's default; ChecksumV3AsV2 is keepalived's
 	// v3_checksum_as_v2.
@@ -111,6 +132,36 @@ func (c Config) validate() (Config, MachineConfig, error) {
 		}
 		c.UnicastPeers[i] = ip
 	}
+	if c.UnicastSource.IsValid() {
+		c.UnicastSource = c.UnicastSource.Unmap()
+		switch src := c.UnicastSource; {
+		case len(c.UnicastPeers) == 0:
+			return bad("UnicastSource %v is set without UnicastPeers", src)
+		case src.IsMulticast() || src.IsUnspecified() || len(addrs) > 0 && src.Is6() != addrs[0].Is6():
+			return bad("UnicastSource %v is not a unicast address of the VIPs' family", src)
+		case slices.Contains(addrs, src):
+			return bad("UnicastSource %v is one of the VIPs", src)
+		}
+	}
+	if len(c.VIPLabels) > 0 {
+		labels := make(map[netip.Addr]string, len(c.VIPLabels))
+		for a, l := range c.VIPLabels {
+			a = a.Unmap()
+			switch {
+			case !slices.Contains(addrs, a):
+				return bad("VIPLabels has %v, which is not one of the VIPs", a)
+			case a.Is6():
+				return bad("VIPLabels has %v: IPv6 addresses have no labels", a)
+			case l == "" || len(l) > 15 || c.Interface != "" && !strings.HasPrefix(l, c.Interface):
+				return bad("VIPLabels[%v] %q is not a label of 1..15 bytes beginning with Interface %q", a, l, c.Interface)
+			}
+			labels[a] = l
+		}
+		c.VIPLabels = labels
+	}
+	if c.CheckUnicastSource && len(c.UnicastPeers) == 0 {
+		return bad("CheckUnicastSource is set without UnicastPeers")
+	}
 	for i := range c.Track {
 		t, err := c.Track[i].withDefaults(i)
 		if err != nil {
@@ -132,7 +183,7 @@ func (c Config) validate() (Config, MachineConfig, error) {
 		NoAccept: c.NoAccept, GARPRepeat: c.GARPRepeat, GARPDelay: c.GARPDelay,
 		GARPRefresh: c.GARPRefresh, GARPRefreshRepeat: c.GARPRefreshRepeat,
 		GARPLowerPrioRepeat: c.GARPLowerPrioRepeat, GARPLowerPrioDelay: c.GARPLowerPrioDelay,
-		Synced: c.SyncGroup != nil,
+		Synced: c.SyncGroup != nil, AuthPass: c.AuthPass,
 	}
 	mc.Primary = netip.IPv4Unspecified()
 	if len(addrs) > 0 && addrs[0].Is6() {

@@ -29,7 +29,11 @@
 //     carries the actions out, and keeps Stats.
 //   - Links: RawLink is the real one on Linux (raw IP protocol 112 sockets,
 //     netlink for addresses, github.com/mdlayher/arp and ndp for
-//     announcements, github.com/google/nftables for Accept_Mode); package
+//     announcements, github.com/google/nftables for Accept_Mode). Routers
+//     of one process that open their own (Config.Link nil) share one
+//     RawLink per interface, family and kind of destination: each packet
+//     is read once and handed to the Router of its VRID
+//     (TestManyVRIDsShareOneSocket runs 255 on one interface). Package
 //     vrrptest provides an in-memory LAN with partitions, loss, delay and
 //     crashes under testing/synctest.
 //
@@ -101,6 +105,26 @@
 // Both are the protocol's figures: Master_Down_Interval 3.609s and
 // Skew_Time 0.609s for priority 100, plus a few milliseconds.
 //
+// With unicast (keepalived's unicast_peer and unicast_src_ip;
+// Config.UnicastPeers and Config.UnicastSource) the same pairs run in
+// TestInteropUnicastFailover, the IPv6 one from global addresses:
+// `go test -tags integration -run TestInteropUnicastFailover -v ./vrrp/`
+// prints the same table, each takeover held to keepalived's own time in
+// that run + 0.5s. The source address is the router's address in
+// elections too, as in keepalived. Config.CheckUnicastSource drops
+// adverts from senders that are not peers (check_unicast_src).
+//
+// # keepalived.conf
+//
+// ParseKeepalivedConf reads an operator's keepalived.conf (vrrp_instance,
+// vrrp_sync_group, vrrp_script, global_defs' router_id, include) and
+// refuses every keyword it does not run with a *ConfFileError naming the
+// file and line; RouterConfigs turns it into Configs with keepalived's
+// defaults (VRRPv2, its sync-group weight rules). examples/vrrpd runs such
+// a file with -f, and TestKeepalivedConfAgainstKeepalived runs one pair of
+// mirror files, two instances in a sync group with a track_script, unicast
+// peers and a PASS password, under keepalived and vrrpd side by side.
+//
 // # Failure model
 //
 // VRRP decides with what each router hears, nothing else. It survives the
@@ -141,11 +165,19 @@
 //     take over again after Skew_Time, adding and announcing them afresh.
 //   - Sync groups move members together (a faulted member faults them
 //     all), but they coordinate only the routers of one process.
+//   - A peer configured differently. Adverts that do not match (address
+//     list, version, VRRPv2 interval or password, TTL below 255, checksum
+//     convention, unicast against multicast) are dropped, so both sides
+//     may be MASTER. Each drop is counted in Stats; the first from each
+//     peer, then one a minute, is logged at Warn with the cause and the
+//     peer.
 //
 // A kill -9 leaves the addresses on the interface (and, with NoAccept,
-// the nftables table), as with any daemon, until the next Run starts (it
-// removes both on entering BACKUP, as keepalived does): a supervisor
-// should restart the process promptly.
+// the nftables table), as with any daemon, until the next Run starts: it
+// removes both on every entry to INIT, BACKUP and FAULT, whatever the
+// state before, as keepalived does, so a run that starts in FAULT (its
+// interface down, a weight 0 Track failing) holds nothing while a peer is
+// MASTER. A supervisor should restart the process promptly.
 //
 // # Differences from keepalived 2.2.7
 //
@@ -184,7 +216,8 @@
 //     VRRPv3 one. The first IPv6 VIP need not be link-local (keepalived
 //     only warns outside vrrp_strict).
 //   - Not implemented: virtual MACs (use_vmac), virtual routes and rules,
-//     excluded VIPs, vrrp_strict, VRRPv2 authentication, keepalived's
+//     excluded VIPs, vrrp_strict, VRRPv2 authentication other than
+//     PASS (Config.AuthPass, for legacy peers), keepalived's
 //     old_unicast_checksum (keepalived up to 1.3.6 computed the VRRPv3
 //     unicast checksum with the multicast group as destination, and later
 //     versions detect such peers; ChecksumV3AsV2, which drops the

@@ -62,7 +62,9 @@ type RejectError struct {
 	// Field is what did not match: "Version", "VRID", "Family", "Addrs",
 	// "Interval", "Source" (our own address), or, from a Router,
 	// "Destination" (multicast where unicast was expected or the
-	// reverse).
+	// reverse) and "Peer" (a sender that is not a unicast peer, with
+	// Config.CheckUnicastSource); "AuthType" and "AuthPass" for a VRRPv2
+	// password that is missing, unexpected or different.
 	Field string
 	// Reason is a readable explanation, in the words keepalived logs
 	// where there are some.
@@ -75,3 +77,23 @@ func (e *RejectError) Error() string {
 
 // Unwrap returns ErrAdvertRejected.
 func (e *RejectError) Unwrap() error { return ErrAdvertRejected }
+
+// ConfFileError is an error in a keepalived.conf: where, and what. It
+// wraps ErrInvalidConfig.
+type ConfFileError struct {
+	File string
+	Line int
+	// Msg says what is wrong, naming the keyword.
+	Msg string
+}
+
+func (e *ConfFileError) Error() string {
+	return fmt.Sprintf("vrrp: %s:%d: %s", e.File, e.Line, e.Msg)
+}
+
+// Unwrap returns ErrInvalidConfig.
+func (e *ConfFileError) Unwrap() error { return ErrInvalidConfig }
+
+func confErrorf(file string, line int, format string, args ...any) error {
+	return &ConfFileError{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}
+}

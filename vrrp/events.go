@@ -221,7 +221,12 @@ type SendAdvert struct{ Advert Advert }
 // false, packets addressed to the virtual addresses must not be accepted.
 type AddVIPs struct{ Accept bool }
 
-// RemoveVIPs asks the driver to remove the virtual addresses.
+// RemoveVIPs asks the driver to remove the virtual addresses, and with
+// them what it installed for Accept_Mode False. It comes with every entry
+// to INIT, BACKUP and FAULT, whatever the state before: a router killed
+// while MASTER leaves its addresses on the interface, and the next run
+// must not hold them as BACKUP or FAULT while a peer is MASTER
+// (keepalived removes them too whenever an instance enters either state).
 type RemoveVIPs struct{}
 
 // Announce asks the driver to send Repeat rounds of gratuitous ARP (IPv4)

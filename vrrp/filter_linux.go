@@ -25,9 +25,9 @@ const (
 // 0, so that their accept rules cannot let the packets through first.
 const filterPriority nftables.ChainPriority = -1
 
-// filterTable returns the table BlockVIPs fills.
-func (l *RawLink) filterTable() *nftables.Table {
-	name := l.cfg.Table
+// filterTable returns the table BlockVIPs fills: name, or the link's
+// default when empty.
+func (l *RawLink) filterTable(name string) *nftables.Table {
 	if name == "" {
 		name = "hakit_vrrp_" + l.ifi.Name
 	}
@@ -67,12 +67,15 @@ func (l *RawLink) nft() (*nftables.Conn, error) {
 // Every protocol is dropped, ICMP echo included, as keepalived 2.2.7 does.
 // IPv6 link-local virtual addresses are matched together with the
 // interface (iif / oif), since the same address may exist on other links.
-func (l *RawLink) BlockVIPs(vips []netip.Prefix) error {
+func (l *RawLink) BlockVIPs(vips []netip.Prefix) error { return l.blockVIPs(l.cfg.Table, vips) }
+
+// blockVIPs is BlockVIPs in the table named table.
+func (l *RawLink) blockVIPs(table string, vips []netip.Prefix) error {
 	c, err := l.nft()
 	if err != nil {
 		return fmt.Errorf("vrrp: block VIPs on %s: nftables: %w", l.ifi.Name, err)
 	}
-	t := l.filterTable()
+	t := l.filterTable(table)
 	// Add then delete: the delete cannot fail for want of the table, and
 	// the batch leaves exactly the rules below.
 	c.AddTable(t)
@@ -157,12 +160,15 @@ func (l *RawLink) BlockVIPs(vips []netip.Prefix) error {
 }
 
 // UnblockVIPs deletes the link's nftables table, if present.
-func (l *RawLink) UnblockVIPs() error {
+func (l *RawLink) UnblockVIPs() error { return l.unblockVIPs(l.cfg.Table) }
+
+// unblockVIPs is UnblockVIPs of the table named table.
+func (l *RawLink) unblockVIPs(table string) error {
 	c, err := l.nft()
 	if err != nil {
 		return fmt.Errorf("vrrp: unblock VIPs on %s: nftables: %w", l.ifi.Name, err)
 	}
-	t := l.filterTable()
+	t := l.filterTable(table)
 	c.AddTable(t)
 	c.DelTable(t)
 	if err := c.Flush(); err != nil {

@@ -29,6 +29,11 @@ func FuzzParseAdvert(f *testing.F) {
 	//   c0000266 192.0.2.102
 	//   0000000000000000  authentication data
 	f.Add(mustHex(f, "212b 9601 0001 866b c000 0266 0000 0000 0000 0000"), uint8(0), uint8(0), uint8(255))
+	// The same with auth type 1 (RFC 2338 simple text password):
+	//   01       auth type 1, then Adver Int 1s
+	//   491f     checksum
+	//   7365637265740000  "secret", zero-padded
+	f.Add(mustHex(f, "212b 9601 0101 491f c000 0266 7365 6372 6574 0000"), uint8(0), uint8(0), uint8(255))
 	//   312c 78 01 0032 f8e5  v3, VRID 44, prio 120, 1 address, 50cs
 	//   fd00::100
 	f.Add(mustHex(f, "312c 7801 0032 f8e5 fd00 0000 0000 0000 0000 0000 0000 0100"), uint8(1), uint8(0), uint8(255))

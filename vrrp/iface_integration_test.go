@@ -134,3 +134,46 @@ func TestWeightedInterfaceTrackInNamespace(t *testing.T) {
 	pm.stop(t)
 	pb.stop(t)
 }
+
+// A MASTER killed with -9 leaves its VIP on eth0. Restarted while eth0 is
+// down, vrrpd starts in FAULT and removes the VIP at once (within 2s of
+// its start, the bound the stale address would outlive for good without
+// the removal); link up, it is BACKUP holding nothing, then MASTER by
+// preemption over the peer that held the VIP meanwhile.
+func TestStaleVIPOnDownedInterfaceInNamespace(t *testing.T) {
+	lan := newNSLAN(t, 2)
+	m, b := lan.nodes[0], lan.nodes[1]
+	vip := netip.MustParsePrefix("192.0.2.100/24")
+	spec := routerSpec{vrid: 42, version: 3, advert: 200 * time.Millisecond, vips: []netip.Prefix{vip}}
+	spec.priority = 100
+	pb := startVrrpd(t, b, spec)
+	nb := pb.waitLine(t, 0, "MASTER", 5*time.Second)
+	b.waitHas(t, vip.Addr(), true, time.Second)
+
+	// What a run killed with -9 as MASTER leaves behind, on a link that
+	// went down since.
+	ipCmd(t, "-n", m.ns, "link", "set", "eth0", "down")
+	ipCmd(t, "-n", m.ns, "addr", "add", vip.String(), "dev", "eth0")
+	spec.priority = 150
+	start := time.Now()
+	pm := startVrrpd(t, m, spec)
+	n := pm.waitLine(t, 0, "FAULT", 2*time.Second)
+	if first := pm.lines()[0].State; first != "FAULT" {
+		t.Fatalf("first line %s, want FAULT", first)
+	}
+	gone := m.waitHas(t, vip.Addr(), false, 2*time.Second-time.Since(start))
+	t.Logf("vrrpd start to stale VIP removed: %v", gone.Sub(start).Round(time.Millisecond))
+
+	ipCmd(t, "-n", m.ns, "link", "set", "eth0", "up")
+	n = pm.waitLine(t, n, "BACKUP", 3*time.Second)
+	if m.has(t, vip.Addr()) {
+		t.Errorf("BACKUP holds %v", vip.Addr())
+	}
+	// Master_Down_Interval of priority 150 at 200ms: 600ms + 82ms.
+	pm.waitLine(t, n, "MASTER", 3*time.Second)
+	pb.waitLine(t, nb, "BACKUP", 3*time.Second)
+	m.waitHas(t, vip.Addr(), true, time.Second)
+	b.waitHas(t, vip.Addr(), false, time.Second)
+	pm.stop(t)
+	pb.stop(t)
+}

@@ -28,7 +28,8 @@ type Link interface {
 	// (wrapped) once ctx is done. The returned Payload is the caller's.
 	ReadPacket(ctx context.Context) (Packet, error)
 	// WritePacket sends p.Payload to p.Dst (a multicast group or unicast
-	// peer) from Primary with TTL / hop limit 255.
+	// peer) from p.Src, an address of the interface (Primary when unset),
+	// with TTL / hop limit 255.
 	WritePacket(p Packet) error
 	// AddVIPs adds the virtual addresses to the interface; adding one that
 	// is present is not an error.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -90,6 +91,12 @@ type MachineConfig struct {
 	// GARPDelay, keepalived's default for garp_lower_prio_delay; negative
 	// means no second burst.
 	GARPLowerPrioDelay time.Duration
+	// AuthPass, for VRRPv2 only, sends a simple text password (RFC 2338
+	// section 5.3.6.1, keepalived's auth_type PASS with auth_pass) and
+	// drops adverts without it. 1..8 bytes; empty means none, as RFC
+	// 3768 has it. For legacy peers only: it authenticates nothing, the
+	// password travels in clear.
+	AuthPass string
 	// Synced makes the Machine a member of a sync group: when its
 	// Master_Down_Timer fires it reports WantMaster instead of taking
 	// over, and waits for SyncTo.
@@ -149,6 +156,9 @@ func (c MachineConfig) withDefaults() (MachineConfig, error) {
 	c.Primary = c.Primary.Unmap()
 	if !c.Primary.IsValid() || c.Primary.Is6() != v6 {
 		return bad("Primary %v must be an address of the VIPs' family", c.Primary)
+	}
+	if c.AuthPass != "" && (c.Version != Version2 || len(c.AuthPass) > 8 || strings.TrimRight(c.AuthPass, "\x00") != c.AuthPass) {
+		return bad("AuthPass is VRRPv2 only, 1..8 bytes, not ending in NUL")
 	}
 	if c.NoPreempt && c.Priority == OwnerPriority {
 		return bad("NoPreempt is incompatible with Priority 255 (the address owner always preempts)")
@@ -273,6 +283,7 @@ func (m *Machine) advert(prio uint8) SendAdvert {
 		Priority: prio,
 		Interval: m.cfg.Interval,
 		Addrs:    slices.Clone(m.cfg.VIPs),
+		AuthPass: m.cfg.AuthPass,
 	}}
 }
 
@@ -330,6 +341,15 @@ func (m *Machine) check(ev AdvertReceived) error {
 	if a.VRID != m.cfg.VRID {
 		return reject("VRID", "VRID %d is not %d", a.VRID, m.cfg.VRID)
 	}
+	// RFC 2338 section 5.3.6.1: "The receiver MUST ... verify that the
+	// Authentication type matches the locally configured authentication
+	// method" and, for a simple text password, that it matches.
+	if m.cfg.Version == Version2 && a.AuthPass != m.cfg.AuthPass {
+		if (a.AuthPass == "") != (m.cfg.AuthPass == "") {
+			return reject("AuthType", "received an advert with authentication %v, expected %v", a.AuthPass != "", m.cfg.AuthPass != "")
+		}
+		return reject("AuthPass", "received an advert with another password")
+	}
 	if src := ev.Src.Unmap(); !src.IsValid() || src.Is6() != m.cfg.Primary.Is6() {
 		return reject("Family", "source %v is not of the family of %v", ev.Src, m.cfg.Primary)
 	} else if src == m.cfg.Primary {
@@ -368,25 +388,26 @@ func (m *Machine) startup() []Action {
 	m.preemptRunning, m.preemptExpired, m.wantMaster = false, false, false
 	m.masterAddr, m.masterPrio = netip.Addr{}, 0
 	if m.fault {
-		return []Action{m.transition(StateFault, ReasonFault)}
+		return []Action{RemoveVIPs{}, m.transition(StateFault, ReasonFault)}
 	}
 	// RFC 5798 section 6.4.1: "If the Priority = 255 ... transition to the
 	// Master state"; else "transition to the Backup state".
 	if m.cfg.Priority == OwnerPriority {
 		return m.becomeMaster(ReasonOwner)
 	}
-	// keepalived removes the addresses when it starts as BACKUP ("removing
-	// VIPs"): a previous run killed while MASTER may have left them.
-	return append([]Action{RemoveVIPs{}}, m.enterBackup(ReasonStartup)...)
+	return m.enterBackup(ReasonStartup)
 }
 
 // enterBackup: RFC 5798 section 6.4.1: "Set Master_Adver_Interval to
 // Advertisement_Interval ... Set the Master_Down_Timer to
-// Master_Down_Interval ... Transition to the {Backup} state".
+// Master_Down_Interval ... Transition to the {Backup} state". The
+// addresses go first: whatever state the router comes from, a BACKUP
+// holds none (see RemoveVIPs).
 func (m *Machine) enterBackup(why Reason) []Action {
 	m.masterAdverInterval = m.cfg.Interval
 	m.nextReason = ReasonMasterDown
 	return []Action{
+		RemoveVIPs{},
 		SetTimer{Timer: TimerMasterDown, After: m.MasterDownInterval()},
 		m.transition(StateBackup, why),
 	}
@@ -599,7 +620,7 @@ func (m *Machine) setFault(on bool) []Action {
 		acts := m.leaveMaster([]Action{m.advert(0)})
 		return append(acts, m.transition(StateFault, ReasonFault))
 	case on && m.state == StateBackup:
-		acts := []Action{StopTimer{Timer: TimerMasterDown}, StopTimer{Timer: TimerPreempt}}
+		acts := []Action{StopTimer{Timer: TimerMasterDown}, StopTimer{Timer: TimerPreempt}, RemoveVIPs{}}
 		m.preemptRunning, m.preemptExpired = false, false
 		if m.wantMaster {
 			m.wantMaster = false
@@ -646,7 +667,7 @@ func (m *Machine) shutdown() []Action {
 	default:
 		// RFC 5798 section 6.4.2: "Cancel the Master_Down_Timer,
 		// Transition to the {Initialize} state".
-		acts = []Action{StopTimer{Timer: TimerMasterDown}, StopTimer{Timer: TimerPreempt}}
+		acts = []Action{StopTimer{Timer: TimerMasterDown}, StopTimer{Timer: TimerPreempt}, RemoveVIPs{}}
 	}
 	if m.wantMaster {
 		m.wantMaster = false

@@ -71,7 +71,26 @@ func step(t *testing.T, m *Machine, ev Event) []Action {
 	if err != nil {
 		t.Fatalf("Step(%#v): %v", ev, err)
 	}
+	checkReleases(t, acts)
 	return acts
+}
+
+// checkReleases fails unless every transition to INIT, BACKUP or FAULT
+// in acts comes after a RemoveVIPs: a router entering those states holds
+// no address, whatever it held before (a killed run's leftovers included).
+func checkReleases(t *testing.T, acts []Action) {
+	t.Helper()
+	removed := false
+	for _, a := range acts {
+		switch a := a.(type) {
+		case RemoveVIPs:
+			removed = true
+		case Transition:
+			if a.To != StateMaster && !removed {
+				t.Errorf("%v -> %v without RemoveVIPs before it:%s", a.From, a.To, fmtActions(acts))
+			}
+		}
+	}
 }
 
 func newBackup(t *testing.T, mod func(*MachineConfig)) *Machine {
@@ -184,7 +203,7 @@ func TestMachineRFC(t *testing.T) {
 			name:  "RFC 5798 6.4.2: Shutdown in BACKUP cancels Master_Down_Timer, goes INIT",
 			mk:    func(t *testing.T) *Machine { return newBackup(t, nil) },
 			ev:    Shutdown{},
-			want:  []Action{StopTimer{TimerMasterDown}, StopTimer{TimerPreempt}, Transition{StateBackup, StateInit, ReasonShutdown}},
+			want:  []Action{StopTimer{TimerMasterDown}, StopTimer{TimerPreempt}, RemoveVIPs{}, Transition{StateBackup, StateInit, ReasonShutdown}},
 			state: StateInit,
 		},
 		{
@@ -337,7 +356,7 @@ func TestMachineRFC(t *testing.T) {
 			name:  "RFC 5798 6.4.2 Shutdown actions (FAULT is keepalived's): BACKUP to FAULT stops the timers",
 			mk:    func(t *testing.T) *Machine { return newBackup(t, nil) },
 			ev:    FaultChanged{Fault: true},
-			want:  []Action{StopTimer{TimerMasterDown}, StopTimer{TimerPreempt}, Transition{StateBackup, StateFault, ReasonFault}},
+			want:  []Action{StopTimer{TimerMasterDown}, StopTimer{TimerPreempt}, RemoveVIPs{}, Transition{StateBackup, StateFault, ReasonFault}},
 			state: StateFault,
 		},
 		{
@@ -348,18 +367,18 @@ func TestMachineRFC(t *testing.T) {
 				return m
 			},
 			ev:    FaultChanged{Fault: false},
-			want:  []Action{SetTimer{TimerMasterDown, down100}, Transition{StateFault, StateBackup, ReasonFaultCleared}},
+			want:  []Action{RemoveVIPs{}, SetTimer{TimerMasterDown, down100}, Transition{StateFault, StateBackup, ReasonFaultCleared}},
 			state: StateBackup,
 		},
 		{
-			name: "RFC 5798 6.4.1 Startup held back (keepalived): a fault raised before startup starts in FAULT",
+			name: "RFC 5798 6.4.1 Startup held back (keepalived): a fault raised before startup starts in FAULT, without addresses a killed run may have left",
 			mk: func(t *testing.T) *Machine {
 				m, _ := NewMachine(baseConfig())
 				step(t, m, FaultChanged{Fault: true})
 				return m
 			},
 			ev:    Startup{},
-			want:  []Action{Transition{StateInit, StateFault, ReasonFault}},
+			want:  []Action{RemoveVIPs{}, Transition{StateInit, StateFault, ReasonFault}},
 			state: StateFault,
 		},
 		{

@@ -139,6 +139,18 @@ func (l *nsLAN) setPort(t testing.TB, i int, forward bool) {
 
 // has reports whether the node's eth0 carries addr.
 func (nd *nsNode) has(t testing.TB, addr netip.Addr) bool {
+	_, ok := nd.addr(t, addr)
+	return ok
+}
+
+// label returns the address label of addr on the node's eth0.
+func (nd *nsNode) label(t testing.TB, addr netip.Addr) string {
+	a, _ := nd.addr(t, addr)
+	return a.Label
+}
+
+// addr returns addr as the node's eth0 carries it, if it does.
+func (nd *nsNode) addr(t testing.TB, addr netip.Addr) (netlink.Addr, bool) {
 	link, err := nd.nl.LinkByName("eth0")
 	if err != nil {
 		t.Fatal(err)
@@ -149,10 +161,10 @@ func (nd *nsNode) has(t testing.TB, addr netip.Addr) bool {
 	}
 	for _, a := range addrs {
 		if ip, _ := netip.AddrFromSlice(a.IP); ip.Unmap() == addr {
-			return true
+			return a, true
 		}
 	}
-	return false
+	return netlink.Addr{}, false
 }
 
 // watch polls in the background until the node's holding of addr is
@@ -259,6 +271,10 @@ type routerSpec struct {
 	vips      []netip.Prefix
 	nopreempt bool
 	noaccept  bool
+	// unicastSrc and unicastPeers are keepalived's unicast_src_ip and
+	// unicast_peer (vrrpd's -unicast-src and -unicast-peer).
+	unicastSrc   netip.Addr
+	unicastPeers []netip.Addr
 }
 
 var vrrpdBin string
@@ -294,9 +310,10 @@ type vrrpdProc struct {
 }
 
 type stateAt struct {
-	State string
-	VRID  int
-	At    time.Time
+	State    string
+	VRID     int
+	Instance string
+	At       time.Time
 }
 
 func startVrrpd(t testing.TB, nd *nsNode, s routerSpec, extra ...string) *vrrpdProc {
@@ -313,6 +330,12 @@ func startVrrpd(t testing.TB, nd *nsNode, s routerSpec, extra ...string) *vrrpdP
 	if s.noaccept {
 		args = append(args, "-noaccept")
 	}
+	if s.unicastSrc.IsValid() {
+		args = append(args, "-unicast-src", s.unicastSrc.String())
+	}
+	for _, p := range s.unicastPeers {
+		args = append(args, "-unicast-peer", p.String())
+	}
 	args = append(args, extra...)
 	return startProc(t, nd, exec.Command("ip", args...))
 }
@@ -327,6 +350,9 @@ func startProc(t testing.TB, nd *nsNode, cmd *exec.Cmd) *vrrpdProc {
 		t.Fatal(err)
 	}
 	p.cmd.Stderr = p.stderr
+	if p.cmd.SysProcAttr == nil {
+		p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	}
 	out, err := p.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -412,6 +438,16 @@ func keepalivedConf(s routerSpec) string {
 	if s.noaccept {
 		b.WriteString("  no_accept\n")
 	}
+	if s.unicastSrc.IsValid() {
+		fmt.Fprintf(&b, "  unicast_src_ip %s\n", s.unicastSrc)
+	}
+	if len(s.unicastPeers) > 0 {
+		b.WriteString("  unicast_peer {\n")
+		for _, p := range s.unicastPeers {
+			fmt.Fprintf(&b, "    %s\n", p)
+		}
+		b.WriteString("  }\n")
+	}
 	b.WriteString("  virtual_ipaddress {\n")
 	for _, v := range s.vips {
 		fmt.Fprintf(&b, "    %s\n", v)
@@ -422,10 +458,16 @@ func keepalivedConf(s routerSpec) string {
 
 func startKeepalived(t testing.TB, nd *nsNode, s routerSpec) *keepalivedProc {
 	t.Helper()
+	return startKeepalivedConf(t, nd, keepalivedConf(s))
+}
+
+// startKeepalivedConf runs keepalived in nd on the configuration text.
+func startKeepalivedConf(t testing.TB, nd *nsNode, text string) *keepalivedProc {
+	t.Helper()
 	bin := testenv.Command(t, "keepalived")
 	p := &keepalivedProc{nd: nd, dir: t.TempDir(), done: make(chan struct{})}
 	conf := filepath.Join(p.dir, "keepalived.conf")
-	if err := os.WriteFile(conf, []byte(keepalivedConf(s)), 0o644); err != nil {
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	log, err := os.Create(filepath.Join(p.dir, "log"))
@@ -435,6 +477,7 @@ func startKeepalived(t testing.TB, nd *nsNode, s routerSpec) *keepalivedProc {
 	p.cmd = exec.Command("ip", "netns", "exec", nd.ns, bin, "-P", "-n", "-l", "-D", "-R",
 		"-f", conf, "-p", filepath.Join(p.dir, "k.pid"), "-r", filepath.Join(p.dir, "v.pid"))
 	p.cmd.Stdout, p.cmd.Stderr = log, log
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

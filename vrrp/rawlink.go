@@ -18,6 +18,10 @@ type RawLinkConfig struct {
 	// VIPs are the virtual addresses the link will hold: never chosen as
 	// its primary address (keepalived ignores its own addresses there).
 	VIPs []netip.Prefix
+	// Labels gives IPv4 addresses an address label when AddVIPs adds
+	// them (keepalived's virtual_ipaddress label, "ip addr add ... label
+	// eth0:1"); a label begins with the interface name.
+	Labels map[netip.Addr]string
 	// Table names the nftables table (of family ip or ip6) that BlockVIPs
 	// fills and UnblockVIPs deletes. Empty means "hakit_vrrp_" followed by
 	// the interface name; a Router that opens its own link uses

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hakit/hakit/vrrp"
+	"github.com/hakit/hakit/vrrp/vrrptest"
 	"github.com/mdlayher/arp"
 	"github.com/mdlayher/ndp"
 	"github.com/vishvananda/netlink"
@@ -250,5 +251,64 @@ func waitState(t *testing.T, r *vrrp.Router, s vrrp.State) {
 		if time.Now().After(deadline) {
 			t.Fatalf("state %v, want %v", r.State(), s)
 		}
+	}
+}
+
+// An advert may be as large as the interface's MTU: on a 9000-byte link,
+// 200 IPv6 VIPs make an advert of 3208 bytes, which the backup must read
+// whole (a 1500-byte buffer would truncate it, and the backup, reading a
+// malformed advert, would become MASTER too).
+func TestRawLinkJumboAdvert(t *testing.T) {
+	lan := newNSLAN(t, 2)
+	for i, nd := range lan.nodes {
+		ipCmd(t, "-n", lan.sw, "link", "set", fmt.Sprintf("p%d", i), "mtu", "9000")
+		ipCmd(t, "-n", nd.ns, "link", "set", "eth0", "mtu", "9000")
+	}
+	ipCmd(t, "-n", lan.sw, "link", "set", "br0", "mtu", "9000")
+	var vips []netip.Prefix
+	for i := range 200 {
+		vips = append(vips, netip.MustParsePrefix(fmt.Sprintf("fd00::1:%x/64", i+1)))
+	}
+	cfg := vrrp.Config{VRID: 42, Interval: 200 * time.Millisecond, VIPs: vips}
+	cfg.Priority = 200
+	ra, _ := runInNetns(t, lan.nodes[0], cfg, true)
+	for deadline := time.Now().Add(5 * time.Second); ra.State() != vrrp.StateMaster; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("master: state %v after 5s", ra.State())
+		}
+	}
+	cfg.Priority = 100
+	rb, _ := runInNetns(t, lan.nodes[1], cfg, true)
+	time.Sleep(2 * time.Second) // > Master_Down_Interval (0.66s) several times
+	s := rb.Stats()
+	if s.State != vrrp.StateBackup || s.ParseErrors != 0 || s.AdvertsReceived == 0 {
+		t.Fatalf("backup: state %v, %d adverts received, %d parse errors (last %v); want BACKUP, some, none",
+			s.State, s.AdvertsReceived, s.ParseErrors, s.LastError)
+	}
+}
+
+// RawLink is a vrrp.Link as vrrptest.Host is: the same conformance test,
+// between two namespaces.
+func TestRawLinkIsALink(t *testing.T) {
+	for _, v6 := range []bool{false, true} {
+		name, vip := "ipv4", "192.0.2.100/24"
+		if v6 {
+			name, vip = "ipv6", "fd00::100/64"
+		}
+		t.Run(name, func(t *testing.T) {
+			vrrptest.TestLink(t, func(t *testing.T) vrrptest.LinkPair {
+				lan := newNSLAN(t, 2)
+				var links [2]vrrp.Link
+				for i, nd := range lan.nodes {
+					l, err := vrrp.OpenRawLink("eth0", vrrp.RawLinkConfig{IPv6: v6, Netns: nd.ns})
+					if err != nil {
+						t.Fatal(err)
+					}
+					t.Cleanup(func() { l.Close() })
+					links[i] = l
+				}
+				return vrrptest.LinkPair{A: links[0], B: links[1], VIP: netip.MustParsePrefix(vip)}
+			})
+		})
 	}
 }

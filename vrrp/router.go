@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"slices"
 	"sync"
@@ -98,17 +99,20 @@ func (r *Router) Run(ctx context.Context) error {
 			return err
 		}
 		defer release()
-		raw, err := OpenRawLink(r.cfg.Interface, RawLinkConfig{
+		// One RawLink per interface, family and kind of destination,
+		// shared by the process's Routers (see openView).
+		view, err := openView(r.cfg.Interface, RawLinkConfig{
 			IPv6:    v6,
 			Unicast: len(r.cfg.UnicastPeers) > 0,
 			VIPs:    r.cfg.VIPs,
+			Labels:  r.cfg.VIPLabels,
 			Table:   fmt.Sprintf("hakit_vrrp_%s_%d", r.cfg.Interface, r.cfg.VRID),
-		})
+		}, r.cfg.VRID)
 		if err != nil {
 			return err
 		}
-		defer raw.Close()
-		link = raw
+		defer view.Close()
+		link = view
 	}
 	// The Router's own interface is tracked implicitly.
 	if ic, ok := link.(InterfaceChecker); ok && !r.cfg.DontTrackInterface {
@@ -117,16 +121,20 @@ func (r *Router) Run(ctx context.Context) error {
 			Interval: interfaceTrackInterval, Timeout: interfaceTrackInterval, Rise: 1, Fall: 1,
 		})
 	}
-	if raw, ok := link.(*RawLink); ok {
-		if err := r.fitsMTU(raw.Interface().MTU); err != nil {
-			return err
+	if raw, ok := link.(interface{ Interface() *net.Interface }); ok {
+		if ifi := raw.Interface(); ifi != nil {
+			if err := r.fitsMTU(ifi.MTU); err != nil {
+				return err
+			}
 		}
 	}
 	watcher, _ := link.(AddrWatcher)
 	mc := r.mc
 	mc.Primary = link.Primary().Unmap()
 	noPrimary := !mc.Primary.IsValid() && watcher != nil
-	if noPrimary {
+	if src := r.cfg.UnicastSource; src.IsValid() {
+		mc.Primary = src
+	} else if noPrimary {
 		// In FAULT until the interface has an address (keepalived).
 		mc.Primary = netip.IPv4Unspecified()
 		if v6 {
@@ -249,6 +257,7 @@ type driver struct {
 	warnedFilter bool                // logged that the Link is no Filter
 	noPrimary    bool                // the link has no address of the family
 	seen         map[netip.Addr]bool // VIPs seen on the link while MASTER
+	drops        dropLog             // Warn logs of misconfigured peers
 }
 
 // read parses packets from the link and hands them to Run's loop.
@@ -309,7 +318,7 @@ func (d *driver) packet(rcv received) {
 		d.count(func(s *Stats) { s.OtherVRID++ })
 		return
 	case rcv.err != nil:
-		d.log.Debug("vrrp: dropped malformed packet", "src", rcv.pkt.Src, "err", rcv.err)
+		d.logDrop(rcv.pkt.Src, rcv.err)
 		d.fail(rcv.err, func(s *Stats) { s.ParseErrors++; s.countError(rcv.err) })
 		return
 	case rcv.adv.VRID != d.r.cfg.VRID:
@@ -317,13 +326,18 @@ func (d *driver) packet(rcv received) {
 		return
 	}
 	if err := d.checkDestination(rcv.pkt.Dst); err != nil {
-		d.log.Info("vrrp: dropped advert", "src", rcv.pkt.Src, "err", err)
+		d.logDrop(rcv.pkt.Src, err)
 		d.fail(err, func(s *Stats) { s.Rejected++; s.countError(err) })
+		return
+	}
+	if err := d.checkPeer(rcv.pkt.Src); err != nil {
+		d.logDrop(rcv.pkt.Src, err)
+		d.fail(err, func(s *Stats) { s.Rejected++; s.NotPeer++ })
 		return
 	}
 	acts, err := d.m.Step(AdvertReceived{Src: rcv.pkt.Src, Advert: rcv.adv})
 	if err != nil {
-		d.log.Info("vrrp: dropped advert", "src", rcv.pkt.Src, "err", err)
+		d.logDrop(rcv.pkt.Src, err)
 		d.fail(err, func(s *Stats) { s.Rejected++; s.countError(err) })
 		return
 	}
@@ -334,6 +348,29 @@ func (d *driver) packet(rcv received) {
 		}
 	})
 	d.do(acts)
+}
+
+// logDrop logs a dropped packet: at Warn, naming the cause and the peer,
+// when the cause is the peer's configuration and dropLog allows it; else
+// at Debug.
+func (d *driver) logDrop(src netip.Addr, err error) {
+	cause, ok := misconfiguration(err)
+	if ok {
+		if warn, suppressed := d.drops.warn(src, time.Now()); warn {
+			d.log.Warn("vrrp: dropped advert: the peer is configured differently", "peer", src, "cause", cause, "suppressed", suppressed, "err", err)
+			return
+		}
+	}
+	d.log.Debug("vrrp: dropped advert", "peer", src, "err", err)
+}
+
+// checkPeer drops, with CheckUnicastSource, an advert from a sender that
+// is not one of the unicast peers (keepalived's check_unicast_src).
+func (d *driver) checkPeer(src netip.Addr) error {
+	if !d.r.cfg.CheckUnicastSource || slices.Contains(d.r.cfg.UnicastPeers, src.Unmap()) {
+		return nil
+	}
+	return &RejectError{Field: "Peer", Reason: fmt.Sprintf("unicast source address %v is not a unicast peer", src)}
 }
 
 // checkDestination drops, as keepalived does ("Expected multicast packet
@@ -397,7 +434,7 @@ func (d *driver) retrack() {
 // without asking makes it step back (VIPsRemoved).
 func (d *driver) addrsChanged(w AddrWatcher) {
 	p := d.link.Primary().Unmap()
-	if p.IsValid() && p != d.m.cfg.Primary {
+	if p.IsValid() && p != d.m.cfg.Primary && !d.r.cfg.UnicastSource.IsValid() {
 		d.log.Info("vrrp: primary address changed", "from", d.m.cfg.Primary, "to", p)
 		d.step(PrimaryChanged{Primary: p})
 	}

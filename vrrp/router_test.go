@@ -500,7 +500,7 @@ func TestPacketErrorCounters(t *testing.T) {
 		badType := enc(v3, vrrp.Group4)
 		badType[0] = 0x32
 		badAuth := enc(vrrp.Advert{Version: vrrp.Version2, VRID: 1, Priority: 100}, vrrp.Group4)
-		badAuth[4] = 1
+		badAuth[4] = 2 // IP Authentication Header
 		otherVRID := enc(vrrp.Advert{Version: vrrp.Version3, VRID: 9, Priority: 100}, vrrp.Group4)
 		otherVRID[7] ^= 0xff
 		lan.Inject(ipC, vrrp.Group4, 255, enc(vrrp.Advert{Version: vrrp.Version2, VRID: 1, Priority: 100}, vrrp.Group4)) // version

@@ -44,6 +44,13 @@ type Stats struct {
 	// family) have none.
 	LengthErrors, TTLErrors, TypeErrors, IntervalErrors, AddressListErrors uint64
 	AuthTypeErrors, VersionErrors, ChecksumErrors                          uint64
+	// AuthFailures counts VRRPv2 adverts whose password differs from
+	// Config.AuthPass (keepalived's "Authentication Errors: Failure").
+	AuthFailures uint64
+	// NotPeer counts adverts dropped because their source is not one of
+	// the UnicastPeers (Config.CheckUnicastSource); they are also counted
+	// in Rejected.
+	NotPeer uint64
 	// OtherVRID counts adverts of other virtual routers on the link, well
 	// formed or not (keepalived drops them before any instance sees them;
 	// not this router's errors).
@@ -86,6 +93,8 @@ func (s *Stats) countError(err error) {
 		s.AddressListErrors++
 	case "AuthType":
 		s.AuthTypeErrors++
+	case "AuthPass":
+		s.AuthFailures++
 	case "Version":
 		s.VersionErrors++
 	case "Checksum":

@@ -23,6 +23,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// minReadBuffer is the least receive buffer, for an interface whose MTU
+// is unknown or small: IPv6's minimum MTU with room to spare.
+const minReadBuffer = 1500
+
 // tosNetworkControl is the IPv4 TOS / IPv6 traffic class keepalived gives
 // adverts (internetwork control, 0xc0).
 const tosNetworkControl = 0xc0
@@ -42,8 +46,9 @@ type RawLink struct {
 	nl  *netlink.Handle
 	ns  netns.NsHandle // -1 when the current namespace
 
-	pmu     sync.Mutex
-	primary netip.Addr // invalid while the interface has none
+	pmu      sync.Mutex
+	primary  netip.Addr     // invalid while the interface has none
+	excluded []netip.Prefix // VIPs of the Routers sharing the link
 
 	changed   chan struct{} // AddrsChanged, capacity 1
 	stopWatch chan struct{}
@@ -67,7 +72,7 @@ var _ AddrWatcher = (*RawLink)(nil)
 // must exist; it may have no address of the family yet (Primary is then
 // invalid until one appears, and a Router stays in FAULT meanwhile).
 func OpenRawLink(ifname string, cfg RawLinkConfig) (*RawLink, error) {
-	l := &RawLink{cfg: cfg, ns: netns.None(), rbuf: make([]byte, 1500), changed: make(chan struct{}, 1)}
+	l := &RawLink{cfg: cfg, ns: netns.None(), changed: make(chan struct{}, 1)}
 	fail := func(err error) (*RawLink, error) {
 		l.Close()
 		return nil, fmt.Errorf("vrrp: open %s: %w", ifname, err)
@@ -90,6 +95,9 @@ func OpenRawLink(ifname string, cfg RawLinkConfig) (*RawLink, error) {
 	}
 	a := link.Attrs()
 	l.ifi = &net.Interface{Index: a.Index, MTU: a.MTU, Name: a.Name, HardwareAddr: a.HardwareAddr, Flags: a.Flags}
+	// An advert may fill a frame of the interface's MTU (keepalived sizes
+	// its buffer from it too); a shorter buffer would truncate it.
+	l.rbuf = make([]byte, max(a.MTU, minReadBuffer))
 	if err := l.refresh(); err != nil {
 		return fail(err)
 	}
@@ -121,13 +129,16 @@ func (l *RawLink) refresh() error {
 		return err
 	}
 	var found []netip.Addr
+	l.pmu.Lock()
+	vips := slices.Concat(l.cfg.VIPs, l.excluded)
+	l.pmu.Unlock()
 	for _, a := range addrs {
 		ip, ok := netip.AddrFromSlice(a.IP)
 		if !ok {
 			continue
 		}
 		ip = ip.Unmap()
-		if slices.ContainsFunc(l.cfg.VIPs, func(p netip.Prefix) bool { return p.Addr().Unmap() == ip }) {
+		if slices.ContainsFunc(vips, func(p netip.Prefix) bool { return p.Addr().Unmap() == ip }) {
 			continue
 		}
 		if l.cfg.IPv6 && ip.IsLinkLocalUnicast() && a.Flags&unix.IFA_F_DADFAILED == 0 ||

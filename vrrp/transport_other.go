@@ -46,3 +46,8 @@ func InterfaceUp(name string) hakit.Checker {
 		return fmt.Errorf("vrrp: interface %s: %w", name, ErrUnsupported)
 	})
 }
+
+// openView returns ErrUnsupported outside Linux.
+func openView(ifname string, cfg RawLinkConfig, vrid uint8) (*RawLink, error) {
+	return OpenRawLink(ifname, cfg)
+}

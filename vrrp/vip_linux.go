@@ -25,14 +25,17 @@ import (
 // AddVIPs adds the addresses to the interface by netlink. IPv6 addresses
 // get IFA_F_NODAD, as keepalived adds them, so they are usable at once.
 // An address already present is not an error.
-func (l *RawLink) AddVIPs(vips []netip.Prefix) error {
+func (l *RawLink) AddVIPs(vips []netip.Prefix) error { return l.addVIPs(vips, l.cfg.Labels) }
+
+// addVIPs is AddVIPs with the given labels.
+func (l *RawLink) addVIPs(vips []netip.Prefix, labels map[netip.Addr]string) error {
 	link, err := l.nl.LinkByIndex(l.ifi.Index)
 	if err != nil {
 		return fmt.Errorf("vrrp: add VIPs on %s: %w", l.ifi.Name, err)
 	}
 	var errs []error
 	for _, p := range vips {
-		a := &netlink.Addr{IPNet: prefixNet(p)}
+		a := &netlink.Addr{IPNet: prefixNet(p), Label: labels[p.Addr()]}
 		if p.Addr().Is6() {
 			a.Flags = unix.IFA_F_NODAD
 		}

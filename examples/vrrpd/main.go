@@ -12,7 +12,23 @@
 // Usage:
 //
 //	vrrpd -iface IF -vrid N -priority P -vip CIDR [-vip CIDR]... [-advert 1s] [-version 3|2]
-//	      [-nopreempt] [-preempt-delay D] [-unicast-peer IP]... [-notify PROG] [-noaccept]
+//	      [-nopreempt] [-preempt-delay D] [-unicast-peer IP]... [-unicast-src IP] [-notify PROG] [-noaccept]
+//	vrrpd -f keepalived.conf
+//
+// With -f, vrrpd runs every vrrp_instance of a keepalived.conf in one
+// process, with its vrrp_sync_group, vrrp_script, track_interface,
+// track_script, notify and notify_* settings (vrrp.ParseKeepalivedConf
+// lists what it reads; any other keyword stops vrrpd before it starts,
+// with its file and line, exit 2). Each JSON line then names the
+// instance as well:
+//
+//	{"state":"MASTER","vrid":51,"instance":"VI_1"}
+//
+// One instance failing to run stops them all (exit 1).
+//
+// -unicast-src is keepalived's unicast_src_ip: the address (of the
+// interface; for IPv6 it may be a global one) that unicast adverts go out
+// from and that peers list as their unicast_peer.
 //
 // Adverts list exactly the -vip addresses (keepalived drops adverts whose
 // list differs from its own virtual_ipaddress). IPv6 VIPs are added with
@@ -79,10 +95,11 @@ func (l *listFlag[T]) Set(s string) error {
 	return nil
 }
 
-// line is one line of output.
+// line is one line of output; Instance is set with -f only.
 type line struct {
-	State string `json:"state"`
-	VRID  int    `json:"vrid"`
+	State    string `json:"state"`
+	VRID     int    `json:"vrid"`
+	Instance string `json:"instance,omitempty"`
 }
 
 // run is vrrpd with its arguments and streams; link, if not nil, replaces
@@ -107,8 +124,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, link vrrp
 	preemptDelay := fs.Duration("preempt-delay", 0, "wait this long after seeing a lower-priority master before preempting it")
 	peers := &listFlag[netip.Addr]{parse: netip.ParseAddr}
 	fs.Var(peers, "unicast-peer", "send adverts to this peer instead of the multicast group (repeat for more)")
+	var unicastSrc netip.Addr
+	fs.Func("unicast-src", "send unicast adverts from this address of the interface (keepalived's unicast_src_ip)", func(s string) (err error) {
+		unicastSrc, err = netip.ParseAddr(s)
+		return err
+	})
 	notify := fs.String("notify", "", "program run as PROG INSTANCE VRID STATE PRIORITY on each transition")
 	noaccept := fs.Bool("noaccept", false, "as MASTER (below priority 255), drop packets addressed to the VIPs (keepalived's no_accept)")
+	file := fs.String("f", "", "run the VRRP instances of this keepalived.conf instead (no other flag with it)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0 // -h: the usage was asked for
@@ -119,6 +142,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, link vrrp
 		fmt.Fprintf(stderr, "vrrpd: "+format+"\n", a...)
 		fs.Usage()
 		return 2
+	}
+	if *file != "" {
+		var others []string
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name != "f" {
+				others = append(others, "-"+f.Name)
+			}
+		})
+		switch {
+		case len(others) > 0:
+			return usage("-f takes no other flag, got %s", strings.Join(others, " "))
+		case fs.NArg() > 0:
+			return usage("unexpected arguments %q", fs.Args())
+		}
+		return runFile(ctx, *file, stdout, stderr, nil)
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -140,27 +178,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, link vrrp
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	var outMu sync.Mutex
 	enc := json.NewEncoder(stdout)
-	notifier := newNotifier(ctx, *notify, log)
+	notifier := newNotifier(ctx, log)
 	defer notifier.close()
 	var r *vrrp.Router
 	cfg := vrrp.Config{
-		Interface:    *iface,
-		VRID:         uint8(*vrid),
-		Priority:     uint8(*prio),
-		Version:      vrrp.Version(*version),
-		VIPs:         vips.vals,
-		Interval:     *advert,
-		NoPreempt:    *nopreempt,
-		PreemptDelay: *preemptDelay,
-		NoAccept:     *noaccept,
-		UnicastPeers: peers.vals,
-		Link:         link,
-		Logger:       log,
+		Interface:     *iface,
+		VRID:          uint8(*vrid),
+		Priority:      uint8(*prio),
+		Version:       vrrp.Version(*version),
+		VIPs:          vips.vals,
+		Interval:      *advert,
+		NoPreempt:     *nopreempt,
+		PreemptDelay:  *preemptDelay,
+		NoAccept:      *noaccept,
+		UnicastPeers:  peers.vals,
+		UnicastSource: unicastSrc,
+		Link:          link,
+		Logger:        log,
 		OnStateChange: func(t vrrp.Transition) {
 			outMu.Lock()
 			enc.Encode(line{State: t.To.String(), VRID: int(*vrid)})
 			outMu.Unlock()
-			notifier.notify(int(*vrid), t.To, r.Stats().Priority)
+			if *notify != "" {
+				notifier.run([]string{*notify, "INSTANCE", strconv.Itoa(int(*vrid)), notifyState(t.To), strconv.Itoa(int(r.Stats().Priority))})
+			}
 		},
 	}
 	r, err := vrrp.New(cfg)
@@ -178,6 +219,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, link vrrp
 // that set them, longest first where one name contains another.
 var configFlags = strings.NewReplacer(
 	"UnicastPeers[", "-unicast-peer[",
+	"UnicastSource", "-unicast-src",
+	"without UnicastPeers", "without -unicast-peer",
 	"PreemptDelay", "-preempt-delay",
 	"NoPreempt", "-nopreempt",
 	"NoAccept", "-noaccept",
@@ -203,23 +246,22 @@ func flagNames(err error) string {
 	return indexRE.ReplaceAllString(configFlags.Replace(msg), "$1")
 }
 
-// notifier runs the -notify program for each transition, one at a time
+// notifier runs the notify programs for each transition, one at a time
 // and in order, off the router's goroutine (as keepalived does, a slow
 // script never delays adverts). Its queue has no bound: a transition is
 // never dropped, and there are at most a few per advert interval.
 type notifier struct {
-	prog string
 	log  *slog.Logger
 	wake chan struct{} // capacity 1: the queue has work, or is closed
 	done chan struct{}
 
 	mu     sync.Mutex
-	queue  [][]string
+	queue  [][]string // command lines, program first
 	closed bool
 }
 
-func newNotifier(ctx context.Context, prog string, log *slog.Logger) *notifier {
-	n := &notifier{prog: prog, log: log, wake: make(chan struct{}, 1), done: make(chan struct{})}
+func newNotifier(ctx context.Context, log *slog.Logger) *notifier {
+	n := &notifier{log: log, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	go func() {
 		defer close(n.done)
 		for range n.wake {
@@ -233,15 +275,15 @@ func newNotifier(ctx context.Context, prog string, log *slog.Logger) *notifier {
 					}
 					break
 				}
-				args := n.queue[0]
+				argv := n.queue[0]
 				n.queue[0] = nil
 				n.queue = n.queue[1:]
 				n.mu.Unlock()
 				// The last notification (STOP at shutdown) still runs,
 				// with a bound of its own.
 				cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-				if out, err := exec.CommandContext(cctx, n.prog, args...).CombinedOutput(); err != nil {
-					n.log.Warn("vrrpd: notify", "prog", n.prog, "args", args, "err", err, "output", string(out))
+				if out, err := exec.CommandContext(cctx, argv[0], argv[1:]...).CombinedOutput(); err != nil {
+					n.log.Warn("vrrpd: notify", "prog", argv[0], "args", argv[1:], "err", err, "output", string(out))
 				}
 				cancel()
 			}
@@ -267,13 +309,10 @@ func notifyState(s vrrp.State) string {
 	return s.String()
 }
 
-// notify queues one call; it never blocks on the program.
-func (n *notifier) notify(vrid int, s vrrp.State, prio uint8) {
-	if n.prog == "" {
-		return
-	}
+// run queues one command line; it never blocks on the program.
+func (n *notifier) run(argv []string) {
 	n.mu.Lock()
-	n.queue = append(n.queue, []string{"INSTANCE", strconv.Itoa(vrid), notifyState(s), strconv.Itoa(int(prio))})
+	n.queue = append(n.queue, argv)
 	n.mu.Unlock()
 	n.signal()
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -88,6 +89,9 @@ func TestFlagErrors(t *testing.T) {
 		{append(vip, "-unicast-peer", "224.0.0.1"), "-unicast-peer 224.0.0.1"},
 		{append(vip, "-unicast-peer", "fd00::2"), "-unicast-peer fd00::2"},
 		{append(vip, "-unicast-peer", "nonsense"), "-unicast-peer"},
+		{append(vip, "-unicast-src", "192.0.2.1"), "-unicast-src 192.0.2.1 is set without -unicast-peer"},
+		{append(vip, "-unicast-peer", "192.0.2.2", "-unicast-src", "fd00::1"), "-unicast-src fd00::1"},
+		{append(vip, "-unicast-src", "nonsense"), "-unicast-src"},
 		{append(vip, "-nopreempt", "-priority", "255"), "-nopreempt"},
 		{append(vip, "-preempt-delay", "-1s"), "-preempt-delay -1s"},
 		{[]string{"-vrid", "1", "-vip", "192.0.2.100/24", "-vip", "192.0.2.100/24"}, "-vip lists 192.0.2.100 twice"},
@@ -100,7 +104,7 @@ func TestFlagErrors(t *testing.T) {
 		if out.String() != "" || !strings.Contains(first, tc.want) {
 			t.Errorf("%v: stdout %q, first line of stderr %q, want it to contain %q", tc.args, out.String(), first, tc.want)
 		}
-		for _, field := range []string{"Interval", "UnicastPeers", "VIPs", "Priority", "Version", "VRID", "PreemptDelay", "NoPreempt", "invalid config"} {
+		for _, field := range []string{"Interval", "UnicastPeers", "UnicastSource", "VIPs", "Priority", "Version", "VRID", "PreemptDelay", "NoPreempt", "invalid config"} {
 			if strings.Contains(first, field) {
 				t.Errorf("%v: %q names the Config field %s", tc.args, first, field)
 			}
@@ -200,18 +204,18 @@ func TestNotifyNeverDrops(t *testing.T) {
 	if err := os.WriteFile(prog, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	n := newNotifier(t.Context(), prog, slog.New(slog.DiscardHandler))
+	n := newNotifier(t.Context(), slog.New(slog.DiscardHandler))
 	start := time.Now()
 	var want strings.Builder
 	for i := range 200 {
 		s := []vrrp.State{vrrp.StateBackup, vrrp.StateMaster, vrrp.StateFault}[i%3]
-		n.notify(i%255+1, s, 100)
+		n.run([]string{prog, "INSTANCE", strconv.Itoa(i%255 + 1), notifyState(s), "100"})
 		fmt.Fprintf(&want, "INSTANCE %d %s 100\n", i%255+1, s)
 	}
 	if d := time.Since(start); d > 500*time.Millisecond {
 		t.Errorf("200 notify calls took %v behind a sleeping program", d)
 	}
-	n.notify(7, vrrp.StateInit, 100)
+	n.run([]string{prog, "INSTANCE", "7", notifyState(vrrp.StateInit), "100"})
 	want.WriteString("INSTANCE 7 STOP 100\n")
 	n.close()
 	b, err := os.ReadFile(log)

@@ -158,7 +158,7 @@ func (l *LAN) send(from *Host, p vrrp.Packet) {
 		if to == from || to.primary == p.Src || to.v6 != p.Src.Is6() {
 			continue
 		}
-		if !p.Dst.IsMulticast() && to.primary != p.Dst {
+		if !p.Dst.IsMulticast() && to.primary != p.Dst && !to.addrs[p.Dst] {
 			continue
 		}
 		if to.crashed || to.down || from != nil && l.blocked[[2]*Host{from, to}] || l.loss > 0 && l.rng.Float64() < l.loss {
@@ -213,6 +213,7 @@ type Host struct {
 
 	// guarded by lan.mu
 	primary   netip.Addr
+	addrs     map[netip.Addr]bool // AddAddr
 	vips      map[netip.Prefix]bool
 	blocked   map[netip.Addr]bool
 	announced int
@@ -241,6 +242,19 @@ func (h *Host) Primary() netip.Addr {
 func (h *Host) SetPrimary(addr netip.Addr) {
 	h.lan.mu.Lock()
 	h.primary = addr.Unmap()
+	h.lan.mu.Unlock()
+	h.signal()
+}
+
+// AddAddr gives the host a further address of its own, as "ip addr add"
+// would: packets sent to it arrive, and a Router may send from it
+// (Config.UnicastSource).
+func (h *Host) AddAddr(addr netip.Addr) {
+	h.lan.mu.Lock()
+	if h.addrs == nil {
+		h.addrs = map[netip.Addr]bool{}
+	}
+	h.addrs[addr.Unmap()] = true
 	h.lan.mu.Unlock()
 	h.signal()
 }
@@ -276,6 +290,9 @@ func (h *Host) Addrs() ([]netip.Addr, error) {
 	if h.primary.IsValid() {
 		out = append(out, h.primary)
 	}
+	for a := range h.addrs {
+		out = append(out, a)
+	}
 	for p := range h.vips {
 		out = append(out, p.Addr())
 	}
@@ -292,9 +309,10 @@ func (h *Host) ReadPacket(ctx context.Context) (vrrp.Packet, error) {
 	}
 }
 
-// WritePacket sends p on the LAN from the host's primary address with TTL
-// 255. A crashed host's packets vanish; while its interface is down it
-// fails, as a send on a down interface does (ENETDOWN).
+// WritePacket sends p on the LAN from p.Src, which must be the host's
+// primary address or one given with AddAddr (unset means the primary),
+// with TTL 255. A crashed host's packets vanish; while its interface is
+// down it fails, as a send on a down interface does (ENETDOWN).
 func (h *Host) WritePacket(p vrrp.Packet) error {
 	h.lan.mu.Lock()
 	if h.down {
@@ -305,7 +323,14 @@ func (h *Host) WritePacket(p vrrp.Packet) error {
 		h.lan.mu.Unlock()
 		return fmt.Errorf("vrrptest: host %s has no address to send from", h.Name)
 	}
-	p.Src, p.TTL = h.primary, vrrp.TTL
+	switch src := p.Src.Unmap(); {
+	case !src.IsValid() || src.IsUnspecified():
+		p.Src = h.primary
+	case src != h.primary && !h.addrs[src]:
+		h.lan.mu.Unlock()
+		return fmt.Errorf("vrrptest: host %s: %v is not one of its addresses", h.Name, src)
+	}
+	p.TTL = vrrp.TTL
 	h.sent++
 	h.lan.mu.Unlock()
 	h.lan.send(h, p)
@@ -352,6 +377,19 @@ func (h *Host) UnblockVIPs() error {
 	defer h.lan.mu.Unlock()
 	h.blocked = nil
 	return nil
+}
+
+// Blocked returns the addresses a Filter rule installed by BlockVIPs
+// still drops, sorted: what a no-accept router left behind.
+func (h *Host) Blocked() []netip.Addr {
+	h.lan.mu.Lock()
+	defer h.lan.mu.Unlock()
+	var out []netip.Addr
+	for a := range h.blocked {
+		out = append(out, a)
+	}
+	slices.SortFunc(out, netip.Addr.Compare)
+	return out
 }
 
 // Accepts reports whether the host is live, holds addr and accepts
