@@ -35,6 +35,27 @@
 //     prime 0x1b3) that, like its other hashes, reads bytes as signed C chars;
 //     it hashes an empty key as 0 and sends everything to a lone server.
 //
+// The OpenStack services that share those pools reach them through Python
+// clients, and two more modes place keys as they do, dead servers included
+// (Ring.WithLive says which are dead):
+//
+//   - ModePythonMemcached is python-memcached's memcache.Client (oslo.cache's
+//     memcache_pool backend, keystonemiddleware's token cache), as Debian's
+//     python3-memcache 1.59 ships it: each server repeated weight times in
+//     the given order, ((crc32(key) >> 16) & 0x7fff) or 1 modulo their
+//     number; while the chosen server is dead, the hash becomes the hash
+//     of str(hash) + str(i) for _SERVER_RETRIES (10) tries in all, then the
+//     key has no server (ErrNoServers).
+//   - ModePymemcache is pymemcache 3.5.2's HashClient (dogpile.cache's
+//     pymemcache backend): rendezvous over nodes named "host:port", the
+//     score murmur3_32("<node>-<key>") as pymemcache's pure-Python murmur3
+//     computes it over a str (one byte per character: its code point &
+//     0xff), the highest score winning and a tie going to the greater
+//     name; weights are ignored and a dead server is one the client has
+//     removed. The key is the str whose UTF-8 encoding the Go side sees;
+//     HashClient hashes it without its key_prefix, and a Python bytes key
+//     by its repr ("b'...'"), which no Go key matches.
+//
 // DistRendezvous (weighted rendezvous hashing) is there for services that
 // need no interop. Lookups allocate nothing.
 //
@@ -76,8 +97,11 @@
 //
 // # Failure model
 //
-// Ring: equal to nutcracker and libmemcached for every key, for the
-// versions tested (nutcracker 0.5.0, libmemcached 1.1.4); it knows nothing
+// Ring: equal to nutcracker, libmemcached, python-memcached and pymemcache
+// for every key, for the versions tested (nutcracker 0.5.0, libmemcached
+// 1.1.4, python3-memcache 1.59, pymemcache 3.5.2), as long as both sides
+// agree on which servers are dead; each Python process marks servers dead
+// on its own failures, so during a failure they may disagree. It knows nothing
 // of DNS, so two spellings of one host are two servers, as they are to
 // those tools. Client: like nutcracker, it ejects on connection failures and
 // timeouts only (an answer such as SERVER_ERROR keeps the server); while a
@@ -170,7 +194,11 @@
 // found on the memcached the Ring names, for ketama and modula; 300 random
 // server sets of 1 to 12 servers on 127.0.0.x with 400 random keys each are
 // placed by libmemcached itself (ctypes on libmemcached.so.11,
-// testdata/libmemcached_ring.py) and must match; a real memcached is
+// testdata/libmemcached_ring.py) and must match; 300 random server lists
+// (weights, dead servers, all dead) with 300 random keys each, bytes or
+// UTF-8 text, are placed by python-memcached's Client and pymemcache's
+// HashClient themselves (testdata/python_clients_ring.py) and must match
+// the Ring and a Selector on it; a real memcached is
 // stopped and restarted behind a Client; RedisLease passes
 // hakittest.TestLease on the real master; and a Sentinel failover (the
 // master killed) is seen by a SentinelWatcher while the lease goes on with

@@ -3,12 +3,9 @@
 package cache
 
 import (
-	"bytes"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os/exec"
 	"testing"
 )
 
@@ -55,10 +52,6 @@ func randomWeights(rng *rand.Rand, n int) []int {
 // server sets with MEMCACHED_BEHAVIOR_KETAMA_WEIGHTED, and requires
 // ModeLibmemcached to agree on every key.
 func TestLibmemcachedKetamaWeighted(t *testing.T) {
-	python, err := exec.LookPath("/usr/bin/python3")
-	if err != nil {
-		t.Fatalf("python3 is needed to drive libmemcached: %v (scripts/services.sh deps installs it)", err)
-	}
 	seed := rand.Uint64()
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 6))
@@ -104,22 +97,11 @@ func TestLibmemcachedKetamaWeighted(t *testing.T) {
 		}
 		req.Cases = append(req.Cases, lc)
 	}
-	in, _ := json.Marshal(req)
-	cmd := exec.Command(python, "testdata/libmemcached_ring.py")
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("libmemcached helper: %v: %s", err, stderr.String())
-	}
 	var resp struct {
 		Version string  `json:"version"`
 		Index   [][]int `json:"index"`
 	}
-	if err := json.Unmarshal(out, &resp); err != nil {
-		t.Fatal(err)
-	}
+	runOracle(t, "testdata/libmemcached_ring.py", req, &resp)
 	if len(resp.Index) != cases {
 		t.Fatalf("helper answered %d cases, want %d", len(resp.Index), cases)
 	}
