@@ -14,7 +14,8 @@
 //     hsieh, murmur, jenkins), hash_tag included, servers named
 //     ("host:port:weight name") or not.
 //   - ModeLibmemcached is libmemcached with MEMCACHED_BEHAVIOR_KETAMA_WEIGHTED
-//     (pylibmc's behaviors={"ketama_weighted": True}).
+//     (pylibmc's behaviors={"ketama_weighted": True}), or with
+//     MEMCACHED_DISTRIBUTION_MODULA and md5 (DistModula).
 //
 // The facts that make the answers equal for every key, checked against
 // nutcracker's and libmemcached's sources and tested against both (below):

@@ -69,7 +69,8 @@ const (
 	DistKetama Distribution = iota
 	// DistModula is hash modulo the servers: nutcracker's modula (each
 	// server repeated weight times) in ModeTwemproxy, libmemcached's
-	// MEMCACHED_DISTRIBUTION_MODULA (weights ignored) in ModeLibmemcached.
+	// MEMCACHED_DISTRIBUTION_MODULA with MEMCACHED_BEHAVIOR_HASH md5
+	// (weights ignored) in ModeLibmemcached.
 	// Almost every key moves when a server is added or removed.
 	DistModula
 	// DistRendezvous is weighted rendezvous (highest random weight)
