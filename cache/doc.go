@@ -167,7 +167,34 @@
 //     its RenewDeadline. The write is still applied on the isolated master
 //     (WAIT cannot undo it), and a failover may promote a replica that did
 //     not acknowledge it; WAIT guarantees only that the acknowledged
-//     replicas received the write.
+//     replicas received the write. How many to wait for: a master cut off
+//     with k replicas on its side still gets WAIT k acknowledged while the
+//     Sentinels on the other side promote another replica
+//     (TestRedisLeaseWaitOnAMinoritySide: WAIT 1 succeeds with one of two
+//     replicas frozen, WAIT 2 fails). The acknowledging replicas must
+//     overlap every replica Sentinel can promote: WaitReplicas equal to
+//     all the replicas does so always; WaitReplicas such that the master
+//     and that many replicas are a majority of the data nodes does so only
+//     if Sentinel's quorum can form only on the side holding a majority of
+//     the data nodes (a Sentinel beside each data node, none elsewhere).
+//     Waiting for all replicas makes every write fail while one is down.
+//
+// Every call returns when its ctx ends, even when Redis does not answer (a
+// frozen process, a partition): go-redis honours a ctx's deadline only
+// with ContextTimeoutEnabled and a cancellation never, so RedisLease waits
+// for the answer on a goroutine of its own, which ends within the client's
+// timeouts; set ContextTimeoutEnabled so that the connection is freed at
+// the deadline too. A write cut short may still be applied.
+//
+// maxmemory: the record and the counter are ordinary keys. Under an
+// allkeys-* eviction policy Redis may evict either when memory runs out;
+// volatile-* policies may evict the record, which has a TTL, but not the
+// counter, which has none; an evicted record lets a newcomer lead at once,
+// and an evicted counter is covered by the clock floor, as in a failover.
+// Use noeviction (Redis' default), or a Redis that holds no cache data.
+// In Redis Cluster, give Key a hash tag; NewRedisLease refuses WaitReplicas
+// on a ClusterClient, whose pipeline may send WAIT, which has no key, to
+// another node than the write.
 //
 // With either, and synchronized clocks, downstream systems that refuse
 // lower tokens refuse the old holder once the new master grants a token.
@@ -201,7 +228,8 @@
 // HashClient themselves (testdata/python_clients_ring.py) and must match
 // the Ring and a Selector on it; a real memcached is
 // stopped and restarted behind a Client; RedisLease passes
-// hakittest.TestLease on the real master; and a Sentinel failover (the
+// hakittest.TestLease on the real master, and hands a newcomer a greater
+// token after its record and counter are deleted; and a Sentinel failover (the
 // master killed) is seen by a SentinelWatcher while the lease goes on with
 // a higher token.
 //
