@@ -80,6 +80,11 @@
 // +switch-master, +failover-end, ...) into callbacks, next to go-redis'
 // FailoverClient, which already follows failovers for traffic.
 //
+// RedisRingHash makes go-redis' redis.Ring shard keys as nutcracker shards
+// a Redis pool (redis: true, hash_tag "{}"), shards that go-redis finds down
+// ejected as auto_eject_hosts ejects them, so that a Go service and
+// services behind nutcracker find each key on the same instance.
+//
 // RedisLease is a hakit.Lease: the record is a hash written only by Lua
 // scripts, created with NX semantics and a TTL, replaced by compare-and-set
 // on all its fields; the fencing token comes from a counter key that only
@@ -231,7 +236,9 @@
 // hakittest.TestLease on the real master, and hands a newcomer a greater
 // token after its record and counter are deleted; and a Sentinel failover (the
 // master killed) is seen by a SentinelWatcher while the lease goes on with
-// a higher token.
+// a higher token; GETs for random keys, tagged or not, reach the same
+// real Redis instance (seen with MONITOR) through a nutcracker in redis
+// mode and through a redis.Ring with RedisRingHash, for three hashes.
 //
 // Benchmarks compare with Go peers in the same run (go test -run '^$'
 // -bench . ./cache/ on a shared 2-core Xeon, where figures vary by ±50%
