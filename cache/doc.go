@@ -66,8 +66,10 @@
 // a gomemcache client and ejects failing servers as nutcracker does with
 // auto_eject_hosts: after FailureLimit (2) consecutive failures a server
 // leaves the ring, which is rebuilt over the live servers as nutcracker
-// rebuilds it (their keys stay put), and after RetryTimeout (30 s) the next
-// request puts it back. MemcachedChecker is a hakit.Checker. Package
+// rebuilds it (their keys stay put), and after RetryTimeout (30 s) one
+// request probes it (version) and puts it back if it answers, where
+// nutcracker would send the next request to it whether it answers or not.
+// MemcachedChecker is a hakit.Checker. Package
 // cachetest is an in-memory memcached on loopback for tests, with failures
 // to inject.
 //
