@@ -1,12 +1,14 @@
 package cache
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -33,8 +35,10 @@ type ClientConfig struct {
 	// FailureLimit is how many consecutive failed requests eject a server
 	// from the ring. Zero means DefaultFailureLimit (2).
 	FailureLimit int
-	// RetryTimeout is how long an ejected server stays out before the next
-	// request puts it back. Zero means DefaultRetryTimeout (30s).
+	// RetryTimeout is how long an ejected server stays out before one
+	// request probes it (memcached's version command, within Timeout) and
+	// puts it back if it answers; if it does not, it stays out for another
+	// RetryTimeout. Zero means DefaultRetryTimeout (30s).
 	RetryTimeout time.Duration
 	// Timeout is the socket read/write timeout of each request. Zero means
 	// gomemcache's memcache.DefaultTimeout (500ms).
@@ -59,7 +63,7 @@ type Ejection struct {
 	Index  int       // the server's index in Ring.Servers
 	Server Server    // the server
 	Err    error     // the failure that ejected it
-	Until  time.Time // when the next request will put it back
+	Until  time.Time // when the next request will probe it
 }
 
 // ServerStats is one server's part of ClientStats.
@@ -85,8 +89,9 @@ type ClientStats struct {
 // libmemcached (its Ring) and ejects failing servers as nutcracker does
 // with auto_eject_hosts: after FailureLimit consecutive failed requests a
 // server leaves the ring, the ring is rebuilt over the live servers (whose
-// keys mostly stay put), and after RetryTimeout the next request puts it
-// back. It wraps a gomemcache client; it is safe for concurrent use.
+// keys mostly stay put), and after RetryTimeout one request probes it and
+// puts it back if it answers, while the others keep to the live servers
+// (nutcracker sends the next request to it, answering or not). It wraps a gomemcache client; it is safe for concurrent use.
 //
 // A failure is what makes nutcracker count one: the server could not be
 // reached or did not answer in time (connection refused or reset, timeout,
@@ -220,8 +225,13 @@ func answered(err error) bool {
 	return !isFailure(err) && !errors.Is(err, memcache.ErrMalformedKey) && !errors.Is(err, memcache.ErrNoServers)
 }
 
-// returnDue puts back the servers whose retry time has come, as nutcracker
-// does at the first request after its next_rebuild time.
+// returnDue probes the servers whose retry time has come and puts back
+// those that answer. Where nutcracker puts a server back at the first
+// request after its next_rebuild time and sends it that request, dead or
+// not, one probe (a connection and memcached's version command, bounded by
+// Timeout) goes first, from the request that noticed, while the other
+// requests keep going to the live servers; a server that does not answer
+// stays out for another RetryTimeout.
 func (c *Client) returnDue() {
 	next := c.nextReturn.Load()
 	if next == 0 {
@@ -232,13 +242,19 @@ func (c *Client) returnDue() {
 		return
 	}
 	c.mu.Lock()
-	back := c.ej.returnDue(now)
-	if len(back) > 0 {
-		c.rebuild()
-	}
+	due := c.ej.probeDue(now)
+	c.rebuild() // the next due return, past the servers being probed
 	c.mu.Unlock()
-	for _, i := range back {
+	for _, i := range due {
 		s := c.base.Server(i)
+		ok := c.probe(s) == nil
+		c.mu.Lock()
+		c.ej.probeDone(i, time.Now(), ok)
+		c.rebuild()
+		c.mu.Unlock()
+		if !ok {
+			continue
+		}
 		if c.cfg.Logger != nil {
 			c.cfg.Logger.Info("cache: memcached server back in the ring", "server", s.Addr, "index", i)
 		}
@@ -246,6 +262,34 @@ func (c *Client) returnDue() {
 			c.cfg.OnReturn(i, s)
 		}
 	}
+}
+
+// probe connects to s and asks memcached's version, within the request
+// timeout (gomemcache's default when Timeout is zero).
+func (c *Client) probe(s Server) error {
+	timeout := c.mc.Timeout
+	if timeout <= 0 {
+		timeout = memcache.DefaultTimeout
+	}
+	deadline := time.Now().Add(timeout)
+	d := net.Dialer{Deadline: deadline}
+	conn, err := d.Dial("tcp", s.DialAddr())
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	conn.SetDeadline(deadline)
+	if _, err := io.WriteString(conn, "version\r\n"); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(line, "VERSION ") {
+		return fmt.Errorf("cache: probe of %s: answer %q to version", s.Addr, line)
+	}
+	return nil
 }
 
 // rebuild sets the ring to the live servers. c.mu is held.

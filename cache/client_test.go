@@ -202,31 +202,73 @@ func TestClientEjectsADownServerAndPutsItBack(t *testing.T) {
 	}
 }
 
-func TestClientEjectsAgainWhenStillDown(t *testing.T) {
+// ejectedServer0 returns a Client on two fake servers, RetryTimeout 100ms
+// and Timeout 2s, whose server 0 went down and was ejected by the failures
+// of two of the n keys it holds, and those keys.
+func ejectedServer0(t *testing.T, n int) ([]*cachetest.Server, *cache.Client, *events, []string) {
+	t.Helper()
 	fakes, servers := pool(t, 2)
-	var ev events
-	c, _ := cache.NewClient(ev.config(cache.ClientConfig{Ring: cache.RingConfig{Servers: servers}, RetryTimeout: 100 * time.Millisecond}))
-	defer c.Close()
-	keys := keysOn(c.Ring(), 0, 4)
+	ev := &events{}
+	c, err := cache.NewClient(ev.config(cache.ClientConfig{Ring: cache.RingConfig{Servers: servers}, RetryTimeout: 100 * time.Millisecond, Timeout: 2 * time.Second}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	keys := keysOn(c.Ring(), 0, n)
 	fakes[0].SetDown(true)
 	c.Get(keys[0])
 	c.Get(keys[1])
 	if n, _ := ev.counts(); n != 1 {
 		t.Fatalf("ejections %d", n)
 	}
+	return fakes, c, ev, keys
+}
+
+// A server still down when its retry time comes fails its probe and stays
+// out for another RetryTimeout: no request is sent to it meanwhile.
+func TestClientKeepsOutAServerStillDown(t *testing.T) {
+	fakes, c, ev, keys := ejectedServer0(t, 4)
+	// Several retry periods: each due return probes, fails, and the keys
+	// keep going to server 1 (misses, not errors).
+	for range 5 {
+		time.Sleep(120 * time.Millisecond)
+		if _, err := c.Get(keys[2]); !errors.Is(err, memcache.ErrCacheMiss) {
+			t.Fatalf("Get with server 0 still down = %v, want a miss on server 1", err)
+		}
+	}
+	if st := c.Stats(); st.Servers[0].Ejections != 1 || st.Servers[0].Returns != 0 || st.Servers[0].Live {
+		t.Errorf("stats %+v", st.Servers[0])
+	}
+	// Back up: the next probe succeeds and puts it back.
+	fakes[0].SetDown(false)
 	waitFor(t, "server 0 returned", func() bool {
-		c.Get(keys[2]) // either a miss on server 1 or, once returned, a failure
+		c.Get(keys[3])
 		_, r := ev.counts()
 		return r == 1
 	})
-	// Still down: two more failures eject it again.
-	waitFor(t, "server 0 ejected again", func() bool {
-		c.Get(keys[3])
-		n, _ := ev.counts()
-		return n == 2
-	})
-	if st := c.Stats(); st.Servers[0].Ejections != 2 || st.Servers[0].Returns != 1 {
-		t.Errorf("stats %+v", st.Servers[0])
+}
+
+// When a server's retry time comes, one request probes it while the others
+// go on to the live servers (single flight); without the probe, every
+// request would go to the server that may still be dead.
+func TestClientProbesOnceBeforeReturn(t *testing.T) {
+	fakes, c, _, keys := ejectedServer0(t, 12)
+	fakes[0].SetDown(false)
+	fakes[0].SetDelay(300 * time.Millisecond) // the probe's answer takes this long
+	before := fakes[0].Stats().Commands
+	time.Sleep(150 * time.Millisecond) // the retry time has come
+	var wg sync.WaitGroup
+	for _, k := range keys[2:] {
+		wg.Go(func() { c.Get(k) })
+	}
+	wg.Wait()
+	// The prober's version command and its own get; the nine others went
+	// to server 1 while the probe was in flight.
+	if got := fakes[0].Stats().Commands - before; got > 2 {
+		t.Errorf("server 0 got %d commands while it was probed, want the probe and the prober's own request", got)
+	}
+	if st := c.Stats(); !st.Servers[0].Live || st.Servers[0].Returns != 1 {
+		t.Errorf("stats %+v, want server 0 back after one probe", st.Servers[0])
 	}
 }
 

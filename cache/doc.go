@@ -14,7 +14,8 @@
 //     hsieh, murmur, jenkins), hash_tag included, servers named
 //     ("host:port:weight name") or not.
 //   - ModeLibmemcached is libmemcached with MEMCACHED_BEHAVIOR_KETAMA_WEIGHTED
-//     (pylibmc's behaviors={"ketama_weighted": True}).
+//     (pylibmc's behaviors={"ketama_weighted": True}), or with
+//     MEMCACHED_DISTRIBUTION_MODULA and md5 (DistModula).
 //
 // The facts that make the answers equal for every key, checked against
 // nutcracker's and libmemcached's sources and tested against both (below):
@@ -35,6 +36,27 @@
 //     prime 0x1b3) that, like its other hashes, reads bytes as signed C chars;
 //     it hashes an empty key as 0 and sends everything to a lone server.
 //
+// The OpenStack services that share those pools reach them through Python
+// clients, and two more modes place keys as they do, dead servers included
+// (Ring.WithLive says which are dead):
+//
+//   - ModePythonMemcached is python-memcached's memcache.Client (oslo.cache's
+//     memcache_pool backend, keystonemiddleware's token cache), as Debian's
+//     python3-memcache 1.59 ships it: each server repeated weight times in
+//     the given order, ((crc32(key) >> 16) & 0x7fff) or 1 modulo their
+//     number; while the chosen server is dead, the hash becomes the hash
+//     of str(hash) + str(i) for _SERVER_RETRIES (10) tries in all, then the
+//     key has no server (ErrNoServers).
+//   - ModePymemcache is pymemcache 3.5.2's HashClient (dogpile.cache's
+//     pymemcache backend): rendezvous over nodes named "host:port", the
+//     score murmur3_32("<node>-<key>") as pymemcache's pure-Python murmur3
+//     computes it over a str (one byte per character: its code point &
+//     0xff), the highest score winning and a tie going to the greater
+//     name; weights are ignored and a dead server is one the client has
+//     removed. The key is the str whose UTF-8 encoding the Go side sees;
+//     HashClient hashes it without its key_prefix, and a Python bytes key
+//     by its repr ("b'...'"), which no Go key matches.
+//
 // DistRendezvous (weighted rendezvous hashing) is there for services that
 // need no interop. Lookups allocate nothing.
 //
@@ -44,8 +66,10 @@
 // a gomemcache client and ejects failing servers as nutcracker does with
 // auto_eject_hosts: after FailureLimit (2) consecutive failures a server
 // leaves the ring, which is rebuilt over the live servers as nutcracker
-// rebuilds it (their keys stay put), and after RetryTimeout (30 s) the next
-// request puts it back. MemcachedChecker is a hakit.Checker. Package
+// rebuilds it (their keys stay put), and after RetryTimeout (30 s) one
+// request probes it (version) and puts it back if it answers, where
+// nutcracker would send the next request to it whether it answers or not.
+// MemcachedChecker is a hakit.Checker. Package
 // cachetest is an in-memory memcached on loopback for tests, with failures
 // to inject.
 //
@@ -57,6 +81,11 @@
 // SentinelWatcher turns Sentinel's pub/sub events (+sdown, +odown,
 // +switch-master, +failover-end, ...) into callbacks, next to go-redis'
 // FailoverClient, which already follows failovers for traffic.
+//
+// RedisRingHash makes go-redis' redis.Ring shard keys as nutcracker shards
+// a Redis pool (redis: true, hash_tag "{}"), shards that go-redis finds down
+// ejected as auto_eject_hosts ejects them, so that a Go service and
+// services behind nutcracker find each key on the same instance.
 //
 // RedisLease is a hakit.Lease: the record is a hash written only by Lua
 // scripts, created with NX semantics and a TTL, replaced by compare-and-set
@@ -76,8 +105,11 @@
 //
 // # Failure model
 //
-// Ring: equal to nutcracker and libmemcached for every key, for the
-// versions tested (nutcracker 0.5.0, libmemcached 1.1.4); it knows nothing
+// Ring: equal to nutcracker, libmemcached, python-memcached and pymemcache
+// for every key, for the versions tested (nutcracker 0.5.0, libmemcached
+// 1.1.4, python3-memcache 1.59, pymemcache 3.5.2), as long as both sides
+// agree on which servers are dead; each Python process marks servers dead
+// on its own failures, so during a failure they may disagree. It knows nothing
 // of DNS, so two spellings of one host are two servers, as they are to
 // those tools. Client: like nutcracker, it ejects on connection failures and
 // timeouts only (an answer such as SERVER_ERROR keeps the server); while a
@@ -142,7 +174,34 @@
 //     its RenewDeadline. The write is still applied on the isolated master
 //     (WAIT cannot undo it), and a failover may promote a replica that did
 //     not acknowledge it; WAIT guarantees only that the acknowledged
-//     replicas received the write.
+//     replicas received the write. How many to wait for: a master cut off
+//     with k replicas on its side still gets WAIT k acknowledged while the
+//     Sentinels on the other side promote another replica
+//     (TestRedisLeaseWaitOnAMinoritySide: WAIT 1 succeeds with one of two
+//     replicas frozen, WAIT 2 fails). The acknowledging replicas must
+//     overlap every replica Sentinel can promote: WaitReplicas equal to
+//     all the replicas does so always; WaitReplicas such that the master
+//     and that many replicas are a majority of the data nodes does so only
+//     if Sentinel's quorum can form only on the side holding a majority of
+//     the data nodes (a Sentinel beside each data node, none elsewhere).
+//     Waiting for all replicas makes every write fail while one is down.
+//
+// Every call returns when its ctx ends, even when Redis does not answer (a
+// frozen process, a partition): go-redis honours a ctx's deadline only
+// with ContextTimeoutEnabled and a cancellation never, so RedisLease waits
+// for the answer on a goroutine of its own, which ends within the client's
+// timeouts; set ContextTimeoutEnabled so that the connection is freed at
+// the deadline too. A write cut short may still be applied.
+//
+// maxmemory: the record and the counter are ordinary keys. Under an
+// allkeys-* eviction policy Redis may evict either when memory runs out;
+// volatile-* policies may evict the record, which has a TTL, but not the
+// counter, which has none; an evicted record lets a newcomer lead at once,
+// and an evicted counter is covered by the clock floor, as in a failover.
+// Use noeviction (Redis' default), or a Redis that holds no cache data.
+// In Redis Cluster, give Key a hash tag; NewRedisLease refuses WaitReplicas
+// on a ClusterClient, whose pipeline may send WAIT, which has no key, to
+// another node than the write.
 //
 // With either, and synchronized clocks, downstream systems that refuse
 // lower tokens refuse the old holder once the new master grants a token.
@@ -170,11 +229,18 @@
 // found on the memcached the Ring names, for ketama and modula; 300 random
 // server sets of 1 to 12 servers on 127.0.0.x with 400 random keys each are
 // placed by libmemcached itself (ctypes on libmemcached.so.11,
-// testdata/libmemcached_ring.py) and must match; a real memcached is
+// testdata/libmemcached_ring.py) and must match; 300 random server lists
+// (weights, dead servers, all dead) with 300 random keys each, bytes or
+// UTF-8 text, are placed by python-memcached's Client and pymemcache's
+// HashClient themselves (testdata/python_clients_ring.py) and must match
+// the Ring and a Selector on it; a real memcached is
 // stopped and restarted behind a Client; RedisLease passes
-// hakittest.TestLease on the real master; and a Sentinel failover (the
+// hakittest.TestLease on the real master, and hands a newcomer a greater
+// token after its record and counter are deleted; and a Sentinel failover (the
 // master killed) is seen by a SentinelWatcher while the lease goes on with
-// a higher token.
+// a higher token; GETs for random keys, tagged or not, reach the same
+// real Redis instance (seen with MONITOR) through a nutcracker in redis
+// mode and through a redis.Ring with RedisRingHash, for three hashes.
 //
 // Benchmarks compare with Go peers in the same run (go test -run '^$'
 // -bench . ./cache/ on a shared 2-core Xeon, where figures vary by ±50%

@@ -6,8 +6,9 @@ import "time"
 // (nc_server.c: server_failure, server_ok, and the rebuild in
 // server_pool_update), with no clock or socket of its own: callers pass the
 // time. A server is ejected after limit consecutive failures, for retry;
-// a response from it resets its count; once its retry time has come, the
-// next request puts it back, and limit failures eject it again.
+// a response from it resets its count; once its retry time has come,
+// nutcracker puts it back at the next request (returnDue), while Client
+// has one caller probe it first (probeDue, probeDone).
 type ejector struct {
 	limit   int
 	retry   time.Duration
@@ -19,6 +20,7 @@ type ejectState struct {
 	closed    bool      // a peer-closed failure counted, none since
 	closedAt  uint64    // the server's dial count when it was counted
 	until     time.Time // ejected until; zero when live
+	probing   bool      // a probe of it is in flight
 	ejections int
 	returns   int
 	requests  uint64
@@ -79,7 +81,7 @@ func (e *ejector) success(i int) {
 func (e *ejector) nextReturn() time.Time {
 	var next time.Time
 	for _, s := range e.servers {
-		if !s.until.IsZero() && (next.IsZero() || s.until.Before(next)) {
+		if !s.until.IsZero() && !s.probing && (next.IsZero() || s.until.Before(next)) {
 			next = s.until
 		}
 	}
@@ -99,4 +101,35 @@ func (e *ejector) returnDue(now time.Time) []int {
 		}
 	}
 	return back
+}
+
+// probeDue marks every server whose retry time has come by now, and that no
+// probe is testing yet, as probing and returns their indexes: the caller
+// probes each once and reports with probeDone, and until then the server
+// stays out of the ring and no other caller probes it (single flight).
+func (e *ejector) probeDue(now time.Time) []int {
+	var due []int
+	for i := range e.servers {
+		s := &e.servers[i]
+		if !s.until.IsZero() && !s.probing && !now.Before(s.until) {
+			s.probing = true
+			due = append(due, i)
+		}
+	}
+	return due
+}
+
+// probeDone ends the probe of server i: a server that answered is put back
+// with its failures cleared; one that did not stays out for another retry
+// period from now.
+func (e *ejector) probeDone(i int, now time.Time, ok bool) {
+	s := &e.servers[i]
+	s.probing = false
+	if ok {
+		s.until = time.Time{}
+		s.failures, s.closed = 0, false
+		s.returns++
+		return
+	}
+	s.until = now.Add(e.retry)
 }

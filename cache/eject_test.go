@@ -121,3 +121,31 @@ func TestEjectorPeerClosedCountsOncePerDial(t *testing.T) {
 		t.Fatal("ejected after an answer reset the count")
 	}
 }
+
+// A due server is handed to one prober only; a failed probe keeps it out
+// for another retry period, a successful one puts it back.
+func TestEjectorProbeSingleFlight(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	e := newEjector(2, 1, 10*time.Second)
+	e.failure(0, t0, errors.New("boom"), false, 0)
+	if due := e.probeDue(t0.Add(5 * time.Second)); len(due) != 0 {
+		t.Fatalf("probed %v before the retry time", due)
+	}
+	if due := e.probeDue(t0.Add(10 * time.Second)); !slices.Equal(due, []int{0}) {
+		t.Fatalf("probeDue = %v, want [0]", due)
+	}
+	if due := e.probeDue(t0.Add(11 * time.Second)); len(due) != 0 || !e.nextReturn().IsZero() {
+		t.Fatalf("a second prober got %v (next return %v) while the probe is in flight", due, e.nextReturn())
+	}
+	e.probeDone(0, t0.Add(12*time.Second), false)
+	if e.live(0) || !e.nextReturn().Equal(t0.Add(22*time.Second)) {
+		t.Fatalf("after a failed probe: live %v, next %v; want out until +22s", e.live(0), e.nextReturn())
+	}
+	if due := e.probeDue(t0.Add(22 * time.Second)); !slices.Equal(due, []int{0}) {
+		t.Fatalf("probeDue = %v, want [0]", due)
+	}
+	e.probeDone(0, t0.Add(22*time.Second), true)
+	if !e.live(0) || e.servers[0].returns != 1 {
+		t.Fatalf("after a good probe: live %v, returns %d", e.live(0), e.servers[0].returns)
+	}
+}

@@ -11,17 +11,18 @@ import (
 // *SpecError, never a panic.
 func FuzzParseServers(f *testing.F) {
 	for _, seed := range []string{
-		"127.0.0.1:11211:1",         // host:port:weight
-		"10.0.0.1:11311:3 server1",  // with nutcracker's name
-		"a:1:1,b:2:2 bee,c:65535:9", // a list
-		"::1:11311:2",               // IPv6 without brackets
-		"[::1]:11311:2",             // and with
-		"host:11211:0",              // zero weight
-		"host:99999:1",              // port out of range
-		"host:11211:2147483648",     // weight overflows a C int
-		"a:1:1,,b:1:1",              // empty entry
-		"h\xff\xfe:11311:1",         // non-UTF-8 host
-		" a:1:1 , b:1:1 n ",         // spaces around entries
+		"127.0.0.1:11211:1",                   // host:port:weight
+		"10.0.0.1:11311:3 server1",            // with nutcracker's name
+		"a:1:1,b:2:2 bee,c:65535:9",           // a list
+		"::1:11311:2",                         // IPv6 without brackets
+		"[::1]:11311:2",                       // and with
+		"host:11211:0",                        // zero weight
+		"host:99999:1",                        // port out of range
+		"host:11211:2147483648",               // weight overflows a C int
+		"a:1:2147483647,b:1:2147483647,c:1:2", // each weight fits, their total overflows a uint32
+		"a:1:1,,b:1:1",                        // empty entry
+		"h\xff\xfe:11311:1",                   // non-UTF-8 host
+		" a:1:1 , b:1:1 n ",                   // spaces around entries
 	} {
 		f.Add(seed)
 	}

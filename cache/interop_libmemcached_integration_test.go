@@ -3,12 +3,9 @@
 package cache
 
 import (
-	"bytes"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os/exec"
 	"testing"
 )
 
@@ -16,6 +13,9 @@ import (
 type lmCase struct {
 	Servers [][3]any `json:"servers"`
 	Keys    []string `json:"keys"`
+	// Distribution is "modula" for MEMCACHED_DISTRIBUTION_MODULA with
+	// md5, empty for KETAMA_WEIGHTED.
+	Distribution string `json:"distribution,omitempty"`
 }
 
 // randomKey returns 0 to 250 random bytes, UTF-8 or not.
@@ -52,13 +52,10 @@ func randomWeights(rng *rand.Rand, n int) []int {
 
 // TestLibmemcachedKetamaWeighted asks libmemcached itself (Debian's
 // libmemcached11, through Python ctypes) where random keys go on random
-// server sets with MEMCACHED_BEHAVIOR_KETAMA_WEIGHTED, and requires
-// ModeLibmemcached to agree on every key.
+// server sets with MEMCACHED_BEHAVIOR_KETAMA_WEIGHTED, and, for every third
+// set, with MEMCACHED_DISTRIBUTION_MODULA and md5, and requires
+// ModeLibmemcached (DistKetama, DistModula) to agree on every key.
 func TestLibmemcachedKetamaWeighted(t *testing.T) {
-	python, err := exec.LookPath("/usr/bin/python3")
-	if err != nil {
-		t.Fatalf("python3 is needed to drive libmemcached: %v (scripts/services.sh deps installs it)", err)
-	}
 	seed := rand.Uint64()
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 6))
@@ -92,7 +89,11 @@ func TestLibmemcachedKetamaWeighted(t *testing.T) {
 			servers = append(servers, Server{Addr: addr, Weight: weights[i]})
 			lc.Servers = append(lc.Servers, [3]any{host, port, weights[i]})
 		}
-		r, err := NewRing(RingConfig{Servers: servers, Mode: ModeLibmemcached})
+		dist := DistKetama
+		if c%3 == 2 {
+			dist, lc.Distribution = DistModula, "modula"
+		}
+		r, err := NewRing(RingConfig{Servers: servers, Mode: ModeLibmemcached, Distribution: dist})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,22 +105,11 @@ func TestLibmemcachedKetamaWeighted(t *testing.T) {
 		}
 		req.Cases = append(req.Cases, lc)
 	}
-	in, _ := json.Marshal(req)
-	cmd := exec.Command(python, "testdata/libmemcached_ring.py")
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("libmemcached helper: %v: %s", err, stderr.String())
-	}
 	var resp struct {
 		Version string  `json:"version"`
 		Index   [][]int `json:"index"`
 	}
-	if err := json.Unmarshal(out, &resp); err != nil {
-		t.Fatal(err)
-	}
+	runOracle(t, "testdata/libmemcached_ring.py", req, &resp)
 	if len(resp.Index) != cases {
 		t.Fatalf("helper answered %d cases, want %d", len(resp.Index), cases)
 	}
@@ -130,7 +120,7 @@ func TestLibmemcachedKetamaWeighted(t *testing.T) {
 			if got, want := r.Index(k), resp.Index[c][i]; got != want {
 				bad++
 				if bad <= 10 {
-					t.Errorf("servers %s: key %x -> %d (%s), libmemcached %d", FormatServers(r.Servers()), k, got, r.Server(got).Addr, want)
+					t.Errorf("%v servers %s: key %x -> %d (%s), libmemcached %d", r.Config().Distribution, FormatServers(r.Servers()), k, got, r.Server(got).Addr, want)
 				}
 			}
 		}

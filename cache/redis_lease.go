@@ -87,7 +87,35 @@ func NewRedisLease(cfg RedisLeaseConfig) (*RedisLease, error) {
 	if rt := readTimeout(cfg.Client); cfg.WaitReplicas > 0 && rt > 0 && cfg.WaitTimeout >= rt {
 		return nil, fmt.Errorf("cache: RedisLeaseConfig.WaitTimeout %v is not below the client's ReadTimeout %v", cfg.WaitTimeout, rt)
 	}
+	if _, ok := cfg.Client.(*redis.ClusterClient); ok && cfg.WaitReplicas > 0 {
+		// A pipeline on a ClusterClient sends WAIT, which has no key, to
+		// a node of its choosing, not necessarily the master that ran the
+		// script: the count it returns would be about other writes.
+		return nil, errors.New("cache: RedisLeaseConfig.WaitReplicas needs a client on one master: a Redis Cluster client may send WAIT to another node than the write")
+	}
 	return &RedisLease{cfg: cfg}, nil
+}
+
+// call runs f and returns its error, or returns as soon as ctx ends with
+// an error wrapping ctx's cause while f finishes on its own. go-redis ends
+// a call at its ctx's deadline only with ContextTimeoutEnabled, and never
+// at a cancellation; otherwise a call to a Redis that stopped answering (a
+// frozen process, a partition) lasts the client's ReadTimeout, and again
+// for each of its MaxRetries, whatever the ctx says. A write cut short
+// this way may still be applied: callers get an error, and an Elector
+// reads the record back before it trusts either outcome.
+func (l *RedisLease) call(ctx context.Context, f func() error) error {
+	if ctx.Done() == nil {
+		return f()
+	}
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("redis did not answer before the context ended, the call may still be applied: %w", context.Cause(ctx))
+	}
 }
 
 // readTimeout returns the read timeout of c's connections, or 0 when there
@@ -217,7 +245,11 @@ func (l *RedisLease) errorf(op string, err error) error {
 
 // Get implements hakit.Lease.
 func (l *RedisLease) Get(ctx context.Context) (hakit.LeaseRecord, error) {
-	vals, err := l.cfg.Client.HMGet(ctx, l.cfg.Key, "holder", "token", "acquired", "renewed", "duration").Result()
+	var vals []any
+	err := l.call(ctx, func() (err error) {
+		vals, err = l.cfg.Client.HMGet(ctx, l.cfg.Key, "holder", "token", "acquired", "renewed", "duration").Result()
+		return err
+	})
 	if err != nil {
 		return hakit.LeaseRecord{}, l.errorf("get", err)
 	}
@@ -279,10 +311,12 @@ func (l *RedisLease) write(ctx context.Context, op string, script *redis.Script,
 	var res *redis.Cmd
 	var wait *redis.Cmd
 	var err error
-	if l.cfg.WaitReplicas == 0 {
-		res = script.Run(ctx, l.cfg.Client, keys, args...)
-		err = res.Err()
-	} else {
+	if cerr := l.call(ctx, func() error {
+		if l.cfg.WaitReplicas == 0 {
+			res = script.Run(ctx, l.cfg.Client, keys, args...)
+			err = res.Err()
+			return nil
+		}
 		_, err = l.cfg.Client.Pipelined(ctx, func(p redis.Pipeliner) error {
 			res = script.Eval(ctx, p, keys, args...)
 			wait = p.Do(ctx, "WAIT", l.cfg.WaitReplicas, l.cfg.WaitTimeout.Milliseconds())
@@ -291,6 +325,9 @@ func (l *RedisLease) write(ctx context.Context, op string, script *redis.Script,
 		if errors.Is(err, redis.Nil) {
 			err = nil // the script's nil: a conflict, seen below
 		}
+		return nil
+	}); cerr != nil {
+		return hakit.LeaseRecord{}, l.errorf(op, cerr)
 	}
 	tok, rerr := res.Text()
 	switch {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -284,5 +285,78 @@ func TestRedisLeaseWaitTimeoutBelowReadTimeout(t *testing.T) {
 	}
 	if _, err := cache.NewRedisLease(cache.RedisLeaseConfig{Client: c, Key: "w", WaitTimeout: time.Second}); err != nil {
 		t.Error(err)
+	}
+}
+
+// A Redis that accepts connections and never answers (a frozen process)
+// must not hold a call past its ctx: go-redis without
+// ContextTimeoutEnabled would wait its ReadTimeout, set here to a minute so
+// that only RedisLease's own bound can end the calls within the 5 s below.
+func TestRedisLeaseCallsEndWithTheirContext(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns sync.WaitGroup
+	conns.Add(1)
+	go func() {
+		defer conns.Done()
+		var held []net.Conn
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				for _, c := range held {
+					c.Close()
+				}
+				return
+			}
+			held = append(held, c) // read nothing, answer nothing
+		}
+	}()
+	defer func() { ln.Close(); conns.Wait() }()
+	c := redis.NewClient(&redis.Options{Addr: ln.Addr().String(), ReadTimeout: time.Minute, WriteTimeout: time.Minute, MaxRetries: -1})
+	defer c.Close()
+	l, err := cache.NewRedisLease(cache.RedisLeaseConfig{Client: c, Key: "k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, call := range map[string]func(ctx context.Context) error{
+		"get":    func(ctx context.Context) error { _, err := l.Get(ctx); return err },
+		"create": func(ctx context.Context) error { _, err := l.Create(ctx, hakit.LeaseRecord{Holder: "a"}); return err },
+		"update": func(ctx context.Context) error {
+			_, err := l.Update(ctx, hakit.LeaseRecord{Holder: "a", Token: 1}, hakit.LeaseRecord{Holder: "a", Token: 1})
+			return err
+		},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		start := time.Now()
+		err := call(ctx)
+		cancel()
+		if took := time.Since(start); took > 5*time.Second || !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("%s: %v after %v, want context.DeadlineExceeded well before the minute of ReadTimeout", name, err, took)
+		}
+		// A cancellation ends a call too (SIGTERM of a process).
+		ctx, cancel = context.WithCancel(context.Background())
+		time.AfterFunc(100*time.Millisecond, cancel)
+		start = time.Now()
+		err = call(ctx)
+		if took := time.Since(start); took > 5*time.Second || !errors.Is(err, context.Canceled) {
+			t.Errorf("%s: %v after %v, want context.Canceled", name, err, took)
+		}
+	}
+	c.Close() // the calls still blocked in go-redis end with their connections
+}
+
+// A ClusterClient's pipeline may send WAIT (no key) to another node than
+// the write, so WaitReplicas is refused on one; without it the cluster
+// client is accepted.
+func TestRedisLeaseRefusesWaitOnCluster(t *testing.T) {
+	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}})
+	defer c.Close()
+	if _, err := cache.NewRedisLease(cache.RedisLeaseConfig{Client: c, Key: "{l}", WaitReplicas: 1}); err == nil || !strings.Contains(err.Error(), "WaitReplicas") {
+		t.Errorf("NewRedisLease on a ClusterClient with WaitReplicas 1 = %v, want an error naming WaitReplicas", err)
+	}
+	if _, err := cache.NewRedisLease(cache.RedisLeaseConfig{Client: c, Key: "{l}"}); err != nil {
+		t.Errorf("NewRedisLease on a ClusterClient without WaitReplicas: %v", err)
 	}
 }

@@ -22,6 +22,17 @@ const (
 	// ketama_weighted): MD5 for keys and points, weighted points per
 	// server.
 	ModeLibmemcached
+	// ModePythonMemcached places keys as python-memcached 1.59's
+	// memcache.Client does (oslo.cache's memcache_pool backend,
+	// keystonemiddleware's token cache): each server repeated weight
+	// times in the given order, cmemcache_hash modulo their number, and
+	// for a dead server up to ten rehashes before the key has no server.
+	ModePythonMemcached
+	// ModePymemcache places keys as pymemcache 3.5.2's HashClient does
+	// (dogpile.cache's pymemcache backend): rendezvous hashing with
+	// murmur3_32 over "host:port-key", weights ignored, dead servers
+	// removed.
+	ModePymemcache
 )
 
 func (m Mode) String() string {
@@ -30,19 +41,23 @@ func (m Mode) String() string {
 		return "twemproxy"
 	case ModeLibmemcached:
 		return "libmemcached"
+	case ModePythonMemcached:
+		return "python-memcached"
+	case ModePymemcache:
+		return "pymemcache"
 	}
 	return fmt.Sprintf("Mode(%d)", int(m))
 }
 
-// ParseMode returns the Mode named s: "twemproxy" or "libmemcached".
+// ParseMode returns the Mode named s: "twemproxy", "libmemcached",
+// "python-memcached" or "pymemcache".
 func ParseMode(s string) (Mode, error) {
-	switch s {
-	case "twemproxy":
-		return ModeTwemproxy, nil
-	case "libmemcached":
-		return ModeLibmemcached, nil
+	for m := ModeTwemproxy; m <= ModePymemcache; m++ {
+		if m.String() == s {
+			return m, nil
+		}
 	}
-	return 0, fmt.Errorf("cache: unknown mode %q (want twemproxy or libmemcached)", s)
+	return 0, fmt.Errorf("cache: unknown mode %q (want twemproxy, libmemcached, python-memcached or pymemcache)", s)
 }
 
 // Distribution is how a Ring maps a key hash to a server.
@@ -54,7 +69,8 @@ const (
 	DistKetama Distribution = iota
 	// DistModula is hash modulo the servers: nutcracker's modula (each
 	// server repeated weight times) in ModeTwemproxy, libmemcached's
-	// MEMCACHED_DISTRIBUTION_MODULA (weights ignored) in ModeLibmemcached.
+	// MEMCACHED_DISTRIBUTION_MODULA with MEMCACHED_BEHAVIOR_HASH md5
+	// (weights ignored) in ModeLibmemcached.
 	// Almost every key moves when a server is added or removed.
 	DistModula
 	// DistRendezvous is weighted rendezvous (highest random weight)
@@ -89,9 +105,12 @@ type RingConfig struct {
 	Mode Mode
 	// Hash is the key hash. Zero is the Mode's default: fnv1a_64 for
 	// ModeTwemproxy (nutcracker's default hash), md5 for ModeLibmemcached,
-	// which accepts no other.
+	// which accepts no other. The Python modes have their clients' own
+	// hashes and take none here.
 	Hash Hash
-	// Distribution is how hashes map to servers; zero is DistKetama.
+	// Distribution is how hashes map to servers; zero is DistKetama. The
+	// Python modes have their clients' own distributions and take none
+	// here (zero).
 	Distribution Distribution
 	// HashTag is nutcracker's hash_tag: two characters, such as "{}";
 	// when a key holds text between them, only that text is hashed.
@@ -114,6 +133,8 @@ type Ring struct {
 	modula []int32  // ModeTwemproxy modula table: server i repeated weight times
 	seeds  []uint64 // rendezvous: per-server hash of its name
 	equalW bool     // rendezvous: all live weights equal
+	cum    []uint64 // ModePythonMemcached: running total of the weights
+	nodes  []string // ModePymemcache: each server's node name
 }
 
 // NewRing validates cfg and builds the Ring with every server live.
@@ -121,7 +142,7 @@ func NewRing(cfg RingConfig) (*Ring, error) {
 	if len(cfg.Servers) == 0 {
 		return nil, errors.New("cache: RingConfig.Servers is empty")
 	}
-	if cfg.Mode != ModeTwemproxy && cfg.Mode != ModeLibmemcached {
+	if cfg.Mode < ModeTwemproxy || cfg.Mode > ModePymemcache {
 		return nil, fmt.Errorf("cache: RingConfig.Mode %v is not a mode", cfg.Mode)
 	}
 	if cfg.Hash < 0 || cfg.Hash >= hashEnd {
@@ -149,6 +170,16 @@ func NewRing(cfg RingConfig) (*Ring, error) {
 		if cfg.HashTag != "" {
 			return nil, fmt.Errorf("cache: RingConfig.HashTag %q: libmemcached has no hash tags", cfg.HashTag)
 		}
+	case ModePythonMemcached, ModePymemcache:
+		if cfg.Hash != HashDefault {
+			return nil, fmt.Errorf("cache: RingConfig.Hash %v: %v has its own hash; leave Hash zero", cfg.Hash, cfg.Mode)
+		}
+		if cfg.Distribution != DistKetama {
+			return nil, fmt.Errorf("cache: RingConfig.Distribution %v: %v has its own distribution; leave Distribution zero", cfg.Distribution, cfg.Mode)
+		}
+		if cfg.HashTag != "" {
+			return nil, fmt.Errorf("cache: RingConfig.HashTag %q: %v has no hash tags", cfg.HashTag, cfg.Mode)
+		}
 	}
 	cfg.Servers = append([]Server(nil), cfg.Servers...)
 	r.weights = make([]uint32, len(cfg.Servers))
@@ -160,8 +191,8 @@ func NewRing(cfg RingConfig) (*Ring, error) {
 		if s.Weight < 0 || s.Weight > MaxWeight {
 			return nil, &SpecError{Spec: s.String(), Field: "weight", Reason: fmt.Sprintf("RingConfig.Servers[%d].Weight %d is not from 1 to %d", i, s.Weight, MaxWeight)}
 		}
-		if s.Name != "" && cfg.Mode == ModeLibmemcached {
-			return nil, &SpecError{Spec: s.String(), Field: "name", Reason: fmt.Sprintf("RingConfig.Servers[%d].Name %q: libmemcached servers have no names", i, s.Name)}
+		if s.Name != "" && cfg.Mode != ModeTwemproxy {
+			return nil, &SpecError{Spec: s.String(), Field: "name", Reason: fmt.Sprintf("RingConfig.Servers[%d].Name %q: %v servers have no names", i, s.Name, cfg.Mode)}
 		}
 		if s.Weight == 0 {
 			cfg.Servers[i].Weight = 1
@@ -178,6 +209,20 @@ func NewRing(cfg RingConfig) (*Ring, error) {
 	}
 	r.order = order
 	r.cfg = cfg
+	switch cfg.Mode {
+	case ModePythonMemcached:
+		r.cum = make([]uint64, len(r.weights))
+		var c uint64
+		for i, w := range r.weights {
+			c += uint64(w)
+			r.cum[i] = c
+		}
+	case ModePymemcache:
+		r.nodes = make([]string, len(cfg.Servers))
+		for i, s := range cfg.Servers {
+			r.nodes[i] = pymemcacheNode(s)
+		}
+	}
 	all := make([]bool, len(cfg.Servers))
 	for i := range all {
 		all[i] = true
@@ -191,6 +236,10 @@ func NewRing(cfg RingConfig) (*Ring, error) {
 // pool with auto_eject_hosts: ejected servers give up their points, the
 // live ones are weighted against each other's total, and server indexes
 // stay those of the full list. Keys of live servers mostly stay put.
+//
+// In the Python modes nothing is rebuilt: the Ring places keys as those
+// clients do while the other servers are dead (python-memcached marks them
+// dead and rehashes, pymemcache's HashClient removes them).
 func (r *Ring) WithLive(live func(i int) bool) *Ring {
 	l := make([]bool, len(r.cfg.Servers))
 	for i := range l {
@@ -210,6 +259,10 @@ func (r *Ring) build(live []bool) {
 		}
 	}
 	r.values, r.owners, r.modula, r.seeds = nil, nil, nil, nil
+	if r.cfg.Mode == ModePythonMemcached || r.cfg.Mode == ModePymemcache {
+		// Their clients keep every server and skip the dead ones per key.
+		return
+	}
 	switch r.cfg.Distribution {
 	case DistKetama:
 		r.values, r.owners = buildContinuum(r.cfg.Mode, r.cfg.Servers, r.order, r.weights, live)
@@ -288,6 +341,12 @@ func (r *Ring) Index(key []byte) int {
 		// nutcracker's server_pool_idx and libmemcached's
 		// _generate_hash_wrapper skip hashing for a single server.
 		return 0
+	}
+	switch r.cfg.Mode {
+	case ModePythonMemcached:
+		return r.pythonMemcachedIndex(key)
+	case ModePymemcache:
+		return r.pymemcacheIndex(key)
 	}
 	if r.cfg.HashTag != "" {
 		key = hashTagged(key, r.cfg.HashTag[0], r.cfg.HashTag[1])

@@ -44,7 +44,11 @@ type Server struct {
 	// different servers to all three.
 	Addr string
 	// Weight is the server's share of the keys relative to the others,
-	// from 1 to MaxWeight. Zero in a Server given to NewRing means 1.
+	// from 1 to MaxWeight. Zero means 1: NewRing, String and the Ring's
+	// copies (Ring.Servers) all read it as 1, so a zero never reaches a
+	// placement. Only the text form refuses a written 0 (ParseServer), as
+	// nutcracker does, since a configuration that says 0 meant something
+	// other than the default.
 	Weight int
 	// Name, when not empty, replaces the address in the hashed name, as
 	// twemproxy's "host:port:weight name" form does, so that a server can
@@ -102,12 +106,19 @@ func ParseServers(list string) ([]Server, error) {
 	}
 	parts := strings.Split(list, ",")
 	out := make([]Server, 0, len(parts))
+	var total uint64
 	for _, p := range parts {
 		s, err := ParseServer(p)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, s)
+		total += uint64(s.Weight)
+	}
+	if total > math.MaxUint32 {
+		// What NewRing refuses, refused here already: nutcracker adds the
+		// weights of a pool in a uint32.
+		return nil, &SpecError{Spec: list, Field: "weight", Reason: fmt.Sprintf("the weights add up to %d, more than %d", total, uint64(math.MaxUint32))}
 	}
 	return out, nil
 }
@@ -150,7 +161,8 @@ func ParseServer(spec string) (Server, error) {
 	case !ok:
 		return fail("weight", "%q is not a number from 1 to %d", weightText, MaxWeight)
 	case w == 0:
-		return fail("weight", "0 must be at least 1")
+		// nutcracker's conf_add_server: "has a zero weight".
+		return fail("weight", "0 is refused, as nutcracker refuses it (write 1 or more)")
 	}
 	s.Weight = w
 	j := strings.LastIndexByte(s.Addr, ':')

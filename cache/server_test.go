@@ -2,6 +2,7 @@ package cache
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -35,7 +36,7 @@ func TestParseServerErrorsNameTheField(t *testing.T) {
 		{"host", "weight", "missing"},
 		{"host:11211", "port", "missing"},
 		{"host:11211:", "weight", "missing"},
-		{"host:11211:0", "weight", "0 must be at least 1"},
+		{"host:11211:0", "weight", "as nutcracker refuses it"},
 		{"host:11211:-1", "weight", `"-1"`},
 		{"host:11211:x", "weight", `"x"`},
 		{"host:11211:2147483648", "weight", `"2147483648"`},
@@ -96,5 +97,58 @@ func TestDialAddr(t *testing.T) {
 		if got := (Server{Addr: in}).DialAddr(); got != want {
 			t.Errorf("DialAddr(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Weights that each fit a C int may add up to more than nutcracker's uint32
+// total; ParseServers refuses what NewRing would refuse.
+func TestParseServersRefusesTotalWeightOverflow(t *testing.T) {
+	_, err := ParseServers("a:1:2147483647,b:1:2147483647,c:1:2")
+	var se *SpecError
+	if !errors.As(err, &se) || se.Field != "weight" || !strings.Contains(err.Error(), "add up to 4294967296") {
+		t.Fatalf("ParseServers = %v, want a *SpecError on the total weight", err)
+	}
+	list, err := ParseServers("a:1:2147483647,b:1:2147483647,c:1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewRing(RingConfig{Servers: list}); err != nil {
+		t.Fatalf("a total of exactly MaxUint32 parses but NewRing refuses it: %v", err)
+	}
+}
+
+// A zero Weight is 1 wherever a Server value goes, and never reaches a
+// placement as 0; only the text form refuses a written 0, as nutcracker's
+// conf_add_server does.
+func TestZeroWeightMeansOne(t *testing.T) {
+	zero := []Server{{Addr: "10.0.0.1:11211"}, {Addr: "10.0.0.2:11211", Weight: 3}}
+	one := []Server{{Addr: "10.0.0.1:11211", Weight: 1}, {Addr: "10.0.0.2:11211", Weight: 3}}
+	if s := zero[0].String(); s != "10.0.0.1:11211:1" {
+		t.Errorf("String = %q, want weight 1", s)
+	}
+	if back, err := ParseServers(FormatServers(zero)); err != nil || back[0].Weight != 1 {
+		t.Errorf("FormatServers then ParseServers = %+v, %v; want weight 1", back, err)
+	}
+	for _, mode := range []Mode{ModeTwemproxy, ModeLibmemcached, ModePythonMemcached, ModePymemcache} {
+		rz, err := NewRing(RingConfig{Servers: zero, Mode: mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r1, err := NewRing(RingConfig{Servers: one, Mode: mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := rz.Server(0).Weight; w != 1 {
+			t.Errorf("%v: Ring.Server(0).Weight = %d, want 1", mode, w)
+		}
+		for i := range 2000 {
+			k := fmt.Sprintf("key-%d", i)
+			if rz.IndexString(k) != r1.IndexString(k) {
+				t.Fatalf("%v: key %s placed differently with weight 0 and weight 1", mode, k)
+			}
+		}
+	}
+	if _, err := ParseServer("10.0.0.1:11211:0"); err == nil {
+		t.Error("ParseServer accepted a written weight 0")
 	}
 }

@@ -118,3 +118,46 @@ func TestRunDefaultHashPerMode(t *testing.T) {
 		t.Fatal("md5 and fnv1a_64 place these keys alike")
 	}
 }
+
+// The Python modes: -dead names servers as written in -servers, a key with
+// no live server prints "-", and the flags of the other kind of mode are
+// refused. The placements are the libraries' own (cache's
+// TestPythonModesKnownKeys); python_integration_test.go asks them.
+func TestRunPythonModes(t *testing.T) {
+	const servers = "10.0.0.1:11211:1,10.0.0.2:11211:2,10.0.0.3:11211:1"
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-mode", "python-memcached", "-servers", servers}, "k0\t10.0.0.2:11211\nk3\t10.0.0.1:11211\nk5\t10.0.0.3:11211\n"},
+		{[]string{"-mode", "python-memcached", "-servers", servers, "-dead", ""}, "k0\t10.0.0.2:11211\nk3\t10.0.0.1:11211\nk5\t10.0.0.3:11211\n"},
+		{[]string{"-mode", "python-memcached", "-servers", servers, "-dead", "10.0.0.2:11211"}, "k0\t10.0.0.1:11211\nk3\t10.0.0.1:11211\nk5\t10.0.0.3:11211\n"},
+		{[]string{"-mode", "pymemcache", "-servers", servers}, "k0\t10.0.0.1:11211\nk3\t10.0.0.1:11211\nk5\t10.0.0.2:11211\n"},
+		{[]string{"-mode", "pymemcache", "-servers", servers, "-dead", "10.0.0.2:11211"}, "k0\t10.0.0.1:11211\nk3\t10.0.0.1:11211\nk5\t10.0.0.3:11211\n"},
+		{[]string{"-mode", "pymemcache", "-servers", servers, "-dead", "10.0.0.1:11211,10.0.0.2:11211,10.0.0.3:11211"}, "k0\t-\nk3\t-\nk5\t-\n"},
+	} {
+		var out, errOut bytes.Buffer
+		if code := run(tc.args, strings.NewReader("k0\nk3\nk5\n"), &out, &errOut); code != 0 {
+			t.Fatalf("%v: exit %d: %s", tc.args, code, errOut.String())
+		}
+		if out.String() != tc.want {
+			t.Errorf("%v:\n got %q\nwant %q", tc.args, out.String(), tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-mode", "pymemcache", "-hash", "md5", "-servers", "a:1:1"}, "own hash"},
+		{[]string{"-mode", "python-memcached", "-servers", "a:1:1", "-dead", "b:1"}, "not one of -servers"},
+		{[]string{"-mode", "python-memcached"}, "-servers is required"},
+		{[]string{"-mode", "twemproxy", "-servers", "a:1:1", "-dead", "a:1"}, "-dead"},
+		{[]string{"-mode", "pymemcache", "-servers", "a:1:1 name"}, "no names"},
+	} {
+		var out, errOut bytes.Buffer
+		code := run(tc.args, strings.NewReader("k\n"), &out, &errOut)
+		if code != 2 || !strings.Contains(errOut.String(), tc.want) || out.Len() != 0 {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 mentioning %q", tc.args, code, errOut.String(), tc.want)
+		}
+	}
+}

@@ -1,3 +1,6 @@
+// This file holds nutcracker's key hashes (src/hashkit/) other than md5,
+// bit for bit as its C code computes them on a little-endian machine.
+
 package cache
 
 import (
@@ -179,4 +182,62 @@ func lookup3(k []byte, initval uint32) uint32 {
 	c ^= b
 	c -= bits.RotateLeft32(b, 24)
 	return c
+}
+
+// fnv1a_64 is nutcracker's hash_fnv1a_64: despite its name a 32-bit FNV-1a
+// whose offset basis (0x84222325) and prime (0x1b3) are the 64-bit ones
+// truncated to 32 bits, XORing each byte as a signed char.
+func fnv1a_64(k []byte) uint32 {
+	h := uint32(0x84222325)
+	for i := 0; i < len(k); i++ {
+		h ^= char(k[i])
+		h *= 0x1b3
+	}
+	return h
+}
+
+// fnv1_64 is nutcracker's hash_fnv1_64: a real 64-bit FNV-1 over signed
+// chars (sign-extended to 64 bits), truncated to its low 32 bits.
+func fnv1_64(k []byte) uint32 {
+	h := uint64(0xcbf29ce484222325)
+	for i := 0; i < len(k); i++ {
+		h *= 0x100000001b3
+		h ^= uint64(int64(int8(k[i])))
+	}
+	return uint32(h)
+}
+
+// fnv1_32 is nutcracker's hash_fnv1_32 (FNV-1, 32 bits, signed chars).
+func fnv1_32(k []byte) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(k); i++ {
+		h *= 16777619
+		h ^= char(k[i])
+	}
+	return h
+}
+
+// fnv1a_32 is nutcracker's hash_fnv1a_32 (FNV-1a, 32 bits, signed chars).
+func fnv1a_32(k []byte) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(k); i++ {
+		h ^= char(k[i])
+		h *= 16777619
+	}
+	return h
+}
+
+// oneAtATime is nutcracker's hash_one_at_a_time: Jenkins' one-at-a-time
+// hash over signed chars.
+func oneAtATime(k []byte) uint32 {
+	var v uint32
+	for i := 0; i < len(k); i++ {
+		v += char(k[i])
+		v += v << 10
+		v ^= v >> 6
+	}
+	v += v << 3
+	v ^= v >> 11
+	v += v << 15
+	return v
 }
