@@ -53,7 +53,9 @@
 // candidate builds on a record that a failover can roll back. A write that
 // fails (ErrUnavailable: not primary, network, write concern not satisfied
 // in time) may or may not have been applied, and may still be rolled back;
-// the Elector treats it as a failed attempt and retries. On a standalone
+// so may one whose insert was applied but could not be judged afterwards
+// (ErrOutcomeUnknown). The Elector treats either as a failed attempt and
+// retries; neither is ever reported as a conflict. On a standalone
 // server or FerretDB "majority" is the one server, and the lease lives and
 // dies with it.
 //
