@@ -71,9 +71,11 @@
 // clock, never by comparing the server's clock with a client's.
 //
 // Health. MajorityWritable counts healthy PRIMARY and SECONDARY members
-// against writeMajorityCount; replSetGetStatus does not say which members
-// vote, so a set with non-voting members (votes: 0) may be judged writable
-// when it is not. Every verdict is one member's view at one moment: a
+// against writeMajorityCount. replSetGetStatus does not say which members
+// vote, only how many data-bearing ones do; members with votes: 0 are
+// discounted among those hello lists as priority 0 (passives and hidden
+// members), so a set with non-voting members may be judged not writable
+// when it is, never the other way. Every verdict is one member's view at one moment: a
 // member cut off from the others reports what it last heard, and
 // StaleHeartbeats is how to tell. The checkers say nothing about whether a
 // given write will succeed a moment later.

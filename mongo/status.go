@@ -176,16 +176,43 @@ func (s ReplSetStatus) Writable() []Member {
 }
 
 // MajorityWritable reports whether a w:"majority" write can succeed now:
-// a primary exists and at least Majority() members can acknowledge it.
-// replSetGetStatus does not say which members vote; every data-bearing
-// member is counted as a voter, so a set with non-voting members (votes:
-// 0) may be judged writable when it is not.
+// a primary exists and at least Majority() voting members can acknowledge
+// it. replSetGetStatus does not say which members vote, only how many
+// data-bearing ones do (writableVotingMembersCount, MongoDB 4.4 and
+// later); the healthy members are counted as if every non-voting member
+// (votes: 0) were among them, so with non-voters in the set the verdict
+// can err towards not writable, never towards writable.
+// ReplicaSetStatus.MajorityWritable, which also has hello's list of
+// members that may vote, is exact more often.
 func (s ReplSetStatus) MajorityWritable() error {
+	return s.majorityWritable(func(Member) bool { return true })
+}
+
+// majorityWritable is MajorityWritable where only the members for which
+// mayNotVote is true can be the non-voting ones.
+func (s ReplSetStatus) majorityWritable(mayNotVote func(Member) bool) error {
 	if _, ok := s.Primary(); !ok {
 		return ErrNoPrimary
 	}
-	if n, need := len(s.Writable()), s.Majority(); n < need {
-		return fmt.Errorf("%w: %d data-bearing members can acknowledge, %d needed", ErrNoMajority, n, need)
+	w := s.Writable()
+	n, need := len(w), s.Majority()
+	if s.WritableVotingMembersCount > 0 {
+		data := 0
+		for _, m := range s.Members {
+			if m.State != StateArbiter {
+				data++
+			}
+		}
+		suspects := 0
+		for _, m := range w {
+			if mayNotVote(m) {
+				suspects++
+			}
+		}
+		n -= min(max(data-s.WritableVotingMembersCount, 0), suspects)
+	}
+	if n < need {
+		return fmt.Errorf("%w: %d voting data-bearing members can acknowledge, %d needed", ErrNoMajority, n, need)
 	}
 	return nil
 }
