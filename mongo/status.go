@@ -148,19 +148,19 @@ func (s ReplSetStatus) Lag(m Member) (time.Duration, bool) {
 
 // Majority returns the number of data-bearing members that must
 // acknowledge a w:"majority" write: writeMajorityCount when the server
-// reports it (MongoDB 4.4 and later), else a majority of the members that
-// are not arbiters.
+// reports it (MongoDB 4.4 and later). Older servers required a majority of
+// all voting members, arbiters included (majorityVoteCount where
+// reported), so that a set with arbiters could need more acknowledgements
+// than it had data-bearing members; without either count every member is
+// taken to vote.
 func (s ReplSetStatus) Majority() int {
 	if s.WriteMajorityCount > 0 {
 		return s.WriteMajorityCount
 	}
-	n := 0
-	for _, m := range s.Members {
-		if m.State != StateArbiter {
-			n++
-		}
+	if s.MajorityVoteCount > 0 {
+		return s.MajorityVoteCount
 	}
-	return n/2 + 1
+	return len(s.Members)/2 + 1
 }
 
 // Writable returns the members that can acknowledge a write now: healthy
