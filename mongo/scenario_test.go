@@ -130,6 +130,13 @@ func TestScenarios(t *testing.T) {
 				t.Errorf("stale heartbeats = %+v, want %s only", got, rs.Addr(2))
 			}
 		}},
+		{"member down for a while: stale though just tried", func(rs *mongotest.ReplicaSet) {
+			rs.Update(2, func(m *mongotest.Member) { m.Down = true; m.HeartbeatAge = 30 * time.Second })
+		}, want{from: 0}, func(t *testing.T, rs *mongotest.ReplicaSet, st mongo.ReplicaSetStatus) {
+			if got := st.Status.StaleHeartbeats(10 * time.Second); len(got) != 1 || got[0].Name != rs.Addr(2) {
+				t.Errorf("stale heartbeats = %+v, want %s only", got, rs.Addr(2))
+			}
+		}},
 		{"chained sync source", func(rs *mongotest.ReplicaSet) {
 			rs.Update(2, func(m *mongotest.Member) { m.SyncSource = 1 })
 		}, want{from: 2}, func(t *testing.T, rs *mongotest.ReplicaSet, st mongo.ReplicaSetStatus) {

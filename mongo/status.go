@@ -217,9 +217,12 @@ func (s ReplSetStatus) majorityWritable(mayNotVote func(Member) bool) error {
 	return nil
 }
 
-// StaleHeartbeats returns the members (other than the one answering)
-// whose last heartbeat, sent or received, is older than d at the reply's
-// date.
+// StaleHeartbeats returns the members (other than the one answering) last
+// heard from more than d before the reply's date: by the heartbeat they
+// sent (lastHeartbeatRecv) or, while they are healthy, by the answer to
+// one sent to them (lastHeartbeat). mongod stamps lastHeartbeat on a
+// failed heartbeat too, with health 0, so for a member that is down only
+// lastHeartbeatRecv says when it was last heard from.
 func (s ReplSetStatus) StaleHeartbeats(d time.Duration) []Member {
 	var stale []Member
 	for _, m := range s.Members {
@@ -227,7 +230,7 @@ func (s ReplSetStatus) StaleHeartbeats(d time.Duration) []Member {
 			continue
 		}
 		last := m.LastHeartbeatRecv
-		if m.LastHeartbeat.After(last) {
+		if m.Health == 1 && m.LastHeartbeat.After(last) {
 			last = m.LastHeartbeat
 		}
 		if s.Date.Sub(last) > d {

@@ -464,9 +464,14 @@ func (rs *ReplicaSet) status(i int, now time.Time) bson.D {
 			{Key: "optimeDurableDate", Value: last},
 		}
 		if j != i {
-			hb := now.Add(-m.HeartbeatAge)
+			hb, sent := now.Add(-m.HeartbeatAge), now.Add(-m.HeartbeatAge)
+			if m.Down {
+				// mongod stamps a failed heartbeat's time too
+				// (MemberData::setDownValues), with health 0.
+				sent = now
+			}
 			md = append(md,
-				bson.E{Key: "lastHeartbeat", Value: hb},
+				bson.E{Key: "lastHeartbeat", Value: sent},
 				bson.E{Key: "lastHeartbeatRecv", Value: hb},
 				bson.E{Key: "pingMs", Value: int64(1)},
 			)
