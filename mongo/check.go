@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hakit/hakit"
@@ -106,7 +107,17 @@ func MajorityChecker(c *mongo.Client) hakit.Checker {
 		if err != nil {
 			return err
 		}
-		return st.Status.MajorityWritable()
+		return st.MajorityWritable()
+	})
+}
+
+// MajorityWritable is MajorityChecker's verdict: ReplSetStatus's, where
+// only members hello does not list under hosts (priority 0: passives and
+// hidden members) can be the non-voting ones, as mongod requires of a
+// member with votes: 0.
+func (st ReplicaSetStatus) MajorityWritable() error {
+	return st.Status.majorityWritable(func(m Member) bool {
+		return !slices.Contains(st.Hello.Hosts, m.Name)
 	})
 }
 

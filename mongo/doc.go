@@ -53,7 +53,9 @@
 // candidate builds on a record that a failover can roll back. A write that
 // fails (ErrUnavailable: not primary, network, write concern not satisfied
 // in time) may or may not have been applied, and may still be rolled back;
-// the Elector treats it as a failed attempt and retries. On a standalone
+// so may one whose insert was applied but could not be judged afterwards
+// (ErrOutcomeUnknown). The Elector treats either as a failed attempt and
+// retries; neither is ever reported as a conflict. On a standalone
 // server or FerretDB "majority" is the one server, and the lease lives and
 // dies with it.
 //
@@ -69,9 +71,11 @@
 // clock, never by comparing the server's clock with a client's.
 //
 // Health. MajorityWritable counts healthy PRIMARY and SECONDARY members
-// against writeMajorityCount; replSetGetStatus does not say which members
-// vote, so a set with non-voting members (votes: 0) may be judged writable
-// when it is not. Every verdict is one member's view at one moment: a
+// against writeMajorityCount. replSetGetStatus does not say which members
+// vote, only how many data-bearing ones do; members with votes: 0 are
+// discounted among those hello lists as priority 0 (passives and hidden
+// members), so a set with non-voting members may be judged not writable
+// when it is, never the other way. Every verdict is one member's view at one moment: a
 // member cut off from the others reports what it last heard, and
 // StaleHeartbeats is how to tell. The checkers say nothing about whether a
 // given write will succeed a moment later.

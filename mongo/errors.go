@@ -15,6 +15,13 @@ var (
 	// unknown: it may have been applied (and may yet be rolled back by a
 	// failover). An Elector retries it as any failed attempt.
 	ErrUnavailable = errors.New("mongo: server unavailable, outcome unknown")
+	// ErrOutcomeUnknown is wrapped by Lease errors when a write may have
+	// been applied and may be the record, and the Lease could not tell:
+	// its insert succeeded (or hit a duplicate key that may be its own
+	// retried insert) and the reads that judge it failed, or the versions
+	// that would tell were already deleted. An Elector retries it as any
+	// failed attempt; it is never a conflict.
+	ErrOutcomeUnknown = errors.New("mongo: lease write may have been applied, outcome unknown")
 	// ErrNoReplicaSet is returned where a replica set is required and the
 	// server or URI names none (a standalone mongod, FerretDB, a URI
 	// without replicaSet=).

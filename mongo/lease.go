@@ -66,8 +66,10 @@ type LeaseConfig struct {
 // as prev built on it; any other makes its insert a stale copy that is
 // never read (a higher version exists and is never deleted while it is the
 // highest), answered with hakit.ErrLeaseConflict. When the immediate
-// successor is already gone the outcome cannot be told and the error says
-// so (an Elector retries).
+// successor is already gone, or a read that judges the insert fails, the
+// outcome cannot be told and the error wraps ErrOutcomeUnknown (an Elector
+// retries). Create first looks for any version, so that creating a lease
+// whose version 1 was deleted long ago is a conflict, not such a guess.
 //
 // It does not use findAndModify, because FerretDB 1.24 applies it as a
 // find followed by an update by _id: under TestLease's concurrent
@@ -232,6 +234,14 @@ func (l *Lease) Create(ctx context.Context, r hakit.LeaseRecord) (hakit.LeaseRec
 	if err := checkRecord(r); err != nil {
 		return hakit.LeaseRecord{}, l.errorf("create", err)
 	}
+	// Version 1 is deleted once the record reaches version 3; inserting
+	// it again would succeed and then find no version 2 to be judged by.
+	switch _, err := l.latest(ctx); {
+	case err == nil:
+		return hakit.LeaseRecord{}, l.errorf("create", hakit.ErrLeaseConflict)
+	case !errors.Is(err, mongo.ErrNoDocuments):
+		return hakit.LeaseRecord{}, l.errorf("create", err)
+	}
 	return l.insert(ctx, "create", l.doc(r, 1, ""))
 }
 
@@ -282,22 +292,29 @@ func sameRecord(a, b hakit.LeaseRecord) bool {
 }
 
 // insert writes d, judges whether it became the record (see Lease) and
-// deletes the versions it made obsolete.
+// deletes the versions it made obsolete. Once d may be at the server, every
+// failure to judge it wraps ErrOutcomeUnknown.
 func (l *Lease) insert(ctx context.Context, op string, d leaseDoc) (hakit.LeaseRecord, error) {
+	unknown := func(format string, a ...any) error {
+		return l.errorf(op, fmt.Errorf("%w: %w", ErrOutcomeUnknown, fmt.Errorf(format, a...)))
+	}
 	_, err := l.coll.InsertOne(ctx, d)
 	if mongo.IsDuplicateKeyError(err) {
 		// A driver retry of our own insert ends here too: the document
 		// then carries our nonce.
 		var cur leaseDoc
-		if l.coll.FindOne(ctx, bson.D{{Key: "_id", Value: d.ID}}).Decode(&cur) != nil || cur.Nonce != d.Nonce {
+		switch err := l.coll.FindOne(ctx, bson.D{{Key: "_id", Value: d.ID}}).Decode(&cur); {
+		case errors.Is(err, mongo.ErrNoDocuments) || err == nil && cur.Nonce != d.Nonce:
 			return hakit.LeaseRecord{}, l.errorf(op, hakit.ErrLeaseConflict)
+		case err != nil:
+			return hakit.LeaseRecord{}, unknown("version %d taken, by this write or another: %w", d.Version, err)
 		}
 	} else if err != nil {
 		return hakit.LeaseRecord{}, l.errorf(op, err)
 	}
 	top, err := l.latest(ctx)
 	if err != nil {
-		return hakit.LeaseRecord{}, l.errorf(op, fmt.Errorf("version %d inserted, latest version unreadable: %w", d.Version, err))
+		return hakit.LeaseRecord{}, unknown("version %d inserted, latest version unreadable: %w", d.Version, err)
 	}
 	if top.Version > d.Version {
 		var next leaseDoc
@@ -306,9 +323,9 @@ func (l *Lease) insert(ctx context.Context, op string, d leaseDoc) (hakit.LeaseR
 		case err == nil && next.Prev != d.Nonce:
 			return hakit.LeaseRecord{}, l.errorf(op, fmt.Errorf("version %d was already taken: %w", d.Version, hakit.ErrLeaseConflict))
 		case errors.Is(err, mongo.ErrNoDocuments):
-			return hakit.LeaseRecord{}, l.errorf(op, fmt.Errorf("version %d inserted but version %d is gone: outcome unknown", d.Version, d.Version+1))
+			return hakit.LeaseRecord{}, unknown("version %d inserted but version %d is gone", d.Version, d.Version+1)
 		case err != nil:
-			return hakit.LeaseRecord{}, l.errorf(op, err)
+			return hakit.LeaseRecord{}, unknown("version %d inserted, version %d unreadable: %w", d.Version, d.Version+1, err)
 		}
 		// Superseded already, by a writer that read this version.
 	} else if d.Version > 1 {

@@ -70,3 +70,29 @@ func TestFetchStatusStandalone(t *testing.T) {
 		t.Fatalf("MajorityChecker on FerretDB: err = %v, want ErrNoReplicaSet", err)
 	}
 }
+
+// Create on a lease that has moved past version 3 (versions 1 and 2
+// deleted) is a conflict, as on any existing lease, and leaves the record
+// alone; inserting a fresh version 1 there would find no version 2 to judge
+// it by.
+func TestLeaseCreateAfterUpdates(t *testing.T) {
+	l := newFerretLease(t, connectFerretDB(t))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cur, err := l.Create(ctx, hakit.LeaseRecord{Holder: "a", Token: 1, Duration: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		next := hakit.LeaseRecord{Holder: fmt.Sprintf("b%d", i), Token: cur.Token + 1, Duration: time.Second}
+		if cur, err = l.Update(ctx, cur, next); err != nil {
+			t.Fatalf("update %d: %v", i, err)
+		}
+	}
+	if _, err := l.Create(ctx, hakit.LeaseRecord{Holder: "late", Token: 1}); !errors.Is(err, hakit.ErrLeaseConflict) {
+		t.Fatalf("Create on a lease at version 5: err = %v, want ErrLeaseConflict", err)
+	}
+	if got, err := l.Get(ctx); err != nil || got.Holder != cur.Holder || got.Token != cur.Token {
+		t.Fatalf("Get = %+v, %v; want %+v", got, err, cur)
+	}
+}

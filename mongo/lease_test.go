@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,6 +72,30 @@ func findReply(docs ...bson.D) bson.D {
 	return bson.D{{Key: "cursor", Value: bson.D{{Key: "firstBatch", Value: batch}, {Key: "id", Value: int64(0)}, {Key: "ns", Value: "hakit.leases"}}}, {Key: "ok", Value: 1.0}}
 }
 
+// errReply is a command failure as mongod sends it.
+func errReply(code int32, codeName, msg string) bson.D {
+	return bson.D{{Key: "ok", Value: 0.0}, {Key: "code", Value: code}, {Key: "codeName", Value: codeName}, {Key: "errmsg", Value: msg}}
+}
+
+// dupKeyReply is an insert refused with E11000.
+func dupKeyReply() bson.D {
+	return bson.D{{Key: "n", Value: int32(0)}, {Key: "writeErrors", Value: bson.A{bson.D{
+		{Key: "index", Value: int32(0)}, {Key: "code", Value: int32(11000)}, {Key: "errmsg", Value: "E11000 duplicate key error"}}}},
+		{Key: "ok", Value: 1.0}}
+}
+
+// emptyThen answers the first find with no document (Create's look for an
+// existing record) and every later one with reply.
+func emptyThen(reply bson.D) mongotest.Handler {
+	var finds atomic.Int32
+	return func(int, bson.Raw) bson.D {
+		if finds.Add(1) == 1 {
+			return findReply()
+		}
+		return reply
+	}
+}
+
 func record(holder string, token int64) hakit.LeaseRecord {
 	now := time.Now()
 	return hakit.LeaseRecord{Holder: holder, Token: uint64(token), Acquired: now, Renewed: now, Duration: time.Second}
@@ -82,8 +107,9 @@ func TestLeaseNotPrimary(t *testing.T) {
 	t.Parallel()
 	rs := scriptedSet(t)
 	rs.Handle("insert", func(int, bson.Raw) bson.D {
-		return bson.D{{Key: "ok", Value: 0.0}, {Key: "code", Value: int32(10107)}, {Key: "codeName", Value: "NotWritablePrimary"}, {Key: "errmsg", Value: "not primary"}}
+		return errReply(10107, "NotWritablePrimary", "not primary")
 	})
+	rs.Handle("find", func(int, bson.Raw) bson.D { return findReply() }) // no record yet
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	_, err := leaseOn(t, rs).Create(ctx, record("a", 1))
@@ -100,6 +126,7 @@ func TestLeaseNetworkError(t *testing.T) {
 		rs.Update(i, func(m *mongotest.Member) { m.Down = true }) // closes this connection
 		return bson.D{{Key: "ok", Value: 1.0}}
 	})
+	rs.Handle("find", func(int, bson.Raw) bson.D { return findReply() }) // no record yet
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	_, err := leaseOn(t, rs).Create(ctx, record("a", 1))
@@ -113,16 +140,10 @@ func TestLeaseNetworkError(t *testing.T) {
 func TestLeaseDuplicateKey(t *testing.T) {
 	t.Parallel()
 	rs := scriptedSet(t)
-	rs.Handle("insert", func(int, bson.Raw) bson.D {
-		return bson.D{{Key: "n", Value: int32(0)}, {Key: "writeErrors", Value: bson.A{bson.D{
-			{Key: "index", Value: int32(0)}, {Key: "code", Value: int32(11000)}, {Key: "errmsg", Value: "E11000 duplicate key error"}}}},
-			{Key: "ok", Value: 1.0}}
-	})
-	rs.Handle("find", func(int, bson.Raw) bson.D {
-		return findReply(bson.D{{Key: "_id", Value: bson.D{{Key: "lease", Value: "leader"}, {Key: "version", Value: int64(1)}}},
-			{Key: "lease", Value: "leader"}, {Key: "version", Value: int64(1)}, {Key: "holder", Value: "b"},
-			{Key: "token", Value: int64(4)}, {Key: "nonce", Value: "someone-else"}})
-	})
+	rs.Handle("insert", func(int, bson.Raw) bson.D { return dupKeyReply() })
+	rs.Handle("find", emptyThen(findReply(bson.D{{Key: "_id", Value: bson.D{{Key: "lease", Value: "leader"}, {Key: "version", Value: int64(1)}}},
+		{Key: "lease", Value: "leader"}, {Key: "version", Value: int64(1)}, {Key: "holder", Value: "b"},
+		{Key: "token", Value: int64(4)}, {Key: "nonce", Value: "someone-else"}})))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if _, err := leaseOn(t, rs).Create(ctx, record("a", 1)); !errors.Is(err, hakit.ErrLeaseConflict) {
@@ -161,5 +182,38 @@ func TestLeaseMalformedRecord(t *testing.T) {
 	rs.Handle("find", func(int, bson.Raw) bson.D { return findReply() })
 	if _, err := l.Get(ctx); !errors.Is(err, hakit.ErrNoLease) {
 		t.Errorf("Get with no document: err = %v, want ErrNoLease", err)
+	}
+}
+
+// An insert the server applied, followed by a read that fails for a reason
+// that is not unavailability, leaves the write's fate unknown: the error
+// must say so (ErrOutcomeUnknown), never read as a plain failure.
+func TestLeaseInsertedThenReadFails(t *testing.T) {
+	t.Parallel()
+	rs := scriptedSet(t)
+	rs.Handle("insert", func(int, bson.Raw) bson.D {
+		return bson.D{{Key: "n", Value: int32(1)}, {Key: "ok", Value: 1.0}}
+	})
+	rs.Handle("find", emptyThen(errReply(96, "OperationFailed", "plan executor error")))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err := leaseOn(t, rs).Create(ctx, record("a", 1))
+	if !errors.Is(err, mongo.ErrOutcomeUnknown) || errors.Is(err, hakit.ErrLeaseConflict) {
+		t.Fatalf("Create applied, then its check failed: err = %v, want ErrOutcomeUnknown", err)
+	}
+}
+
+// A duplicate key whose document cannot be read back may be this very
+// write (a driver retry of an insert the server applied): not a conflict.
+func TestLeaseDuplicateKeyUnreadable(t *testing.T) {
+	t.Parallel()
+	rs := scriptedSet(t)
+	rs.Handle("insert", func(int, bson.Raw) bson.D { return dupKeyReply() })
+	rs.Handle("find", emptyThen(errReply(96, "OperationFailed", "plan executor error")))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err := leaseOn(t, rs).Create(ctx, record("a", 1))
+	if !errors.Is(err, mongo.ErrOutcomeUnknown) || errors.Is(err, hakit.ErrLeaseConflict) {
+		t.Fatalf("duplicate key, document unreadable: err = %v, want ErrOutcomeUnknown", err)
 	}
 }

@@ -60,3 +60,24 @@ func TestParseErrors(t *testing.T) {
 
 func parseHello(b []byte) error  { _, err := mongo.ParseHello(b); return err }
 func parseStatus(b []byte) error { _, err := mongo.ParseReplSetStatus(b); return err }
+
+// A server older than 4.4 reports no writeMajorityCount; it then required
+// acknowledgement from a majority of all voting members, arbiters
+// included (MongoDB 4.2 manual, "Write Concern"). Primary, two
+// secondaries and two arbiters with one secondary down: 3 of 5 needed,
+// only 2 data-bearing members up.
+func TestMajorityBefore44(t *testing.T) {
+	m := func(name string, st mongo.MemberState, health float64) mongo.Member {
+		return mongo.Member{Name: name, State: st, Health: health}
+	}
+	s := mongo.ReplSetStatus{Set: "rs0", Members: []mongo.Member{
+		m("a:27017", mongo.StatePrimary, 1), m("b:27017", mongo.StateSecondary, 1),
+		m("c:27017", mongo.StateDown, 0), m("d:27017", mongo.StateArbiter, 1), m("e:27017", mongo.StateArbiter, 1),
+	}}
+	if got := s.Majority(); got != 3 {
+		t.Errorf("Majority = %d, want 3", got)
+	}
+	if err := s.MajorityWritable(); !errors.Is(err, mongo.ErrNoMajority) {
+		t.Errorf("MajorityWritable = %v, want ErrNoMajority", err)
+	}
+}

@@ -130,6 +130,13 @@ func TestScenarios(t *testing.T) {
 				t.Errorf("stale heartbeats = %+v, want %s only", got, rs.Addr(2))
 			}
 		}},
+		{"member down for a while: stale though just tried", func(rs *mongotest.ReplicaSet) {
+			rs.Update(2, func(m *mongotest.Member) { m.Down = true; m.HeartbeatAge = 30 * time.Second })
+		}, want{from: 0}, func(t *testing.T, rs *mongotest.ReplicaSet, st mongo.ReplicaSetStatus) {
+			if got := st.Status.StaleHeartbeats(10 * time.Second); len(got) != 1 || got[0].Name != rs.Addr(2) {
+				t.Errorf("stale heartbeats = %+v, want %s only", got, rs.Addr(2))
+			}
+		}},
 		{"chained sync source", func(rs *mongotest.ReplicaSet) {
 			rs.Update(2, func(m *mongotest.Member) { m.SyncSource = 1 })
 		}, want{from: 2}, func(t *testing.T, rs *mongotest.ReplicaSet, st mongo.ReplicaSetStatus) {
@@ -223,4 +230,49 @@ func TestPrimaryCheckerSetWide(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	t.Fatalf("primary down: still %v after 10 checks, want ErrNoPrimary", last)
+}
+
+// Members with votes: 0 acknowledge writes but do not count towards
+// w:"majority" (MongoDB manual, "Write Concern", calculating majority).
+// Five members, two of them non-voting and passive: with two voters down
+// only the primary among the voters bears data, one short of the majority
+// of 2, however many non-voters are up; with the two non-voters down the
+// three voters still make it.
+func TestMajorityNonVoting(t *testing.T) {
+	t.Parallel()
+	rs, err := mongotest.Start("rs0", 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rs.Close() })
+	for _, i := range []int{3, 4} {
+		rs.Update(i, func(m *mongotest.Member) { m.Passive, m.NonVoting = true, true })
+	}
+	c, err := driver.Connect(options.Client().ApplyURI(rs.MemberURI(0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Disconnect(context.Background()) })
+	down := func(idx ...int) {
+		for i := range 5 {
+			rs.Update(i, func(m *mongotest.Member) { m.Down = slices.Contains(idx, i) })
+		}
+	}
+	for _, tt := range []struct {
+		down []int
+		want error
+	}{
+		{nil, nil},
+		{[]int{1, 2}, mongo.ErrNoMajority},
+		{[]int{3, 4}, nil},
+		{[]int{2, 4}, nil},
+	} {
+		down(tt.down...)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := mongo.MajorityChecker(c).Check(ctx)
+		cancel()
+		if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+			t.Errorf("members %v down: MajorityChecker = %v, want %v", tt.down, err, tt.want)
+		}
+	}
 }

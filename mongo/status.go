@@ -148,19 +148,19 @@ func (s ReplSetStatus) Lag(m Member) (time.Duration, bool) {
 
 // Majority returns the number of data-bearing members that must
 // acknowledge a w:"majority" write: writeMajorityCount when the server
-// reports it (MongoDB 4.4 and later), else a majority of the members that
-// are not arbiters.
+// reports it (MongoDB 4.4 and later). Older servers required a majority of
+// all voting members, arbiters included (majorityVoteCount where
+// reported), so that a set with arbiters could need more acknowledgements
+// than it had data-bearing members; without either count every member is
+// taken to vote.
 func (s ReplSetStatus) Majority() int {
 	if s.WriteMajorityCount > 0 {
 		return s.WriteMajorityCount
 	}
-	n := 0
-	for _, m := range s.Members {
-		if m.State != StateArbiter {
-			n++
-		}
+	if s.MajorityVoteCount > 0 {
+		return s.MajorityVoteCount
 	}
-	return n/2 + 1
+	return len(s.Members)/2 + 1
 }
 
 // Writable returns the members that can acknowledge a write now: healthy
@@ -176,23 +176,53 @@ func (s ReplSetStatus) Writable() []Member {
 }
 
 // MajorityWritable reports whether a w:"majority" write can succeed now:
-// a primary exists and at least Majority() members can acknowledge it.
-// replSetGetStatus does not say which members vote; every data-bearing
-// member is counted as a voter, so a set with non-voting members (votes:
-// 0) may be judged writable when it is not.
+// a primary exists and at least Majority() voting members can acknowledge
+// it. replSetGetStatus does not say which members vote, only how many
+// data-bearing ones do (writableVotingMembersCount, MongoDB 4.4 and
+// later); the healthy members are counted as if every non-voting member
+// (votes: 0) were among them, so with non-voters in the set the verdict
+// can err towards not writable, never towards writable.
+// ReplicaSetStatus.MajorityWritable, which also has hello's list of
+// members that may vote, is exact more often.
 func (s ReplSetStatus) MajorityWritable() error {
+	return s.majorityWritable(func(Member) bool { return true })
+}
+
+// majorityWritable is MajorityWritable where only the members for which
+// mayNotVote is true can be the non-voting ones.
+func (s ReplSetStatus) majorityWritable(mayNotVote func(Member) bool) error {
 	if _, ok := s.Primary(); !ok {
 		return ErrNoPrimary
 	}
-	if n, need := len(s.Writable()), s.Majority(); n < need {
-		return fmt.Errorf("%w: %d data-bearing members can acknowledge, %d needed", ErrNoMajority, n, need)
+	w := s.Writable()
+	n, need := len(w), s.Majority()
+	if s.WritableVotingMembersCount > 0 {
+		data := 0
+		for _, m := range s.Members {
+			if m.State != StateArbiter {
+				data++
+			}
+		}
+		suspects := 0
+		for _, m := range w {
+			if mayNotVote(m) {
+				suspects++
+			}
+		}
+		n -= min(max(data-s.WritableVotingMembersCount, 0), suspects)
+	}
+	if n < need {
+		return fmt.Errorf("%w: %d voting data-bearing members can acknowledge, %d needed", ErrNoMajority, n, need)
 	}
 	return nil
 }
 
-// StaleHeartbeats returns the members (other than the one answering)
-// whose last heartbeat, sent or received, is older than d at the reply's
-// date.
+// StaleHeartbeats returns the members (other than the one answering) last
+// heard from more than d before the reply's date: by the heartbeat they
+// sent (lastHeartbeatRecv) or, while they are healthy, by the answer to
+// one sent to them (lastHeartbeat). mongod stamps lastHeartbeat on a
+// failed heartbeat too, with health 0, so for a member that is down only
+// lastHeartbeatRecv says when it was last heard from.
 func (s ReplSetStatus) StaleHeartbeats(d time.Duration) []Member {
 	var stale []Member
 	for _, m := range s.Members {
@@ -200,7 +230,7 @@ func (s ReplSetStatus) StaleHeartbeats(d time.Duration) []Member {
 			continue
 		}
 		last := m.LastHeartbeatRecv
-		if m.LastHeartbeat.After(last) {
+		if m.Health == 1 && m.LastHeartbeat.After(last) {
 			last = m.LastHeartbeat
 		}
 		if s.Date.Sub(last) > d {

@@ -47,8 +47,10 @@ type Watcher struct {
 type WatcherStats struct {
 	// Primary is the current primary's address, "" when there is none.
 	Primary string
-	// Servers maps each server's address to its kind as the driver last
-	// described it ("RSPrimary", "RSSecondary", "Unknown", ...).
+	// Servers maps each server in the driver's topology to its kind as
+	// the driver last described it ("RSPrimary", "RSSecondary",
+	// "Unknown", ...); a server the driver drops from the topology leaves
+	// it.
 	Servers           map[string]string
 	PrimaryChanges    int
 	ServersUnknown    int
@@ -101,7 +103,9 @@ func (w *Watcher) serverChanged(e *event.ServerDescriptionChangedEvent) {
 	addr := e.Address.String()
 	kind := e.NewDescription.Kind
 	w.mu.Lock()
-	w.stats.Servers[addr] = kind
+	if _, ok := w.stats.Servers[addr]; ok { // not already removed
+		w.stats.Servers[addr] = kind
+	}
 	unknown := kind == "Unknown" && e.PreviousDescription.Kind != "Unknown"
 	if unknown {
 		w.stats.ServersUnknown++
@@ -117,12 +121,17 @@ func (w *Watcher) serverChanged(e *event.ServerDescriptionChangedEvent) {
 
 func (w *Watcher) topologyChanged(e *event.TopologyDescriptionChangedEvent) {
 	primary := ""
+	servers := map[string]string{}
 	for _, s := range e.NewDescription.Servers {
+		servers[s.Addr.String()] = s.Kind
 		if s.Kind == "RSPrimary" {
 			primary = s.Addr.String()
 		}
 	}
 	w.mu.Lock()
+	// The topology is the driver's whole list: a server it dropped (no
+	// longer listed by the primary) leaves Stats too.
+	w.stats.Servers = servers
 	old := w.stats.Primary
 	changed := primary != old
 	if changed {

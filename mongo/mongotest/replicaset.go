@@ -38,6 +38,10 @@ type Member struct {
 	Hidden bool
 	// Passive (priority 0) lists it under passives instead of hosts.
 	Passive bool
+	// NonVoting (votes: 0) leaves it out of the voters that
+	// replSetGetStatus counts; mongod requires priority 0 of such a
+	// member, so set Passive or Hidden too.
+	NonVoting bool
 	// Tags are its replica-set tags, reported in its own hello.
 	Tags map[string]string
 }
@@ -426,11 +430,15 @@ func (rs *ReplicaSet) status(i int, now time.Time) bson.D {
 	now = now.Truncate(time.Millisecond)
 	self := rs.members[i]
 	p := rs.primary()
-	// Every member votes; arbiters bear no data. writeMajorityCount is
-	// the smaller of the voting majority and the data-bearing voters, as
-	// mongod computes it.
-	voters, writable := len(rs.members), 0
+	// Every member but the NonVoting ones votes; arbiters bear no data.
+	// writeMajorityCount is the smaller of the voting majority and the
+	// data-bearing voters, as mongod computes it.
+	voters, writable := 0, 0
 	for _, m := range rs.members {
+		if m.NonVoting {
+			continue
+		}
+		voters++
 		if m.State != mongo.StateArbiter {
 			writable++
 		}
@@ -456,9 +464,14 @@ func (rs *ReplicaSet) status(i int, now time.Time) bson.D {
 			{Key: "optimeDurableDate", Value: last},
 		}
 		if j != i {
-			hb := now.Add(-m.HeartbeatAge)
+			hb, sent := now.Add(-m.HeartbeatAge), now.Add(-m.HeartbeatAge)
+			if m.Down {
+				// mongod stamps a failed heartbeat's time too
+				// (MemberData::setDownValues), with health 0.
+				sent = now
+			}
 			md = append(md,
-				bson.E{Key: "lastHeartbeat", Value: hb},
+				bson.E{Key: "lastHeartbeat", Value: sent},
 				bson.E{Key: "lastHeartbeatRecv", Value: hb},
 				bson.E{Key: "pingMs", Value: int64(1)},
 			)
