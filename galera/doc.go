@@ -140,12 +140,15 @@
 // node with pc.bootstrap.
 //
 // A commit whose connection is lost after COMMIT was sent (2013, go-sql-
-// driver's ErrInvalidConn) may or may not have been applied: on this
-// cluster a kill -9 of the writer gave 2013 for an insert that had
-// committed. RetryTx and RetryExec then return ErrOutcomeUnknown and never
-// retry; the caller must check, or make the write idempotent (an insert of
-// a fixed primary key answered 1062 on retry did commit: RetryExec with
-// RetryConfig.Idempotent reports it as ErrAlreadyCommitted). RetryTx cannot
+// driver's ErrInvalidConn) may or may not have been applied: a kill -9 of
+// the writer can answer 2013 for an insert that committed. So can a ctx
+// that ends while the answer is awaited (a write waiting for a row lock
+// runs when the lock is released, though its client is gone), and a
+// COMMIT failing with 1180. RetryTx and RetryExec then return
+// ErrOutcomeUnknown and never retry; the caller must check, or make the
+// write idempotent (an insert of a fixed primary key answered 1062 on
+// retry did commit: RetryExec with RetryConfig.Idempotent reports it as
+// ErrAlreadyCommitted). RetryTx cannot
 // undo what fn did outside the transaction, and DDL commits implicitly in
 // MariaDB, so it does not belong in fn.
 //

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -36,8 +37,13 @@ type Fault struct {
 	// lost connection (go-sql-driver: driver.ErrBadConn or
 	// mysql.ErrInvalidConn).
 	Drop bool
-	// AfterExec, with Drop, executes the statement first: an autocommit
-	// write or a COMMIT takes effect, and the client cannot know it did.
+	// Hang holds the answer until the client closes the connection, as a
+	// server waiting on a lock or a stalled commit does; the client sees
+	// its own timeout or its context's end.
+	Hang bool
+	// AfterExec, with Drop or Hang, executes the statement first: an
+	// autocommit write or a COMMIT takes effect, and the client cannot
+	// know it did.
 	AfterExec bool
 }
 
@@ -639,12 +645,15 @@ func (n *Node) answer(pc *packetConn, sess *session, q string, params []value, b
 	data := kind != kindAdmin
 	if data {
 		if f, ok := n.nextFault(); ok && f != (Fault{}) {
-			switch {
-			case f.Drop && !f.AfterExec:
-				return false
-			case f.Drop:
+			if (f.Drop || f.Hang) && f.AfterExec {
 				n.record(q)
 				_, _ = sess.exec(q, params)
+			}
+			switch {
+			case f.Hang:
+				_, _ = io.Copy(io.Discard, pc.r) // until the client hangs up
+				return false
+			case f.Drop:
 				return false
 			default:
 				msg := f.Message
