@@ -198,7 +198,10 @@ func TestIntegrationStates(t *testing.T) {
 	ctx := context.Background()
 	// A first probe that times out marks a node down: give a loaded
 	// machine room, or the writer is not the node the rule picks.
-	r, _ := e.router("", func(c *galera.RouterConfig) { c.ProbeTimeout = 2 * time.Second })
+	// Sticky: each state change below moves the writer on, and none
+	// moves it back (TestRoutersAgreeWhateverThePhase and galera-load's
+	// TestFleetAgreesOnOneWriter test failback).
+	r, _ := e.router("", func(c *galera.RouterConfig) { c.ProbeTimeout = 2 * time.Second; c.Sticky = true })
 	w := e.index(e.waitWriter(r, func(a string) bool { return a != "" }, 5*time.Second))
 	if w != e.lowestIndex() {
 		t.Fatalf("writer is node %d, not the lowest wsrep_local_index", w)

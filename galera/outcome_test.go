@@ -26,22 +26,27 @@ func memApp(t *testing.T) (*galeratest.Cluster, *sql.DB) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	open := func(db string) *sql.DB {
-		conn, err := mysql.NewConnector(c.DriverConfig(db))
-		if err != nil {
-			t.Fatal(err)
-		}
-		d := sql.OpenDB(conn)
-		t.Cleanup(func() { d.Close() })
-		return d
-	}
-	admin := open("")
+	admin := openMem(t, c, 0, "")
 	for _, q := range []string{"CREATE DATABASE app", "CREATE TABLE app.k (k VARCHAR(10) PRIMARY KEY, v BIGINT)", "INSERT INTO app.k VALUES ('a', 0)"} {
 		if _, err := admin.Exec(q); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return c, open("app")
+	return c, openMem(t, c, 0, "app")
+}
+
+// openMem opens a pool to node i of an in-memory cluster.
+func openMem(t *testing.T, c *galeratest.Cluster, i int, db string) *sql.DB {
+	t.Helper()
+	cfg := c.DriverConfig(db)
+	cfg.Addr = c.Node(i).Addr()
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := sql.OpenDB(conn)
+	t.Cleanup(func() { d.Close() })
+	return d
 }
 
 // A ctx that ends while an autocommit write waits for its answer: the

@@ -14,7 +14,9 @@ type session struct {
 	tx        *tx // open explicit transaction, nil in autocommit
 	foundRows bool
 	connID    uint32
-	conn      net.Conn // the client connection; nil in tests that drive a session directly
+	conn      net.Conn         // the client connection; nil in tests that drive a session directly
+	vars      map[string]value // SET SESSION variables
+	st        *store           // the store the current statement uses: the cluster's, or a paused node's copy
 }
 
 func (s *session) status() uint16 {
@@ -34,6 +36,7 @@ const (
 )
 
 func classify(toks []token) stmtKind {
+	toks = withoutSetStatement(toks)
 	if len(toks) == 0 || toks[0].kind != tIdent {
 		return kindAdmin
 	}
@@ -51,6 +54,22 @@ func classify(toks []token) stmtKind {
 		return kindWrite
 	}
 	return kindAdmin
+}
+
+// withoutSetStatement drops MariaDB's "SET STATEMENT var=value[, ...] FOR"
+// prefix: its settings (wsrep_sync_wait, ...) change nothing on nodes
+// that apply every commit at once.
+func withoutSetStatement(toks []token) []token {
+	if len(toks) < 2 || toks[0].kind != tIdent || !strings.EqualFold(toks[0].s, "SET") ||
+		toks[1].kind != tIdent || !strings.EqualFold(toks[1].s, "STATEMENT") {
+		return toks
+	}
+	for i, t := range toks {
+		if t.kind == tIdent && strings.EqualFold(t.s, "FOR") {
+			return toks[i+1:]
+		}
+	}
+	return toks
 }
 
 // exec runs one statement. It is called with the cluster's store lock
@@ -73,7 +92,8 @@ func (s *session) exec(q string, params []value) (*result, error) {
 	if kind == kindWrite && st.ReadOnly && !(len(toks) == 1 && strings.EqualFold(toks[0].s, "COMMIT") && (s.tx == nil || s.tx.empty())) {
 		return nil, errReadOnly
 	}
-	p := &parser{toks: toks, params: params, q: q}
+	s.st = s.storeFor(kind, s.syncWait(toks))
+	p := &parser{toks: withoutSetStatement(toks), params: params, q: q}
 	c := s.node.cluster
 	c.store.mu.Lock()
 	defer c.store.mu.Unlock()
@@ -108,7 +128,7 @@ func (s *session) dispatch(p *parser) (*result, error) {
 		if err := s.commitOpen(); err != nil {
 			return nil, err
 		}
-		s.tx = newTx(s.node.cluster.store.seq)
+		s.tx = newTx(s.st.seq)
 		return &result{}, nil
 	case p.acceptKw("COMMIT"):
 		return &result{}, s.commitOpen()
@@ -143,7 +163,7 @@ func (s *session) commitOpen() error {
 	if x == nil {
 		return nil
 	}
-	if !s.node.cluster.store.commit(x) {
+	if !s.st.commit(x) {
 		s.node.cluster.noteCertFailure()
 		return errDeadlock
 	}
@@ -156,19 +176,19 @@ func (s *session) autocommit(f func(*tx) (*result, error)) (*result, error) {
 	if s.tx != nil {
 		return f(s.tx)
 	}
-	x := newTx(s.node.cluster.store.seq)
+	x := newTx(s.st.seq)
 	res, err := f(x)
 	if err != nil {
 		return nil, err
 	}
-	if !s.node.cluster.store.commit(x) {
+	if !s.st.commit(x) {
 		return nil, errDeadlock
 	}
 	return res, nil
 }
 
 func (s *session) use(db string) (*result, error) {
-	if _, ok := s.node.cluster.store.dbs[strings.ToLower(db)]; !ok {
+	if _, ok := s.st.dbs[strings.ToLower(db)]; !ok {
 		return nil, &sqlError{1049, "42000", fmt.Sprintf("Unknown database '%s'", db)}
 	}
 	s.db = db
@@ -182,7 +202,7 @@ func (s *session) lookupTable(db, name string) (*table, error) {
 	if db == "" {
 		return nil, errNoDB
 	}
-	d, ok := s.node.cluster.store.dbs[strings.ToLower(db)]
+	d, ok := s.st.dbs[strings.ToLower(db)]
 	if !ok {
 		return nil, &sqlError{1049, "42000", fmt.Sprintf("Unknown database '%s'", db)}
 	}
@@ -216,7 +236,7 @@ func parseWhere(p *parser, t *table) ([]cond, error) {
 }
 
 func (s *session) create(p *parser) (*result, error) {
-	st := s.node.cluster.store
+	st := s.st
 	switch {
 	case p.acceptKw("DATABASE"), p.acceptKw("SCHEMA"):
 		ifNot := p.acceptKw("IF", "NOT", "EXISTS")
@@ -374,7 +394,7 @@ func skipItem(p *parser) {
 }
 
 func (s *session) drop(p *parser) (*result, error) {
-	st := s.node.cluster.store
+	st := s.st
 	switch {
 	case p.acceptKw("DATABASE"), p.acceptKw("SCHEMA"):
 		ifExists := p.acceptKw("IF", "EXISTS")
@@ -486,7 +506,7 @@ func (s *session) insert(p *parser, x *tx) (*result, error) {
 			res.lastID = uint64(row[t.autoInc].i)
 		}
 		key := t.key(row)
-		if _, exists := s.node.cluster.store.get(x, t, key); exists {
+		if _, exists := s.st.get(x, t, key); exists {
 			if !ignore {
 				return nil, &sqlError{1062, "23000", fmt.Sprintf("Duplicate entry '%s' for key 'PRIMARY'", t.keyText(row))}
 			}
@@ -593,7 +613,7 @@ func (s *session) update(p *parser, x *tx) (*result, error) {
 		}
 		if len(t.pk) > 0 {
 			if nk := t.key(row); nk != kr.key {
-				if _, exists := s.node.cluster.store.get(x, t, nk); exists {
+				if _, exists := s.st.get(x, t, nk); exists {
 					return nil, &sqlError{1062, "23000", fmt.Sprintf("Duplicate entry '%s' for key 'PRIMARY'", t.keyText(row))}
 				}
 				x.put(t, kr.key, nil)
@@ -883,13 +903,13 @@ func (s *session) candidates(x *tx, t *table, cs []cond) []keyedRow {
 		}
 		if found == len(t.pk) {
 			k := t.key(row)
-			if r, ok := s.node.cluster.store.get(x, t, k); ok {
+			if r, ok := s.st.get(x, t, k); ok {
 				return []keyedRow{{k, r}}
 			}
 			return nil
 		}
 	}
-	return s.node.cluster.store.scan(x, t)
+	return s.st.scan(x, t)
 }
 
 func isLiteralKw(s string) bool {
@@ -925,7 +945,10 @@ func (s *session) selectConst(items []selectItem) (*result, error) {
 		case it.isVal:
 			v = it.val
 		case it.sys != "":
-			val, ok := s.node.variable(it.sys)
+			val, ok := s.vars[it.sys]
+			if !ok {
+				val, ok = s.node.variable(it.sys)
+			}
 			if !ok {
 				return nil, &sqlError{1193, "HY000", fmt.Sprintf("Unknown system variable '%s'", it.sys)}
 			}
@@ -967,7 +990,7 @@ func (s *session) show(p *parser) (*result, error) {
 		_, all = s.node.rows()
 	case p.acceptKw("DATABASES"):
 		res := &result{cols: []string{"Database"}, types: []byte{typeVarString}}
-		for _, n := range sortedKeys(s.node.cluster.store.dbs) {
+		for _, n := range sortedKeys(s.st.dbs) {
 			res.rows = append(res.rows, []value{stringValue(n)})
 		}
 		return res, nil
@@ -975,7 +998,7 @@ func (s *session) show(p *parser) (*result, error) {
 		if s.db == "" {
 			return nil, errNoDB
 		}
-		d, ok := s.node.cluster.store.dbs[strings.ToLower(s.db)]
+		d, ok := s.st.dbs[strings.ToLower(s.db)]
 		if !ok {
 			return nil, &sqlError{1049, "42000", fmt.Sprintf("Unknown database '%s'", s.db)}
 		}
@@ -1072,6 +1095,11 @@ func (s *session) set(p *parser) (*result, error) {
 			if err := s.node.setGlobal(name, v, s.conn); err != nil {
 				return nil, err
 			}
+		} else {
+			if s.vars == nil {
+				s.vars = map[string]value{}
+			}
+			s.vars[name] = v
 		}
 		if !p.acceptPunct(",") {
 			return &result{}, nil

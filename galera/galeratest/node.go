@@ -69,6 +69,9 @@ type Node struct {
 	override                       func(*galera.NodeState)
 	rowsEdit                       func(status, variables map[string]string)
 	faults                         []Fault
+	hook                           func(query string) Fault
+	lagged                         *store        // PauseApply's copy; nil while applying
+	applied                        chan struct{} // closed by ResumeApply
 	queries                        []string
 	connID                         uint32
 	accepted                       int
@@ -170,12 +173,29 @@ func (n *Node) Inject(count int, f Fault) {
 	}
 }
 
-func (n *Node) nextFault() (Fault, bool) {
+// Hook makes the node call f with every data statement it receives (on
+// any connection, placeholders of prepared statements shown as ?) before
+// it executes it, and apply the Fault f returns; the zero Fault lets the
+// statement run. Injected faults come first. f runs on the connection's
+// goroutine and may block, which delays that answer (a slow node). Nil
+// removes the hook.
+func (n *Node) Hook(f func(query string) Fault) {
 	n.mu.Lock()
-	defer n.mu.Unlock()
+	n.hook = f
+	n.mu.Unlock()
+}
+
+func (n *Node) nextFault(q string) (Fault, bool) {
+	n.mu.Lock()
 	if len(n.faults) == 0 {
-		return Fault{}, false
+		hook := n.hook
+		n.mu.Unlock()
+		if hook == nil {
+			return Fault{}, false
+		}
+		return hook(q), true
 	}
+	defer n.mu.Unlock()
 	f := n.faults[0]
 	n.faults = n.faults[1:]
 	return f, true
@@ -214,6 +234,7 @@ func (n *Node) Accepted() int {
 // connections close without an answer, and the other nodes recompute the
 // membership at once.
 func (n *Node) Kill() {
+	n.ResumeApply() // a killed node holds no statement waiting
 	n.mu.Lock()
 	if n.killed {
 		n.mu.Unlock()
@@ -326,6 +347,7 @@ func (n *Node) waitThawed() bool {
 }
 
 func (n *Node) stop() {
+	n.ResumeApply()
 	n.mu.Lock()
 	ln := n.ln
 	n.ln = nil
@@ -504,7 +526,7 @@ func (n *Node) serve(nc net.Conn, id uint32) {
 		return
 	}
 	hr, err := parseHandshakeResponse(p)
-	sess := &session{node: n, connID: id, conn: nc}
+	sess := &session{node: n, connID: id, conn: nc, st: n.cluster.store}
 	switch {
 	case err != nil:
 		_ = pc.writePacket(errPacket(1043, "08S01", "Bad handshake"))
@@ -644,7 +666,7 @@ func (n *Node) answer(pc *packetConn, sess *session, q string, params []value, b
 	kind := classify(toks)
 	data := kind != kindAdmin
 	if data {
-		if f, ok := n.nextFault(); ok && f != (Fault{}) {
+		if f, ok := n.nextFault(q); ok && f != (Fault{}) {
 			if (f.Drop || f.Hang) && f.AfterExec {
 				n.record(q)
 				_, _ = sess.exec(q, params)
