@@ -78,20 +78,22 @@ func TestIntegrationCausalReads(t *testing.T) {
 					_, _ = lock.ExecContext(ctx, "UNLOCK TABLES")
 				}
 			}()
-			// Only the paused node may serve reads now.
+			// Only the paused node may serve reads now: the third one
+			// rejects queries until the subtest ends.
+			other := 3 - writer - lagging
+			e.exec(other, "SET GLOBAL wsrep_reject_queries=ALL")
+			defer e.exec(other, "SET GLOBAL wsrep_reject_queries=NONE")
 			deadline := time.Now().Add(5 * time.Second)
 			for {
 				st := r.Stats()
-				if st.Nodes[lagging].Role == galera.RoleReader && st.Nodes[3-writer-lagging].Role != galera.RoleReader {
+				if st.Nodes[lagging].Role == galera.RoleReader && st.Nodes[other].Role != galera.RoleReader {
 					break
 				}
 				if time.Now().After(deadline) {
 					t.Fatalf("roles %+v", st.Nodes)
 				}
-				e.exec(3-writer-lagging, "SET GLOBAL wsrep_reject_queries=ALL")
-				time.Sleep(50 * time.Millisecond)
+				time.Sleep(20 * time.Millisecond)
 			}
-			defer e.exec(3-writer-lagging, "SET GLOBAL wsrep_reject_queries=NONE")
 
 			wc, err := w.Conn(ctx)
 			if err != nil {

@@ -24,7 +24,8 @@
 //     wsrep_reject_queries=ALL.
 //   - wsrep_local_recv_queue and flow control (a node far behind serves
 //     stale reads); wsrep_local_index, wsrep_cluster_size,
-//     wsrep_cluster_conf_id, the state UUIDs and wsrep_last_committed.
+//     wsrep_cluster_conf_id, the state UUIDs, wsrep_last_committed and
+//     wsrep_incoming_addresses.
 //
 // A missing required variable, an unknown value or garbage is a
 // *StateError naming the node, the variable and the value.
@@ -78,7 +79,9 @@
 // proof) takes the role from a writer only after Fall probes in a row, so
 // a backup tool's brief wsrep_desync, shorter than ProbeInterval, moves
 // no Router; a hard fact (a refused connection, a non-Primary component,
-// wsrep_ready OFF, a Joining node) takes it at once. When the preferred
+// wsrep_ready OFF, a Joining node, or a node the Primary component's
+// members no longer list in wsrep_incoming_addresses, such as a stopped
+// node they evicted) takes it at once. When the preferred
 // node is fit again for Rise probes, the role returns to it, as HAProxy
 // returns from its backup servers, so every Router ends where the others
 // are; RouterConfig.Sticky keeps the new writer instead (galeramon's

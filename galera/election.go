@@ -25,8 +25,9 @@ const (
 	verdictSoft
 	// verdictHard: a fact that cannot pass within a probe interval
 	// (mysqld refuses connections, the node left the Primary component,
-	// wsrep_ready is OFF, it is Joining or Initialized). It demotes at
-	// once.
+	// wsrep_ready is OFF, it is Joining or Initialized, or the Primary
+	// component's members no longer list it in wsrep_incoming_addresses).
+	// It demotes at once.
 	verdictHard
 )
 

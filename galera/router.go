@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -83,7 +84,8 @@ type RouterConfig struct {
 	// such a state at most once if it lasts less than ProbeInterval, so a
 	// brief wsrep_desync never moves the writer. Hard facts act at once:
 	// a refused connection (mysqld is gone), a non-Primary component,
-	// wsrep_ready OFF, a Joining or Initialized node.
+	// wsrep_ready OFF, a Joining or Initialized node, a node the Primary
+	// component's members no longer list in wsrep_incoming_addresses.
 	Rise, Fall int
 	// FastInterval is the time between probes of an up node that failed
 	// fewer than Fall probes in a row, as HAProxy's fastinter: it
@@ -436,6 +438,7 @@ func (r *Router) observe(n *rnode, st NodeState, err error, start time.Time) {
 	wasUp := n.up
 	v := judge(st, err)
 	r.el.observe(n.idx, v, st.LocalIndex, err == nil)
+	r.observeMembersLocked(n, st, err)
 	if err == nil {
 		n.state, n.err = st, nil
 		n.okStreak++
@@ -462,6 +465,26 @@ func (r *Router) observe(n *rnode, st NodeState, err error, start time.Time) {
 		// A node that cannot answer a probe is treated as dead: close its
 		// client connections so that statements stuck on it fail now.
 		n.closeConns()
+	}
+}
+
+// observeMembersLocked applies a hard fact one node reports about the
+// others: a member of the Primary component whose
+// wsrep_incoming_addresses lists itself in the Router's address form, but
+// not node m, has evicted m (a stopped or partitioned node), however m's
+// own probes are going.
+func (r *Router) observeMembersLocked(n *rnode, st NodeState, err error) {
+	if err != nil || st.ClusterStatus != ClusterStatusPrimary {
+		return
+	}
+	members := st.Members()
+	if !slices.Contains(members, n.addr) {
+		return // another address form: nothing to compare with
+	}
+	for _, m := range r.nodes {
+		if m != n && !slices.Contains(members, m.addr) {
+			r.el.observe(m.idx, verdictHard, 0, false)
+		}
 	}
 }
 

@@ -19,24 +19,7 @@ import (
 // a killed one at its next probe.
 func TestRouterDetectionTiming(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c, err := galeratest.NewCluster(galeratest.Config{InMemory: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		cfg := galera.RouterConfig{Driver: c.DriverConfig(""), ProbeInterval: time.Second, ProbeTimeout: 300 * time.Millisecond}
-		for _, a := range c.Addrs() {
-			cfg.Nodes = append(cfg.Nodes, galera.NodeConfig{Addr: a})
-		}
-		r, err := galera.NewRouter(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); _ = r.Run(ctx) }()
-		defer func() { cancel(); <-done }()
-		synctest.Wait()
+		c, r := memRouter(t, nil)
 		if r.WriterAddr() != c.Node(0).Addr() {
 			t.Fatalf("writer %q", r.WriterAddr())
 		}
@@ -80,26 +63,11 @@ func TestRouterDetectionTiming(t *testing.T) {
 // FastInterval later, gets an answer.
 func TestRouterOneSlowProbeKeepsWriter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c, err := galeratest.NewCluster(galeratest.Config{InMemory: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
 		var changes []string
-		cfg := galera.RouterConfig{Driver: c.DriverConfig(""), ProbeInterval: time.Second, ProbeTimeout: 300 * time.Millisecond,
-			OnWriterChange: func(from, to string) { changes = append(changes, from+">"+to) }}
-		for _, a := range c.Addrs() {
-			cfg.Nodes = append(cfg.Nodes, galera.NodeConfig{Addr: a})
-		}
-		r, err := galera.NewRouter(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); _ = r.Run(ctx) }()
-		defer func() { cancel(); <-done }()
-		synctest.Wait()
+		c, r := memRouter(t, func(c *galera.RouterConfig) {
+			c.OnWriterChange = func(from, to string) { changes = append(changes, from+">"+to) }
+		})
+		ctx := t.Context()
 		db := sql.OpenDB(r.Writer())
 		defer db.Close()
 		conn, err := db.Conn(ctx)
@@ -234,4 +202,48 @@ func TestRoutersAgreeWhateverThePhase(t *testing.T) {
 			t.Fatalf("after failback: writers %v", ws)
 		}
 	})
+}
+
+// A stopped writer's own probes only time out (soft: Fall of them in a
+// row); once the Primary component has evicted it, the survivors' answer
+// (wsrep_incoming_addresses without it) demotes it at their next probe.
+// Here Fall 5 would take 1s + 4×(250ms + 300ms) = 3.2s or more; the
+// eviction acts within the next probe interval.
+func TestRouterEvictionIsHard(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, r := memRouter(t, func(c *galera.RouterConfig) { c.Fall = 5 })
+		time.Sleep(500 * time.Millisecond)
+		c.Node(0).Freeze()
+		c.Node(0).Isolate() // the survivors evict it
+		start := time.Now()
+		for r.WriterAddr() != c.Node(1).Addr() {
+			time.Sleep(10 * time.Millisecond)
+			if time.Since(start) > time.Minute {
+				t.Fatalf("writer still %q", r.WriterAddr())
+			}
+		}
+		// The next probe of node 1 or 2 comes within one interval, and
+		// the choice waits for fresh probes of both (one ProbeTimeout at
+		// most, node 0's in flight does not count).
+		if d := time.Since(start); d > time.Second+300*time.Millisecond {
+			t.Fatalf("evicted writer replaced after %v, want within a probe interval", d)
+		}
+		c.Node(0).Thaw()
+		c.Node(0).Heal()
+	})
+}
+
+// memRouter runs a Router (probes every 1s, timeout 300ms, then edit)
+// over a 3-node in-memory cluster inside the calling synctest bubble,
+// until the test ends, and returns after its first probe round.
+func memRouter(t *testing.T, edit func(*galera.RouterConfig)) (*galeratest.Cluster, *galera.Router) {
+	t.Helper()
+	c, err := galeratest.NewCluster(galeratest.Config{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	r := runRouter(t, c, galera.RouterConfig{Driver: c.DriverConfig(""), ProbeInterval: time.Second, ProbeTimeout: 300 * time.Millisecond}, edit)
+	synctest.Wait()
+	return c, r
 }

@@ -73,6 +73,22 @@ func startRouterTB(t testing.TB, edit func(*galera.RouterConfig)) *routerEnv {
 			e.mu.Unlock()
 		},
 	}
+	r := runRouter(t, c, cfg, edit)
+	e.r = r
+	e.w = sql.OpenDB(r.Writer())
+	e.rd = sql.OpenDB(r.Reader())
+	t.Cleanup(func() {
+		e.w.Close()
+		e.rd.Close()
+	})
+	return e
+}
+
+// runRouter adds c's nodes to cfg, applies edit, and runs the Router
+// until the test ends (its pools, closed by cleanups registered later,
+// close first).
+func runRouter(t testing.TB, c *galeratest.Cluster, cfg galera.RouterConfig, edit func(*galera.RouterConfig)) *galera.Router {
+	t.Helper()
 	for _, a := range c.Addrs() {
 		cfg.Nodes = append(cfg.Nodes, galera.NodeConfig{Addr: a})
 	}
@@ -86,18 +102,13 @@ func startRouterTB(t testing.TB, edit func(*galera.RouterConfig)) *routerEnv {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()
-	e.r = r
-	e.w = sql.OpenDB(r.Writer())
-	e.rd = sql.OpenDB(r.Reader())
 	t.Cleanup(func() {
-		e.w.Close()
-		e.rd.Close()
 		cancel()
 		if err := <-done; !errors.Is(err, context.Canceled) {
 			t.Errorf("Run returned %v", err)
 		}
 	})
-	return e
+	return r
 }
 
 func openNode(t testing.TB, c *galeratest.Cluster, i int, db string) *sql.DB {

@@ -430,7 +430,6 @@ func (s *session) drop(p *parser) (*result, error) {
 }
 
 func (s *session) insert(p *parser, x *tx) (*result, error) {
-	ignore := p.acceptKw("IGNORE")
 	p.acceptKw("INTO")
 	t, err := s.parseTable(p)
 	if err != nil {
@@ -507,13 +506,10 @@ func (s *session) insert(p *parser, x *tx) (*result, error) {
 		}
 		key := t.key(row)
 		if _, exists := s.st.get(x, t, key); exists {
-			if !ignore {
-				return nil, &sqlError{1062, "23000", fmt.Sprintf("Duplicate entry '%s' for key 'PRIMARY'", t.keyText(row))}
-			}
-		} else {
-			x.put(t, key, row)
-			res.affected++
+			return nil, &sqlError{1062, "23000", fmt.Sprintf("Duplicate entry '%s' for key 'PRIMARY'", t.keyText(row))}
 		}
+		x.put(t, key, row)
+		res.affected++
 		if !p.acceptPunct(",") {
 			break
 		}
@@ -685,7 +681,7 @@ func (s *session) selectStmt(p *parser) (*result, error) {
 					it.col = c
 				}
 				it.agg = f
-			case "MAX", "MIN":
+			case "MAX":
 				c, err := p.ident()
 				if err != nil {
 					return nil, err
@@ -733,44 +729,6 @@ func (s *session) selectStmt(p *parser) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	type order struct {
-		col  int
-		desc bool
-	}
-	var orders []order
-	if p.acceptKw("ORDER", "BY") {
-		for {
-			n, err := p.ident()
-			if err != nil {
-				return nil, err
-			}
-			o := order{col: t.colIndex(n)}
-			if o.col < 0 {
-				return nil, &sqlError{1054, "42S22", fmt.Sprintf("Unknown column '%s' in 'order clause'", n)}
-			}
-			if p.acceptKw("DESC") {
-				o.desc = true
-			} else {
-				p.acceptKw("ASC")
-			}
-			orders = append(orders, o)
-			if !p.acceptPunct(",") {
-				break
-			}
-		}
-	}
-	limit := int64(-1)
-	if p.acceptKw("LIMIT") {
-		v, err := p.literal()
-		if err != nil {
-			return nil, err
-		}
-		n, ok := v.asInt()
-		if !ok {
-			return nil, p.syntax()
-		}
-		limit = n
-	}
 	_ = p.acceptKw("FOR", "UPDATE") || p.acceptKw("LOCK", "IN", "SHARE", "MODE")
 
 	x := s.tx
@@ -783,24 +741,6 @@ func (s *session) selectStmt(p *parser) (*result, error) {
 			rows = append(rows, kr.row)
 		}
 	}
-	slices.SortStableFunc(rows, func(a, b []value) int {
-		for _, o := range orders {
-			c, _ := compare(a[o.col], b[o.col])
-			if a[o.col].null != b[o.col].null {
-				c = 1
-				if a[o.col].null {
-					c = -1
-				}
-			}
-			if o.desc {
-				c = -c
-			}
-			if c != 0 {
-				return c
-			}
-		}
-		return 0
-	})
 	res := &result{}
 	aggregate := false
 	for _, it := range items {
@@ -845,12 +785,12 @@ func (s *session) selectStmt(p *parser) (*result, error) {
 					}
 				}
 				out = append(out, intValue(int64(n)))
-			case "MAX", "MIN":
+			case "MAX":
 				i := t.colIndex(it.col)
 				best := value{null: true}
 				for _, r := range rows {
 					c, ok := compare(r[i], best)
-					if best.null && !r[i].null || ok && (it.agg == "MAX" && c > 0 || it.agg == "MIN" && c < 0) {
+					if best.null && !r[i].null || ok && c > 0 {
 						best = r[i]
 					}
 				}
@@ -862,10 +802,7 @@ func (s *session) selectStmt(p *parser) (*result, error) {
 		res.rows = [][]value{out}
 		return res, nil
 	}
-	for i, r := range rows {
-		if limit >= 0 && int64(i) >= limit {
-			break
-		}
+	for _, r := range rows {
 		var out []value
 		for _, it := range items {
 			switch {

@@ -17,6 +17,7 @@ import (
 
 // view is a node's place in the membership, set by the Cluster.
 type view struct {
+	members []string // addresses of the component's members
 	alive   bool
 	primary bool
 	size    int
@@ -126,6 +127,7 @@ func (n *Node) stateLocked() galera.NodeState {
 		s.ClusterStatus, s.LocalState, s.LocalIndex, s.ConfID = galera.ClusterStatusDisconnected, galera.LocalStateInitialized, -1, -1
 	case v.primary:
 		s.ClusterStatus, s.Ready, s.LocalState = galera.ClusterStatusPrimary, true, galera.LocalStateSynced
+		s.IncomingAddresses = strings.Join(v.members, ",")
 		s.ClusterStateUUID = n.cluster.uuid
 		if n.desync {
 			s.LocalState = galera.LocalStateDonor
