@@ -22,6 +22,10 @@ const (
 	ErrNumReadOnly       = 1290 // ER_OPTION_PREVENTS_STATEMENT, e.g. read_only
 	ErrNumConnKilled     = 1927 // ER_CONNECTION_KILLED (MariaDB)
 	ErrNumServerShutdown = 1053 // ER_SERVER_SHUTDOWN
+	// ErrNumErrorDuringCommit is ER_ERROR_DURING_COMMIT, "Got error N
+	// during COMMIT": the storage engine or the provider failed after the
+	// commit began, so it may have taken effect.
+	ErrNumErrorDuringCommit = 1180
 )
 
 func mysqlNumber(err error) uint16 {

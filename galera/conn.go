@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -167,6 +168,13 @@ func (c readerConnector) Connect(ctx context.Context) (driver.Conn, error) {
 		n := r.nodes[readers[(start+k)%len(readers)]]
 		gen := n.readerGen.Load()
 		conn, err := n.connector.Connect(ctx)
+		if err == nil && r.cfg.ReaderSyncWait != 0 {
+			_, err = conn.(driver.ExecerContext).ExecContext(ctx,
+				"SET SESSION wsrep_sync_wait = "+strconv.Itoa(r.cfg.ReaderSyncWait), nil)
+			if err != nil {
+				conn.Close()
+			}
+		}
 		if err == nil {
 			r.mu.Lock()
 			r.stats.Opened++
@@ -317,6 +325,10 @@ type routedConn struct {
 	// broken is set when a COMMIT or ROLLBACK failed: the transaction may
 	// still be open on the server, so the connection is never reused.
 	broken atomic.Bool
+	// side carries a read-only transaction begun on a writer connection
+	// to a reader (RouterConfig.ReadOnlyTxToReaders) until it ends.
+	// database/sql uses a connection from one goroutine at a time.
+	side *routedConn
 }
 
 var (
@@ -364,6 +376,9 @@ func (c *routedConn) Prepare(query string) (driver.Stmt, error) {
 }
 
 func (c *routedConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	if c.side != nil {
+		return c.side.PrepareContext(ctx, query)
+	}
 	if c.stale() {
 		return nil, c.retire()
 	}
@@ -380,7 +395,13 @@ func (c *routedConn) PrepareContext(ctx context.Context, query string) (driver.S
 	return &routedStmt{c: c, inner: s}, nil
 }
 
-func (c *routedConn) Close() error { return c.inner.Close() }
+func (c *routedConn) Close() error {
+	if c.side != nil {
+		c.side.Close()
+		c.side = nil
+	}
+	return c.inner.Close()
+}
 
 func (c *routedConn) Begin() (driver.Tx, error) {
 	return c.BeginTx(context.Background(), driver.TxOptions{})
@@ -390,6 +411,9 @@ func (c *routedConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver
 	if c.stale() {
 		return nil, c.retire()
 	}
+	if c.writer && opts.ReadOnly && c.r.cfg.ReadOnlyTxToReaders {
+		return c.beginOnReader(ctx, opts)
+	}
 	tx, err := c.inner.(innerConn).BeginTx(ctx, opts)
 	if err != nil {
 		return nil, c.observe(err)
@@ -398,6 +422,9 @@ func (c *routedConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver
 }
 
 func (c *routedConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if c.side != nil {
+		return c.side.ExecContext(ctx, query, args)
+	}
 	if c.stale() {
 		return nil, c.retire()
 	}
@@ -406,6 +433,9 @@ func (c *routedConn) ExecContext(ctx context.Context, query string, args []drive
 }
 
 func (c *routedConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if c.side != nil {
+		return c.side.QueryContext(ctx, query, args)
+	}
 	if c.stale() {
 		return nil, c.retire()
 	}
@@ -437,6 +467,39 @@ func (c *routedConn) IsValid() bool {
 
 func (c *routedConn) CheckNamedValue(nv *driver.NamedValue) error {
 	return c.inner.(innerConn).CheckNamedValue(nv)
+}
+
+// beginOnReader opens a connection to a reader and begins the read-only
+// transaction there; c's statements go to it until the transaction ends.
+func (c *routedConn) beginOnReader(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	dc, err := readerConnector{c.r}.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	side := dc.(*routedConn)
+	tx, err := side.BeginTx(ctx, opts)
+	if err != nil {
+		side.Close()
+		return nil, err
+	}
+	c.side = side
+	return sideTx{c: c, inner: tx}, nil
+}
+
+// sideTx is a read-only transaction on a reader; ending it closes the
+// reader connection and gives the writer connection back its statements.
+type sideTx struct {
+	c     *routedConn
+	inner driver.Tx
+}
+
+func (t sideTx) Commit() error   { return t.end(t.inner.Commit()) }
+func (t sideTx) Rollback() error { return t.end(t.inner.Rollback()) }
+
+func (t sideTx) end(err error) error {
+	t.c.side.Close()
+	t.c.side = nil
+	return err
 }
 
 // routedTx refuses to commit once its node lost its role: it closes the

@@ -24,7 +24,8 @@
 //     wsrep_reject_queries=ALL.
 //   - wsrep_local_recv_queue and flow control (a node far behind serves
 //     stale reads); wsrep_local_index, wsrep_cluster_size,
-//     wsrep_cluster_conf_id, the state UUIDs and wsrep_last_committed.
+//     wsrep_cluster_conf_id, the state UUIDs, wsrep_last_committed and
+//     wsrep_incoming_addresses.
 //
 // A missing required variable, an unknown value or garbage is a
 // *StateError naming the node, the variable and the value.
@@ -66,10 +67,26 @@
 // A Router probes every node (ProbeInterval, default 1s, sub-second
 // possible; ProbeTimeout default 1s) and keeps exactly one writer: among
 // the nodes that are Synced, Primary, ready, writable and accepting
-// queries, the lowest positive NodeConfig.Priority, then the lowest
-// wsrep_local_index, as MaxScale's galeramon chooses. Without Failback the
-// writer keeps its role until it loses eligibility, as a haproxy backup
-// server stays active. When the writer loses its role, the next one is
+// queries, the lowest positive NodeConfig.Priority (a node whose priority
+// is 0 or less is never the writer once any node has one), then the
+// lowest wsrep_local_index, as MaxScale's galeramon chooses.
+//
+// Every service process runs its own Router, so the election is built for
+// Routers that probe at different moments to end on the same node. It is
+// a small machine over each probe's verdict (election.go), with HAProxy's
+// check semantics: a soft state (Donor/Desynced, Joined, read_only,
+// wsrep_reject_queries, pxc_maint_mode, a probe that failed without
+// proof) takes the role from a writer only after Fall probes in a row, so
+// a backup tool's brief wsrep_desync, shorter than ProbeInterval, moves
+// no Router; a hard fact (a refused connection, a non-Primary component,
+// wsrep_ready OFF, a Joining node, or a node the Primary component's
+// members no longer list in wsrep_incoming_addresses, such as a stopped
+// node they evicted) takes it at once. When the preferred
+// node is fit again for Rise probes, the role returns to it, as HAProxy
+// returns from its backup servers, so every Router ends where the others
+// are; RouterConfig.Sticky keeps the new writer instead (galeramon's
+// disable_master_failback), a choice each process makes alone. When the
+// writer loses its role, the next one is
 // chosen on probes of every other node taken after that moment, so that a
 // node which lost quorum together with it is not picked on an old answer
 // and routers that see the same cluster pick the same node; the writer
@@ -80,12 +97,13 @@
 // Detection is active (the probes) and passive: a connection error, 1047
 // or a read-only refusal on a client connection triggers an immediate
 // probe of its node, and a writer that refuses a connection is probed
-// (up to Fall times) before Connect gives up, so the statement that found the writer dead
-// usually runs on the next one. When a node's role changes, its pooled
+// (up to Fall times) before Connect gives up, so the statement that found
+// the writer dead usually runs on the next one. When a node's role changes, its pooled
 // connections are refused reuse (ResetSession and IsValid) and any
 // statement or COMMIT not yet sent on them fails with driver.ErrBadConn,
-// so no statement runs on a demoted node. A node goes down after Fall
-// consecutive failed probes (default 2, HAProxy's default is 3; the second
+// so no statement runs on a demoted node. A node goes down at once when
+// it refuses connections, and after Fall consecutive failed probes
+// otherwise (default 2, HAProxy's default is 3; the second
 // follows FastInterval after the first, as HAProxy's fastinter), so one
 // slow answer does not demote a healthy writer; a node that went down has
 // its connections closed, failing statements stuck on it. A connection
@@ -96,6 +114,15 @@
 // re-probes a lost writer waits for that round's answers, at most
 // 2×ProbeTimeout, rather than fail on a state not yet confirmed.
 //
+// Drain takes a node out of the writer role (ProxySQL's OFFLINE_SOFT),
+// Undrain gives it back, and Switchover moves the role to a chosen node;
+// statements not yet sent on the old writer's connections fail with
+// driver.ErrBadConn, which database/sql and RetryTx retry on the new one.
+// They act on one Router; to move every process's writer, change the
+// node (read_only, wsrep_reject_queries), which every Router sees. With
+// RouterConfig.ReadOnlyTxToReaders, a transaction begun on the writer's
+// pool with sql.TxOptions{ReadOnly: true} runs on a reader.
+//
 // Use it in four steps:
 //
 //  1. Build a RouterConfig with the nodes and a go-sql-driver Config for
@@ -105,6 +132,18 @@
 //  3. Open pools with sql.OpenDB(r.Writer()) and sql.OpenDB(r.Reader()).
 //  4. Run transactions through RetryTx and autocommit writes through
 //     RetryExec, and treat ErrOutcomeUnknown as "maybe committed".
+//
+// # Causal reads
+//
+// A node applies other nodes' commits after they are acknowledged, so a
+// read on a reader may miss a write the writer just acknowledged.
+// RouterConfig.ReaderSyncWait sets wsrep_sync_wait on the reader's
+// sessions (1: every read waits until the node has applied what the
+// cluster ordered before it), leaving the writer's sessions alone. For
+// read-your-writes without that cost on every read, take
+// LastSeenGTID on the connection that wrote and call WaitGTID on the
+// reading connection first (MariaDB's WSREP_LAST_SEEN_GTID and
+// WSREP_SYNC_WAIT_UPTO_GTID).
 //
 // # Retries
 //
@@ -119,8 +158,10 @@
 //
 // Lease implements hakit.Lease on one row of a table (created if missing):
 // Update is a single compare-and-set UPDATE on every field of the old
-// record that also increments a version column. Give it the Router's
-// writer so that reads see the last write.
+// record that also increments a version column. Get reads with
+// wsrep_sync_wait=1, so it sees the last Update committed anywhere in the
+// cluster, even through another node by another process. Give it the
+// Router's writer, so that a process's writes go to one node.
 //
 // # Fakes
 //
@@ -140,12 +181,15 @@
 // node with pc.bootstrap.
 //
 // A commit whose connection is lost after COMMIT was sent (2013, go-sql-
-// driver's ErrInvalidConn) may or may not have been applied: on this
-// cluster a kill -9 of the writer gave 2013 for an insert that had
-// committed. RetryTx and RetryExec then return ErrOutcomeUnknown and never
-// retry; the caller must check, or make the write idempotent (an insert of
-// a fixed primary key answered 1062 on retry did commit: RetryExec with
-// RetryConfig.Idempotent reports it as ErrAlreadyCommitted). RetryTx cannot
+// driver's ErrInvalidConn) may or may not have been applied: a kill -9 of
+// the writer can answer 2013 for an insert that committed. So can a ctx
+// that ends while the answer is awaited (a write waiting for a row lock
+// runs when the lock is released, though its client is gone), and a
+// COMMIT failing with 1180. RetryTx and RetryExec then return
+// ErrOutcomeUnknown and never retry; the caller must check, or make the
+// write idempotent (an insert of a fixed primary key answered 1062 on
+// retry did commit: RetryExec with RetryConfig.Idempotent reports it as
+// ErrAlreadyCommitted). RetryTx cannot
 // undo what fn did outside the transaction, and DDL commits implicitly in
 // MariaDB, so it does not belong in fn.
 //
@@ -155,36 +199,34 @@
 // node failure, so statement timeouts must be longer. A SIGSTOPped writer
 // is detected by probe timeout; statements already sent to it fail with an
 // unknown outcome. Readers may lag the writer by their receive queue;
-// read from the writer (or set wsrep_sync_wait) when a read must see the
-// last commit. Two Routers in different processes choose the same writer
-// from the same states, but without failback they may disagree after a
-// recovery; writes stay correct (certification), conflicts become
-// possible. ErrNoWriter means no node is Primary: writes wait for an
+// read from the writer, set RouterConfig.ReaderSyncWait, or wait for the
+// write's GTID (LastSeenGTID, WaitGTID) when a read must see the last
+// commit. Routers in different processes may disagree while a state
+// change is under way (one has seen Fall soft probes, another not yet):
+// for up to Fall probe intervals, plus Rise after a recovery, two of them
+// may write to different nodes. Writes stay correct (certification), and
+// conflicts on hot rows become 1213s that RetryTx retries. With Sticky
+// such a disagreement lasts until a writer loses its role.
+// ErrNoWriter means no node is Primary: writes wait for an
 // operator or for quorum to return; the Router never bootstraps.
 //
 // # Measurements
 //
-// On the project's 3-node MariaDB 10.11 cluster, one 2-core machine shared
-// with other work (load average 5 to 18), measured with
+// The benchmarks compare the Router with its peers in the same run on the
+// project's cluster and report ratios, not absolute figures:
 //
 //	go test -tags integration -run '^$' -bench . ./galera/
 //	go test -tags integration -run '^$' -bench PointSelect -benchtime 4000x -count 3 ./galera/
 //
 // BenchmarkWriterFailover kills the writer's mariadbd under write load,
-// once behind the Router and once behind haproxy 2.6 with clustercheck
+// once behind the Router and once behind haproxy with clustercheck
 // (examples/clustercheck) configured as the OpenStack HA guide does
-// (option httpchk, inter 2000 rise 2 fall 5, nodes 2 and 3 backup). The
-// survivors evicted the dead node 6.1 to 6.5s after the kill in every run.
-// Through the Router the first write was acknowledged when the survivors
-// evicted it (router-s-after-eviction -0.005 and -0.024: our 20ms poll saw
-// the eviction just after the commit returned), 6.4s after the kill.
-// Through haproxy it came 2.7 and 4.4s after the eviction (9.1 and 10.7s
-// after the kill): haproxy/router-kill-to-write 1.41 and 1.67.
-//
+// (option httpchk, inter 2000 rise 2 fall 5, nodes 2 and 3 backup), and
+// reports when the first write was acknowledged after the kill and after
+// the survivors' eviction of the dead node
+// (haproxy/router-kill-to-write, router-s-after-eviction).
 // BenchmarkPointSelect interleaves a primary-key SELECT through the
 // Router's writer with the same SELECT through plain go-sql-driver on the
-// same node: router/plain-median (the median of per-pair time ratios) was
-// 0.988, 0.995 and 0.996 in three runs; the ratio of summed times,
-// router/plain-throughput, 0.86 to 0.98, moves with the machine's load.
-// On galeratest the wrapper costs about 2µs per query.
+// same node and reports router/plain-median, the median of per-pair time
+// ratios, and router/plain-throughput.
 package galera

@@ -25,9 +25,11 @@ var (
 	// ErrUnavailable is wrapped by every *UnavailableError: the node
 	// answered, but its state makes it unavailable under the policy.
 	ErrUnavailable = errors.New("galera: node unavailable")
-	// ErrOutcomeUnknown is returned by RetryTx and RetryExec when the
-	// connection was lost while a commit was in flight: the transaction may
-	// or may not have been committed, so it is not retried.
+	// ErrOutcomeUnknown is returned by RetryTx and RetryExec, and the
+	// Lease's writes, exactly when a write may have committed: it was
+	// sent and its answer lost (connection lost, ctx ended while waiting,
+	// 1180 at COMMIT), or an earlier attempt's was. Such a write is not
+	// retried unless RetryConfig.Idempotent.
 	ErrOutcomeUnknown = errors.New("galera: commit outcome unknown")
 	// ErrAlreadyCommitted is returned by RetryExec with
 	// RetryConfig.Idempotent when a retry after an unknown outcome fails

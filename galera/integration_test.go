@@ -198,7 +198,10 @@ func TestIntegrationStates(t *testing.T) {
 	ctx := context.Background()
 	// A first probe that times out marks a node down: give a loaded
 	// machine room, or the writer is not the node the rule picks.
-	r, _ := e.router("", func(c *galera.RouterConfig) { c.ProbeTimeout = 2 * time.Second })
+	// Sticky: each state change below moves the writer on, and none
+	// moves it back (TestRoutersAgreeWhateverThePhase and galera-load's
+	// TestFleetAgreesOnOneWriter test failback).
+	r, _ := e.router("", func(c *galera.RouterConfig) { c.ProbeTimeout = 2 * time.Second; c.Sticky = true })
 	w := e.index(e.waitWriter(r, func(a string) bool { return a != "" }, 5*time.Second))
 	if w != e.lowestIndex() {
 		t.Fatalf("writer is node %d, not the lowest wsrep_local_index", w)
@@ -292,6 +295,23 @@ func TestIntegrationStoppedWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := e.index(e.waitWriter(r, func(a string) bool { return a != "" }, 5*time.Second))
+	// A second Router whose Fall no run of probe timeouts reaches in this
+	// test: only the survivors' eviction of the stopped node (it leaves
+	// their wsrep_incoming_addresses) can move its writer.
+	var movedMu sync.Mutex
+	var moved time.Time // when the patient Router's writer left old
+	patient, _ := e.router(db, func(c *galera.RouterConfig) {
+		c.Fall = 1000
+		c.OnWriterChange = func(from, to string) {
+			movedMu.Lock()
+			defer movedMu.Unlock()
+			if from == e.Nodes[old] && moved.IsZero() {
+				moved = time.Now()
+			}
+		}
+	})
+	e.waitWriter(patient, func(a string) bool { return a == e.Nodes[old] }, 5*time.Second)
+	evicted := e.evictionWatch((old + 1) % 3)
 	pid := e.PID(t, old)
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
@@ -319,6 +339,23 @@ func TestIntegrationStoppedWriter(t *testing.T) {
 		t.Fatalf("insert after the writer stopped: %v", err)
 	}
 	t.Logf("first commit %v after SIGSTOP", time.Since(stopped))
+	ev, ok := <-evicted
+	if !ok {
+		t.Fatal("the survivors never evicted the stopped node")
+	}
+	// The next probe of a survivor after the eviction (100ms apart, plus
+	// a fresh round of at most ProbeTimeout 500ms): 3s on a loaded
+	// machine, far below the 1000 timeouts Fall asks for. Before the
+	// eviction nothing may move it; the 1s of slack covers our own
+	// 20ms poll of wsrep_cluster_size seeing the eviction after a probe.
+	e.waitWriter(patient, func(a string) bool { return a != e.Nodes[old] && a != "" }, time.Until(ev.Add(3*time.Second)))
+	movedMu.Lock()
+	at := moved
+	movedMu.Unlock()
+	if at.Before(ev.Add(-time.Second)) {
+		t.Fatalf("the Router with Fall 1000 moved %v before the eviction", ev.Sub(at))
+	}
+	t.Logf("the Router with Fall 1000 moved %v after the eviction (eviction %v after SIGSTOP)", at.Sub(ev), ev.Sub(stopped))
 }
 
 // ackLoad inserts ids 1, 2, ... through w until stop is closed,

@@ -19,8 +19,10 @@ const DefaultLeaseTable = "hakit_lease"
 // LeaseConfig configures a Lease.
 type LeaseConfig struct {
 	// DB is where the record lives; required. Use the Router's writer,
-	// sql.OpenDB(router.Writer()): every read and write then goes to the
-	// one node that takes writes, so a Get sees the last Update.
+	// sql.OpenDB(router.Writer()), so that the writes go to one node. Get
+	// reads with wsrep_sync_wait=1 whatever DB is, so it sees every
+	// Update the cluster committed before it, including those made
+	// through other nodes by other processes, and right after a failover.
 	DB *sql.DB
 	// Table is the table name (letters, digits, underscores), created if
 	// missing in DB's database. Zero means "hakit_lease". One table holds
@@ -141,7 +143,11 @@ func (l *Lease) Get(ctx context.Context) (hakit.LeaseRecord, error) {
 	err := l.withTable(ctx, func() error {
 		return retry(ctx, l.retry, func() (bool, error) {
 			var acq, ren, dur int64
-			err := l.db.QueryRowContext(ctx, "SELECT holder, token, acquired_us, renewed_us, duration_us FROM `"+
+			// A node applies other nodes' commits after they are
+			// acknowledged: wait for them (MariaDB's SET STATEMENT
+			// scopes the setting to this one read).
+			err := l.db.QueryRowContext(ctx, "SET STATEMENT wsrep_sync_wait=1 FOR "+
+				"SELECT holder, token, acquired_us, renewed_us, duration_us FROM `"+
 				l.table+"` WHERE name = ?", l.name).Scan(&r.Holder, &r.Token, &acq, &ren, &dur)
 			if err != nil {
 				return notExecuted(err), err

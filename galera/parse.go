@@ -23,6 +23,7 @@ const (
 	varClusterStateUUID  = "wsrep_cluster_state_uuid"
 	varLocalStateUUID    = "wsrep_local_state_uuid"
 	varLastCommitted     = "wsrep_last_committed"
+	varIncoming          = "wsrep_incoming_addresses"
 
 	varDesync          = "wsrep_desync"
 	varRejectQueries   = "wsrep_reject_queries"
@@ -97,6 +98,9 @@ func ParseNodeState(node string, status, variables map[string]string) (NodeState
 	s.ClusterStateUUID = p.uuid(status, varClusterStateUUID)
 	s.LocalStateUUID = p.uuid(status, varLocalStateUUID)
 	s.LastCommitted = p.signed(status, varLastCommitted)
+	if v, ok := p.optional(status, varIncoming); ok {
+		s.IncomingAddresses = v
+	}
 
 	s.Desync = p.boolean(variables, varDesync, false)
 	s.SSTDonorRejectsQueries = p.boolean(variables, varDonorRejects, false)
@@ -149,6 +153,9 @@ func (s NodeState) Rows() (status, variables map[string]string) {
 		varClusterStateUUID:  s.ClusterStateUUID,
 		varLocalStateUUID:    s.LocalStateUUID,
 		varLastCommitted:     strconv.FormatInt(s.LastCommitted, 10),
+	}
+	if s.IncomingAddresses != "" {
+		status[varIncoming] = s.IncomingAddresses
 	}
 	variables = map[string]string{
 		varReadOnly:      onOff(s.ReadOnly),

@@ -175,3 +175,16 @@ func TestRowsRoundTrip(t *testing.T) {
 		t.Fatal("Rows not stable")
 	}
 }
+
+// wsrep_incoming_addresses as MariaDB 10.11 answers it on a 3-node
+// cluster, and absent (older providers).
+func TestIncomingAddresses(t *testing.T) {
+	s := NodeState{}
+	if s.Members() != nil {
+		t.Fatalf("Members of an empty value: %q", s.Members())
+	}
+	s.IncomingAddresses = "127.0.0.1:13301,127.0.0.1:13302,127.0.0.1:13303"
+	if m := s.Members(); len(m) != 3 || m[1] != "127.0.0.1:13302" {
+		t.Fatalf("Members = %q", m)
+	}
+}

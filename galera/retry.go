@@ -146,8 +146,12 @@ func Retryable(err error) bool {
 //   - COMMIT fails with 1213, 1205 or 1047, or with driver.ErrBadConn
 //     (COMMIT was never sent): nothing was committed, retry;
 //   - COMMIT loses the connection (2013, 2006, go-sql-driver's
-//     ErrInvalidConn): the transaction may have committed; RetryTx stops
-//     and returns an error wrapping ErrOutcomeUnknown and the cause.
+//     ErrInvalidConn) or fails with an error that does not prove a
+//     rollback (1180 "Got error N during COMMIT", anything unclassified):
+//     the transaction may have committed; RetryTx stops and returns an
+//     error wrapping ErrOutcomeUnknown and the cause;
+//   - ctx ends before COMMIT is sent: database/sql rolls the transaction
+//     back and RetryTx returns ctx's error (nothing committed).
 //
 // Each attempt runs on its own connection from db, and a connection whose
 // attempt failed is closed, never returned to the pool: a transaction
@@ -194,10 +198,16 @@ func txAttempt(ctx context.Context, conn *sql.Conn, opts *sql.TxOptions, fn func
 		return false, nil
 	case notExecuted(err):
 		return true, err
-	case connLost(err):
-		return false, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
+	case errors.Is(err, sql.ErrTxDone) || isCtxErr(err):
+		// database/sql checks ctx before it sends COMMIT and rolls the
+		// transaction back when ctx ends: nothing was committed.
+		return false, err
 	}
-	return false, err
+	// The connection was lost after COMMIT was sent, or the server failed
+	// the commit with an error that does not prove it rolled back (1180
+	// "Got error N during COMMIT", anything unclassified): the cluster
+	// may have ordered the write-set.
+	return false, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
 }
 
 // discard closes conn's driver connection instead of returning it to the
@@ -215,9 +225,11 @@ func discard(conn *sql.Conn) {
 
 // RetryExec runs one autocommit statement on db, retrying while it
 // provably did not commit (1213, 1205, 1047, driver.ErrBadConn, a failed
-// connect, ErrNoWriter). A connection lost after the statement was sent
-// leaves its outcome unknown: RetryExec then returns an error wrapping
-// ErrOutcomeUnknown, unless cfg.Idempotent.
+// connect, ErrNoWriter). Once the statement was sent, a lost connection,
+// a ctx that ends while the answer is awaited, or 1180 leave its outcome
+// unknown: RetryExec then returns an error wrapping ErrOutcomeUnknown and
+// the cause, unless cfg.Idempotent. A ctx that ended before the statement
+// was sent gives ctx's error alone.
 //
 // With cfg.Idempotent the statement is retried after an unknown outcome
 // too. If a retry then fails with 1062 (ER_DUP_ENTRY), the attempt whose
@@ -226,7 +238,9 @@ func discard(conn *sql.Conn) {
 // treats as acknowledged (errors.Is(err, ErrAlreadyCommitted)). This
 // holds only when no one else writes that key. A 1062 on the first
 // attempt, or after attempts that all provably did not commit, is
-// returned as is.
+// returned as is. Once an attempt's outcome was unknown, every later
+// failure (retries exhausted, ctx ending, an error that is not retried)
+// is returned wrapped in ErrOutcomeUnknown too.
 func RetryExec(ctx context.Context, db *sql.DB, cfg RetryConfig, query string, args ...any) (sql.Result, error) {
 	cfg, err := cfg.validate()
 	if err != nil {
@@ -235,25 +249,76 @@ func RetryExec(ctx context.Context, db *sql.DB, cfg RetryConfig, query string, a
 	var res sql.Result
 	unknown := false // an earlier attempt may have committed
 	err = retry(ctx, cfg, func() (bool, error) {
-		r, err := db.ExecContext(ctx, query, args...)
+		r, sent, err := execAttempt(ctx, db, query, args)
 		switch {
 		case err == nil:
 			res = r
 			return false, nil
 		case unknown && mysqlNumber(err) == ErrNumDupEntry:
 			return false, fmt.Errorf("%w: %w", ErrAlreadyCommitted, err)
+		case !sent:
+			return Retryable(err), err
 		case notExecuted(err):
 			return true, err
-		case connLost(err):
-			if cfg.Idempotent {
-				unknown = true
-				return true, err
-			}
-			return false, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
+		case !outcomeUnknown(err):
+			return false, err // the server refused the statement
+		case cfg.Idempotent:
+			unknown = true
+			return true, err
 		}
-		return false, err
+		return false, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
 	})
+	if err != nil && unknown && !errors.Is(err, ErrAlreadyCommitted) {
+		// Whatever ended the retries, an attempt whose answer was lost
+		// may have committed.
+		return nil, fmt.Errorf("%w (an earlier attempt's answer was lost): %w", ErrOutcomeUnknown, err)
+	}
 	return res, err
+}
+
+// execAttempt runs query once on a connection of its own and reports
+// whether it may have reached the server. Connections that database/sql
+// finds bad before use (driver.ErrBadConn: nothing was sent) are replaced
+// at once, as db.ExecContext does.
+func execAttempt(ctx context.Context, db *sql.DB, query string, args []any) (sql.Result, bool, error) {
+	for range maxBadConns {
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			return nil, false, err
+		}
+		if err := ctx.Err(); err != nil {
+			_ = conn.Close()
+			return nil, false, err
+		}
+		// From here on a ctx error may come after the statement was
+		// sent: go-sql-driver then closes the connection and returns the
+		// ctx's error, and the server may still run the statement (one
+		// waiting for a row lock runs when the lock is released). A ctx
+		// that ends at the very moment the statement is handed over
+		// counts as sent too: the package cannot tell.
+		r, err := conn.ExecContext(ctx, query, args...)
+		_ = conn.Close()
+		if errors.Is(err, driver.ErrBadConn) {
+			continue
+		}
+		return r, true, err
+	}
+	return nil, false, driver.ErrBadConn
+}
+
+// maxBadConns bounds the connections execAttempt tries when each turns
+// out bad before use (the pool's idle connections to a demoted writer).
+const maxBadConns = 8
+
+// outcomeUnknown reports whether err, from a write already sent, leaves
+// its outcome unknown: the connection was lost, ctx ended while the
+// answer was awaited, or the server failed the commit itself (1180).
+func outcomeUnknown(err error) bool {
+	return connLost(err) || isCtxErr(err) || mysqlNumber(err) == ErrNumErrorDuringCommit
+}
+
+func isCtxErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // retry runs attempt until it succeeds, says not to retry, the retries

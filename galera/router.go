@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +32,10 @@ const (
 	// Two keeps detection within two probe timeouts, the second probe
 	// running FastInterval after the first failure.
 	DefaultFall = 2
+	// DefaultRise is HAProxy's default rise: two good probes in a row
+	// bring a node back, so one lucky answer from a flapping node does
+	// not move the writer back to it.
+	DefaultRise = 2
 )
 
 // NodeConfig is one node of the cluster.
@@ -38,10 +43,12 @@ type NodeConfig struct {
 	// Addr is host:port. Required.
 	Addr string
 	// Priority ranks writer candidates as MaxScale galeramon's priority
-	// does with use_priority: lower positive values are preferred. Zero,
-	// the default, ranks after every positive priority; a negative
-	// priority means the node is never the writer (it may still read).
-	// Among equal priorities the lowest wsrep_local_index wins.
+	// does with use_priority: when any node has a non-zero priority, the
+	// lowest positive one is preferred and a node whose priority is 0 or
+	// less is never the writer (it may still read), so a galeramon
+	// configuration ports unchanged. When every priority is zero, the
+	// default, the lowest wsrep_local_index wins, as galeramon without
+	// use_priority. Among equal priorities the lowest index wins.
 	Priority int
 }
 
@@ -66,13 +73,19 @@ type RouterConfig struct {
 	// connections are closed, which fails their in-flight statements at
 	// once instead of leaving them hanging on a stopped server.
 	ProbeTimeout time.Duration
-	// Rise is the number of consecutive successful probes a down node
-	// needs to count as up again; zero means 1. Fall is the number of
-	// consecutive failed probes (no answer within ProbeTimeout, refused,
-	// garbage) that take an up node down and close its client
-	// connections; zero means DefaultFall (2). A state the node reports
-	// (not Synced, non-Primary, read_only...) takes effect at once
-	// regardless.
+	// Rise is the number of consecutive probes a node needs, after it
+	// went down or lost the writer role, to count as up or fit for the
+	// role again; zero means 2, HAProxy's rise. Fall is the number of
+	// consecutive failed probes (no answer within ProbeTimeout, garbage)
+	// that take an up node down and close its client connections, and
+	// the number of consecutive soft states (Donor/Desynced, Joined,
+	// read_only, wsrep_reject_queries, pxc_maint_mode) that take the
+	// writer role from a node; zero means DefaultFall (2). A probe sees
+	// such a state at most once if it lasts less than ProbeInterval, so a
+	// brief wsrep_desync never moves the writer. Hard facts act at once:
+	// a refused connection (mysqld is gone), a non-Primary component,
+	// wsrep_ready OFF, a Joining or Initialized node, a node the Primary
+	// component's members no longer list in wsrep_incoming_addresses.
 	Rise, Fall int
 	// FastInterval is the time between probes of an up node that failed
 	// fewer than Fall probes in a row, as HAProxy's fastinter: it
@@ -80,11 +93,15 @@ type RouterConfig struct {
 	// ProbeInterval/4.
 	FastInterval time.Duration
 
-	// Failback lets a better-ranked node take the writer role back when
-	// it becomes eligible again. Zero means no failback: the writer keeps
-	// the role while it stays eligible, as haproxy "backup" servers do and
-	// MaxScale's disable_master_failback.
-	Failback bool
+	// Sticky keeps the writer role on a node while it stays fit, even
+	// when a better-ranked node is fit again (MaxScale galeramon's
+	// disable_master_failback). Zero means failback: once the preferred
+	// node has passed Rise probes, the role returns to it, as HAProxy
+	// returns from its backup servers to the active one. Failback is what
+	// makes Routers in different processes agree again after a failover;
+	// stickiness is decided by each process alone, so two processes may
+	// then keep different writers until one of them loses its own.
+	Sticky bool
 	// Readers says which nodes serve reads; zero means ReadersStandbys.
 	Readers ReaderPolicy
 	// NoReaderFallback makes the reader connector fail with ErrNoReader
@@ -98,6 +115,21 @@ type RouterConfig struct {
 	// ReadFromDonors lets Donor/Desynced nodes serve reads (unless they
 	// reject queries during a state transfer).
 	ReadFromDonors bool
+	// ReadOnlyTxToReaders sends a transaction begun on the writer
+	// connector with sql.TxOptions{ReadOnly: true} to a reader, over a
+	// connection of the reader connector opened for it and closed when it
+	// ends (ReaderSyncWait applies to it). Zero keeps it on the writer:
+	// a read-only transaction there sees the last commit, on a reader
+	// only what the node applied, unless ReaderSyncWait is set.
+	ReadOnlyTxToReaders bool
+	// ReaderSyncWait, when non-zero, is the session's wsrep_sync_wait on
+	// every connection the reader connector opens (a bitmask: 1 makes
+	// reads causal, waiting until the node has applied every commit
+	// ordered before them; MariaDB accepts up to 15). The writer's
+	// connections keep the server's setting, so a service pays for
+	// causal reads only where it reads from other nodes. Zero leaves the
+	// server's setting (0 by default).
+	ReaderSyncWait int
 
 	// OnWriterChange is called when the writer changes; to is "" when no
 	// node qualifies. Calls come from one goroutine, in order, and must
@@ -175,6 +207,7 @@ type Router struct {
 	done    chan struct{} // closed when Run returns
 
 	mu         sync.Mutex
+	el         *election
 	started    bool // the first probe round is complete
 	electing   bool // the writer was lost; waiting for fresh probes
 	freshAfter time.Time
@@ -196,7 +229,6 @@ type Router struct {
 type rnode struct {
 	idx       int
 	addr      string
-	priority  int
 	connector driver.Connector // client connections
 	probeConn driver.Connector // probes
 	probeDB   *sql.DB          // opened by Run
@@ -243,6 +275,8 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 		return nil, fmt.Errorf("galera: RouterConfig.FastInterval %v must not be negative", cfg.FastInterval)
 	case cfg.ReaderMaxRecvQueue < 0:
 		return nil, fmt.Errorf("galera: RouterConfig.ReaderMaxRecvQueue %d must not be negative", cfg.ReaderMaxRecvQueue)
+	case cfg.ReaderSyncWait < 0 || cfg.ReaderSyncWait > 15:
+		return nil, fmt.Errorf("galera: RouterConfig.ReaderSyncWait %d must be within [0, 15] (a wsrep_sync_wait bitmask)", cfg.ReaderSyncWait)
 	case cfg.Readers < ReadersStandbys || cfg.Readers > ReadersReadOnly:
 		return nil, fmt.Errorf("galera: RouterConfig.Readers %d is not a ReaderPolicy", cfg.Readers)
 	}
@@ -253,7 +287,7 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 		cfg.ProbeTimeout = DefaultProbeTimeout
 	}
 	if cfg.Rise == 0 {
-		cfg.Rise = 1
+		cfg.Rise = DefaultRise
 	}
 	if cfg.Fall == 0 {
 		cfg.Fall = DefaultFall
@@ -263,7 +297,11 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 	}
 	cfg.Nodes = append([]NodeConfig(nil), cfg.Nodes...)
 	cfg.Driver = cfg.Driver.Clone()
-	r := &Router{cfg: cfg, log: cfg.Logger, writer: -1, reported: -1, changed: make(chan struct{}), ready: make(chan struct{}), done: make(chan struct{}), cbWake: make(chan struct{}, 1)}
+	prios := make([]int, len(cfg.Nodes))
+	for i, nc := range cfg.Nodes {
+		prios[i] = nc.Priority
+	}
+	r := &Router{el: newElection(prios, cfg.Rise, cfg.Fall, cfg.Sticky), cfg: cfg, log: cfg.Logger, writer: -1, reported: -1, changed: make(chan struct{}), ready: make(chan struct{}), done: make(chan struct{}), cbWake: make(chan struct{}, 1)}
 	seen := map[string]bool{}
 	for i, nc := range cfg.Nodes {
 		if nc.Addr == "" {
@@ -276,7 +314,7 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 			return nil, fmt.Errorf("galera: RouterConfig.Nodes[%d].Addr %q is listed twice", i, nc.Addr)
 		}
 		seen[nc.Addr] = true
-		n := &rnode{idx: i, addr: nc.Addr, priority: nc.Priority, kick: make(chan struct{}, 1),
+		n := &rnode{idx: i, addr: nc.Addr, kick: make(chan struct{}, 1),
 			probed: make(chan struct{}), conns: map[*trackedConn]struct{}{}}
 		dc := cfg.Driver.Clone()
 		dc.Addr = nc.Addr
@@ -398,6 +436,9 @@ func (r *Router) observe(n *rnode, st NodeState, err error, start time.Time) {
 	n.latency = time.Since(start)
 	n.probeStart = start
 	wasUp := n.up
+	v := judge(st, err)
+	r.el.observe(n.idx, v, st.LocalIndex, err == nil)
+	r.observeMembersLocked(n, st, err)
 	if err == nil {
 		n.state, n.err = st, nil
 		n.okStreak++
@@ -410,7 +451,7 @@ func (r *Router) observe(n *rnode, st NodeState, err error, start time.Time) {
 		n.failures++
 		n.failStreak++
 		n.okStreak = 0
-		if !n.seen || n.failStreak >= r.cfg.Fall {
+		if !n.seen || n.failStreak >= r.cfg.Fall || v == verdictHard {
 			n.up = false
 		}
 	}
@@ -427,6 +468,26 @@ func (r *Router) observe(n *rnode, st NodeState, err error, start time.Time) {
 	}
 }
 
+// observeMembersLocked applies a hard fact one node reports about the
+// others: a member of the Primary component whose
+// wsrep_incoming_addresses lists itself in the Router's address form, but
+// not node m, has evicted m (a stopped or partitioned node), however m's
+// own probes are going.
+func (r *Router) observeMembersLocked(n *rnode, st NodeState, err error) {
+	if err != nil || st.ClusterStatus != ClusterStatusPrimary {
+		return
+	}
+	members := st.Members()
+	if !slices.Contains(members, n.addr) {
+		return // another address form: nothing to compare with
+	}
+	for _, m := range r.nodes {
+		if m != n && !slices.Contains(members, m.addr) {
+			r.el.observe(m.idx, verdictHard, 0, false)
+		}
+	}
+}
+
 // recomputeLocked derives roles from the nodes' views and queues the
 // callbacks for what changed.
 func (r *Router) recomputeLocked() {
@@ -435,14 +496,14 @@ func (r *Router) recomputeLocked() {
 	}
 	views := make([]nodeView, len(r.nodes))
 	for i, n := range r.nodes {
-		views[i] = nodeView{up: n.up, state: n.state, priority: n.priority}
+		views[i] = nodeView{up: n.up, state: n.state}
 	}
 	old := r.writer
 	// When the writer loses its role, its successor is chosen on states
 	// read after that moment: a node that lost quorum together with the
 	// writer still looks Primary in its previous probe. The other nodes
 	// are probed at once; connections wait for the choice.
-	if old >= 0 && !writerEligible(views[old]) && r.freshAfter.IsZero() {
+	if old >= 0 && !r.el.fit(old) && !r.el.nodes[old].drained && r.freshAfter.IsZero() {
 		r.freshAfter = time.Now()
 		r.lostWriter = old
 		for i, n := range r.nodes {
@@ -471,7 +532,7 @@ func (r *Router) recomputeLocked() {
 		}
 	}
 	if !r.electing {
-		w = selectWriter(views, old, r.cfg.Failback)
+		w = r.el.choose()
 	}
 	readers := selectReaders(views, w, r.cfg.Readers, r.cfg.ReadFromDonors, r.cfg.ReaderMaxRecvQueue, !r.cfg.NoReaderFallback)
 	isReader := make([]bool, len(r.nodes))

@@ -73,6 +73,22 @@ func startRouterTB(t testing.TB, edit func(*galera.RouterConfig)) *routerEnv {
 			e.mu.Unlock()
 		},
 	}
+	r := runRouter(t, c, cfg, edit)
+	e.r = r
+	e.w = sql.OpenDB(r.Writer())
+	e.rd = sql.OpenDB(r.Reader())
+	t.Cleanup(func() {
+		e.w.Close()
+		e.rd.Close()
+	})
+	return e
+}
+
+// runRouter adds c's nodes to cfg, applies edit, and runs the Router
+// until the test ends (its pools, closed by cleanups registered later,
+// close first).
+func runRouter(t testing.TB, c *galeratest.Cluster, cfg galera.RouterConfig, edit func(*galera.RouterConfig)) *galera.Router {
+	t.Helper()
 	for _, a := range c.Addrs() {
 		cfg.Nodes = append(cfg.Nodes, galera.NodeConfig{Addr: a})
 	}
@@ -86,18 +102,13 @@ func startRouterTB(t testing.TB, edit func(*galera.RouterConfig)) *routerEnv {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()
-	e.r = r
-	e.w = sql.OpenDB(r.Writer())
-	e.rd = sql.OpenDB(r.Reader())
 	t.Cleanup(func() {
-		e.w.Close()
-		e.rd.Close()
 		cancel()
 		if err := <-done; !errors.Is(err, context.Canceled) {
 			t.Errorf("Run returned %v", err)
 		}
 	})
-	return e
+	return r
 }
 
 func openNode(t testing.TB, c *galeratest.Cluster, i int, db string) *sql.DB {
@@ -149,6 +160,7 @@ func TestRouterWriterIsLowestLocalIndex(t *testing.T) {
 func TestRouterPriority(t *testing.T) {
 	e := startRouter(t, func(c *galera.RouterConfig) {
 		c.Nodes[2].Priority = 1
+		c.Nodes[1].Priority = 2
 		c.Nodes[0].Priority = -1
 	})
 	if _, err := e.w.Exec("INSERT INTO t (id, at) VALUES (1, 1)"); err != nil {
@@ -158,14 +170,14 @@ func TestRouterPriority(t *testing.T) {
 		t.Fatal("the insert did not run on node 2 (priority 1)")
 	}
 	e.c.Node(2).Kill()
-	waitWriter(t, e.r, e.c.Node(1).Addr()) // node 0 has a negative priority
+	waitWriter(t, e.r, e.c.Node(1).Addr()) // node 0's priority is not positive
 }
 
 func TestRouterFailoverOnKill(t *testing.T) {
 	// Background probes at 1s (fast 250ms) leave the kill to the
 	// statement path, so that it is the client that suspects node 0:
 	// with 50ms probes a stall of the test after Kill lets them win.
-	e := startRouter(t, func(c *galera.RouterConfig) { c.ProbeInterval = time.Second })
+	e := startRouter(t, func(c *galera.RouterConfig) { c.ProbeInterval = time.Second; c.Sticky = true })
 	ctx := context.Background()
 	for i := range 5 {
 		if _, err := e.w.ExecContext(ctx, "INSERT INTO t (id, at) VALUES (?, 0)", i); err != nil {
@@ -193,7 +205,7 @@ func TestRouterFailoverOnKill(t *testing.T) {
 	if !executedOn(n1, "INSERT") || e.r.WriterAddr() != n1.Addr() {
 		t.Fatalf("writer %s", e.r.WriterAddr())
 	}
-	// No failback: node 0 comes back and stays a standby.
+	// Sticky: node 0 comes back and stays a standby.
 	if err := n0.Restart(); err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +215,7 @@ func TestRouterFailoverOnKill(t *testing.T) {
 	}
 	st := e.r.Stats()
 	if st.Nodes[0].Role == galera.RoleDown || st.Nodes[1].Role != galera.RoleWriter || e.r.WriterAddr() != n1.Addr() {
-		t.Fatalf("roles after restart (no failback): %+v", st.Nodes)
+		t.Fatalf("roles after restart (sticky): %+v", st.Nodes)
 	}
 	// OnNodeChange saw node 0 as writer, down, then back as a reader.
 	deadline = time.Now().Add(2 * time.Second)
@@ -220,7 +232,7 @@ func TestRouterFailoverOnKill(t *testing.T) {
 }
 
 func TestRouterFailback(t *testing.T) {
-	e := startRouter(t, func(c *galera.RouterConfig) { c.Failback = true })
+	e := startRouter(t, nil)
 	n0 := e.c.Node(0)
 	waitWriter(t, e.r, n0.Addr())
 	n0.Kill()
@@ -436,6 +448,7 @@ func TestNewRouterValidation(t *testing.T) {
 		{galera.RouterConfig{Nodes: []galera.NodeConfig{{Addr: "a:1"}, {Addr: "a:1"}}, Driver: c.DriverConfig("")}, "twice"},
 		{galera.RouterConfig{Nodes: []galera.NodeConfig{{Addr: "a:1"}}, Driver: c.DriverConfig(""), ProbeInterval: -1}, "ProbeInterval"},
 		{galera.RouterConfig{Nodes: []galera.NodeConfig{{Addr: "a:1"}}, Driver: c.DriverConfig(""), Readers: 7}, "Readers"},
+		{galera.RouterConfig{Nodes: []galera.NodeConfig{{Addr: "a:1"}}, Driver: c.DriverConfig(""), ReaderSyncWait: 16}, "ReaderSyncWait"},
 	}
 	for _, tt := range tests {
 		if _, err := galera.NewRouter(tt.cfg); err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -477,5 +490,51 @@ func TestRouterRise(t *testing.T) {
 			t.Fatal("node 2 never came back")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// ReaderSyncWait sets wsrep_sync_wait on the reader's sessions only.
+func TestRouterReaderSyncWait(t *testing.T) {
+	e := startRouter(t, func(c *galera.RouterConfig) { c.ReaderSyncWait = 1 })
+	rd := sql.OpenDB(e.r.Reader())
+	defer rd.Close()
+	var v int
+	if err := rd.QueryRow("SELECT @@wsrep_sync_wait").Scan(&v); err != nil || v != 1 {
+		t.Fatalf("reader's wsrep_sync_wait = %d, %v; want 1", v, err)
+	}
+	if err := e.w.QueryRow("SELECT @@wsrep_sync_wait").Scan(&v); err == nil {
+		t.Fatalf("writer's session has wsrep_sync_wait = %d; want the server's setting (unknown to the fake)", v)
+	}
+}
+
+// With ReadOnlyTxToReaders, a read-only transaction on the writer's pool
+// runs on a reader; the pool's next statement runs on the writer again.
+func TestRouterReadOnlyTxToReaders(t *testing.T) {
+	for _, opt := range []bool{false, true} {
+		e := startRouter(t, func(c *galera.RouterConfig) { c.ReadOnlyTxToReaders = opt })
+		waitWriter(t, e.r, e.c.Node(0).Addr())
+		e.w.SetMaxOpenConns(1) // the same connection serves both
+		for _, n := range e.c.Nodes() {
+			n.ResetQueries()
+		}
+		tx, err := e.w.BeginTx(context.Background(), &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := tx.QueryRow("SELECT COUNT(*) FROM t").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.w.Exec("INSERT INTO t (id, at) VALUES (1, 1)"); err != nil {
+			t.Fatal(err)
+		}
+		onWriter := executedOn(e.c.Node(0), "SELECT COUNT")
+		onReader := executedOn(e.c.Node(1), "SELECT COUNT") || executedOn(e.c.Node(2), "SELECT COUNT")
+		if onWriter == opt || onReader != opt || !executedOn(e.c.Node(0), "INSERT") {
+			t.Fatalf("ReadOnlyTxToReaders %v: read on the writer %v, on a reader %v; queries %q", opt, onWriter, onReader, e.c.Node(0).Queries())
+		}
 	}
 }

@@ -5,9 +5,8 @@ package galera
 
 // nodeView is what selection needs to know about one node.
 type nodeView struct {
-	up       bool // the last probe read a state
-	state    NodeState
-	priority int
+	up    bool // the last probe read a state
+	state NodeState
 }
 
 // writerEligible reports whether a node may take writes: Synced in the
@@ -15,7 +14,7 @@ type nodeView struct {
 // galeramon uses the same wsrep facts to decide that a node is usable.
 func writerEligible(v nodeView) bool {
 	s := v.state
-	return v.up && v.priority >= 0 && s.LocalState == LocalStateSynced && s.ClusterStatus == ClusterStatusPrimary &&
+	return v.up && s.LocalState == LocalStateSynced && s.ClusterStatus == ClusterStatusPrimary &&
 		s.Ready && !s.ReadOnly && s.RejectQueries == RejectQueriesNone &&
 		(s.MaintMode == MaintModeAbsent || s.MaintMode == MaintModeDisabled)
 }
@@ -39,44 +38,6 @@ func readerEligible(v nodeView, donorOK bool, maxQueue int64) bool {
 		return false
 	}
 	return maxQueue <= 0 || s.RecvQueue <= maxQueue
-}
-
-// writerRank orders writer candidates as MaxScale's galeramon does with
-// use_priority: lower positive priorities first, then priority 0 (no
-// preference), then the lowest wsrep_local_index; the configuration order
-// breaks remaining ties. Lower ranks win.
-func writerLess(a, b nodeView, ai, bi int) bool {
-	pa, pb := a.priority, b.priority
-	if (pa > 0) != (pb > 0) {
-		return pa > 0
-	}
-	if pa != pb {
-		return pa < pb
-	}
-	if a.state.LocalIndex != b.state.LocalIndex {
-		return a.state.LocalIndex < b.state.LocalIndex
-	}
-	return ai < bi
-}
-
-// selectWriter returns the index of the writer, or -1 when no node is
-// eligible. Without failback a current writer that is still eligible
-// keeps the role even if a better-ranked node is back, like a haproxy
-// "backup" server that stays active (MaxScale's disable_master_failback).
-func selectWriter(views []nodeView, current int, failback bool) int {
-	if !failback && current >= 0 && current < len(views) && writerEligible(views[current]) {
-		return current
-	}
-	best := -1
-	for i, v := range views {
-		if !writerEligible(v) {
-			continue
-		}
-		if best < 0 || writerLess(v, views[best], i, best) {
-			best = i
-		}
-	}
-	return best
 }
 
 // ReaderPolicy says which nodes the Router's reader connector uses. The

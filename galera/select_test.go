@@ -14,49 +14,6 @@ func view(idx int64, edit func(*nodeView)) nodeView {
 	return v
 }
 
-func TestSelectWriter(t *testing.T) {
-	down := func(v *nodeView) { v.up = false }
-	tests := []struct {
-		name     string
-		views    []nodeView
-		current  int
-		failback bool
-		want     int
-	}{
-		{"galeramon: lowest wsrep_local_index wins",
-			[]nodeView{view(2, nil), view(0, nil), view(1, nil)}, -1, false, 1},
-		{"galeramon use_priority: lowest positive priority first",
-			[]nodeView{view(0, nil), view(1, func(v *nodeView) { v.priority = 2 }), view(2, func(v *nodeView) { v.priority = 1 })}, -1, false, 2},
-		{"priority 0 ranks after positive priorities",
-			[]nodeView{view(0, nil), view(1, func(v *nodeView) { v.priority = 5 })}, -1, false, 1},
-		{"negative priority is never the writer",
-			[]nodeView{view(0, func(v *nodeView) { v.priority = -1 }), view(1, down)}, -1, false, -1},
-		{"no failback: the current writer keeps the role",
-			[]nodeView{view(0, nil), view(1, nil)}, 1, false, 1},
-		{"disable_master_failback=false: the better node takes it back",
-			[]nodeView{view(0, nil), view(1, nil)}, 1, true, 0},
-		{"the current writer loses the role when it is not Synced",
-			[]nodeView{view(0, nil), view(1, func(v *nodeView) { v.state.LocalState = LocalStateDonor })}, 1, false, 0},
-		{"read_only is not writable",
-			[]nodeView{view(0, func(v *nodeView) { v.state.ReadOnly = true }), view(1, nil)}, -1, false, 1},
-		{"wsrep_reject_queries is not writable",
-			[]nodeView{view(0, func(v *nodeView) { v.state.RejectQueries = RejectQueriesAll }), view(1, nil)}, -1, false, 1},
-		{"pxc_maint_mode MAINTENANCE is not writable",
-			[]nodeView{view(0, func(v *nodeView) { v.state.MaintMode = MaintModeMaintenance }), view(1, nil)}, -1, false, 1},
-		{"no Primary component: no writer",
-			[]nodeView{view(-1, func(v *nodeView) { v.state.ClusterStatus = ClusterStatusNonPrimary }), view(0, down)}, 0, false, -1},
-		{"not ready: no writer",
-			[]nodeView{view(0, func(v *nodeView) { v.state.Ready = false })}, -1, false, -1},
-		{"equal index (two views): configuration order",
-			[]nodeView{view(0, nil), view(0, nil)}, -1, false, 0},
-	}
-	for _, tt := range tests {
-		if got := selectWriter(tt.views, tt.current, tt.failback); got != tt.want {
-			t.Errorf("%s: selectWriter = %d, want %d", tt.name, got, tt.want)
-		}
-	}
-}
-
 func TestSelectReaders(t *testing.T) {
 	ro := func(v *nodeView) { v.state.ReadOnly = true }
 	tests := []struct {

@@ -1,6 +1,9 @@
 package galera
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // LocalState is wsrep_local_state, the node's position in Galera's
 // membership state machine (galera's gcs node states as reported by the
@@ -199,6 +202,19 @@ type NodeState struct {
 	// LastCommitted is wsrep_last_committed, the seqno of the last
 	// transaction the node committed.
 	LastCommitted int64
+	// IncomingAddresses is wsrep_incoming_addresses as the node answers
+	// it: the client addresses (wsrep_node_incoming_address) of the
+	// members of its component, comma-separated; "" when absent. Members
+	// splits it.
+	IncomingAddresses string
+}
+
+// Members returns IncomingAddresses split at commas, nil when empty.
+func (s NodeState) Members() []string {
+	if s.IncomingAddresses == "" {
+		return nil
+	}
+	return strings.Split(s.IncomingAddresses, ",")
 }
 
 // Synced reports whether the node is Synced in a Primary component.

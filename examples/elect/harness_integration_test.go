@@ -208,10 +208,16 @@ func (w *syncWriter) Write(p []byte) (int, error) {
 // lease, exits 0 within 5s, and another takes over at once under a higher
 // token.
 func runElectScenario(t *testing.T, backend, addr string) {
+	runElectScenarioOn(t, backend, []string{addr, addr, addr})
+}
+
+// runElectScenarioOn is runElectScenario with one address per process,
+// for stores whose processes may each talk to another node.
+func runElectScenarioOn(t *testing.T, backend string, addrs []string) {
 	name := fmt.Sprintf("elect-test-%d", rand.Uint32())
 	procs := map[string]*electProc{}
-	for _, id := range []string{"p1", "p2", "p3"} {
-		procs[id] = startElect(t, backend, addr, name, id)
+	for i, id := range []string{"p1", "p2", "p3"} {
+		procs[id] = startElect(t, backend, addrs[i], name, id)
 	}
 
 	// 1. Exactly one leads; the others see it.

@@ -4,7 +4,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"database/sql"
 	"encoding/json"
 	"os"
@@ -13,11 +12,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/hakit/hakit/internal/testenv"
 )
 
@@ -73,30 +70,7 @@ func TestLoadSurvivesWriterKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sdb.Close()
-	evicted := make(chan time.Time, 1)
-	go func() {
-		for range 1500 {
-			var name string
-			var size int
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			err := sdb.QueryRowContext(ctx, "SHOW GLOBAL STATUS LIKE 'wsrep_cluster_size'").Scan(&name, &size)
-			cancel()
-			if err == nil && size < 3 {
-				evicted <- time.Now()
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		close(evicted)
-	}()
-	killed := time.Now()
-	if err := syscall.Kill(g.PID(t, writer), syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	ev, ok := <-evicted
-	if !ok {
-		t.Fatal("the survivors never evicted the killed node")
-	}
+	killed, ev := killAndWatch(t, g, sdb, writer)
 	for {
 		m := next()
 		if _, done := m["acked"]; done {
@@ -141,17 +115,7 @@ func TestLoadSurvivesWriterKill(t *testing.T) {
 		if i == writer {
 			continue
 		}
-		// Survivors apply commits asynchronously: read causally.
-		cfg, err := mysql.ParseDSN(g.DSN(i, db))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.Params = map[string]string{"wsrep_sync_wait": "1"}
-		ndb, err := sql.Open("mysql", cfg.FormatDSN())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ndb.Close()
+		ndb := causalDB(t, g, i, db)
 		var n int
 		var max sql.NullInt64
 		if err := ndb.QueryRow("SELECT COUNT(*), MAX(id) FROM t WHERE id <= ?", ids[len(ids)-1]).Scan(&n, &max); err != nil {

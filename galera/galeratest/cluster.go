@@ -226,8 +226,12 @@ func (c *Cluster) recomputeLocked() {
 			c.lastPrimary = g
 			c.confID++
 		}
+		var members []string
+		for _, j := range g {
+			members = append(members, c.nodes[j].addr)
+		}
 		for rank, j := range g {
-			v := view{alive: true, primary: primary, size: len(g), index: int64(rank), confID: c.confID}
+			v := view{members: members, alive: true, primary: primary, size: len(g), index: int64(rank), confID: c.confID}
 			if !primary {
 				v.index, v.confID = -1, -1
 			}

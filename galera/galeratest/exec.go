@@ -14,7 +14,9 @@ type session struct {
 	tx        *tx // open explicit transaction, nil in autocommit
 	foundRows bool
 	connID    uint32
-	conn      net.Conn // the client connection; nil in tests that drive a session directly
+	conn      net.Conn         // the client connection; nil in tests that drive a session directly
+	vars      map[string]value // SET SESSION variables
+	st        *store           // the store the current statement uses: the cluster's, or a paused node's copy
 }
 
 func (s *session) status() uint16 {
@@ -34,6 +36,7 @@ const (
 )
 
 func classify(toks []token) stmtKind {
+	toks = withoutSetStatement(toks)
 	if len(toks) == 0 || toks[0].kind != tIdent {
 		return kindAdmin
 	}
@@ -51,6 +54,22 @@ func classify(toks []token) stmtKind {
 		return kindWrite
 	}
 	return kindAdmin
+}
+
+// withoutSetStatement drops MariaDB's "SET STATEMENT var=value[, ...] FOR"
+// prefix: its settings (wsrep_sync_wait, ...) change nothing on nodes
+// that apply every commit at once.
+func withoutSetStatement(toks []token) []token {
+	if len(toks) < 2 || toks[0].kind != tIdent || !strings.EqualFold(toks[0].s, "SET") ||
+		toks[1].kind != tIdent || !strings.EqualFold(toks[1].s, "STATEMENT") {
+		return toks
+	}
+	for i, t := range toks {
+		if t.kind == tIdent && strings.EqualFold(t.s, "FOR") {
+			return toks[i+1:]
+		}
+	}
+	return toks
 }
 
 // exec runs one statement. It is called with the cluster's store lock
@@ -73,7 +92,8 @@ func (s *session) exec(q string, params []value) (*result, error) {
 	if kind == kindWrite && st.ReadOnly && !(len(toks) == 1 && strings.EqualFold(toks[0].s, "COMMIT") && (s.tx == nil || s.tx.empty())) {
 		return nil, errReadOnly
 	}
-	p := &parser{toks: toks, params: params, q: q}
+	s.st = s.storeFor(kind, s.syncWait(toks))
+	p := &parser{toks: withoutSetStatement(toks), params: params, q: q}
 	c := s.node.cluster
 	c.store.mu.Lock()
 	defer c.store.mu.Unlock()
@@ -108,7 +128,7 @@ func (s *session) dispatch(p *parser) (*result, error) {
 		if err := s.commitOpen(); err != nil {
 			return nil, err
 		}
-		s.tx = newTx(s.node.cluster.store.seq)
+		s.tx = newTx(s.st.seq)
 		return &result{}, nil
 	case p.acceptKw("COMMIT"):
 		return &result{}, s.commitOpen()
@@ -143,7 +163,7 @@ func (s *session) commitOpen() error {
 	if x == nil {
 		return nil
 	}
-	if !s.node.cluster.store.commit(x) {
+	if !s.st.commit(x) {
 		s.node.cluster.noteCertFailure()
 		return errDeadlock
 	}
@@ -156,19 +176,19 @@ func (s *session) autocommit(f func(*tx) (*result, error)) (*result, error) {
 	if s.tx != nil {
 		return f(s.tx)
 	}
-	x := newTx(s.node.cluster.store.seq)
+	x := newTx(s.st.seq)
 	res, err := f(x)
 	if err != nil {
 		return nil, err
 	}
-	if !s.node.cluster.store.commit(x) {
+	if !s.st.commit(x) {
 		return nil, errDeadlock
 	}
 	return res, nil
 }
 
 func (s *session) use(db string) (*result, error) {
-	if _, ok := s.node.cluster.store.dbs[strings.ToLower(db)]; !ok {
+	if _, ok := s.st.dbs[strings.ToLower(db)]; !ok {
 		return nil, &sqlError{1049, "42000", fmt.Sprintf("Unknown database '%s'", db)}
 	}
 	s.db = db
@@ -182,7 +202,7 @@ func (s *session) lookupTable(db, name string) (*table, error) {
 	if db == "" {
 		return nil, errNoDB
 	}
-	d, ok := s.node.cluster.store.dbs[strings.ToLower(db)]
+	d, ok := s.st.dbs[strings.ToLower(db)]
 	if !ok {
 		return nil, &sqlError{1049, "42000", fmt.Sprintf("Unknown database '%s'", db)}
 	}
@@ -216,7 +236,7 @@ func parseWhere(p *parser, t *table) ([]cond, error) {
 }
 
 func (s *session) create(p *parser) (*result, error) {
-	st := s.node.cluster.store
+	st := s.st
 	switch {
 	case p.acceptKw("DATABASE"), p.acceptKw("SCHEMA"):
 		ifNot := p.acceptKw("IF", "NOT", "EXISTS")
@@ -374,7 +394,7 @@ func skipItem(p *parser) {
 }
 
 func (s *session) drop(p *parser) (*result, error) {
-	st := s.node.cluster.store
+	st := s.st
 	switch {
 	case p.acceptKw("DATABASE"), p.acceptKw("SCHEMA"):
 		ifExists := p.acceptKw("IF", "EXISTS")
@@ -410,7 +430,6 @@ func (s *session) drop(p *parser) (*result, error) {
 }
 
 func (s *session) insert(p *parser, x *tx) (*result, error) {
-	ignore := p.acceptKw("IGNORE")
 	p.acceptKw("INTO")
 	t, err := s.parseTable(p)
 	if err != nil {
@@ -486,14 +505,11 @@ func (s *session) insert(p *parser, x *tx) (*result, error) {
 			res.lastID = uint64(row[t.autoInc].i)
 		}
 		key := t.key(row)
-		if _, exists := s.node.cluster.store.get(x, t, key); exists {
-			if !ignore {
-				return nil, &sqlError{1062, "23000", fmt.Sprintf("Duplicate entry '%s' for key 'PRIMARY'", t.keyText(row))}
-			}
-		} else {
-			x.put(t, key, row)
-			res.affected++
+		if _, exists := s.st.get(x, t, key); exists {
+			return nil, &sqlError{1062, "23000", fmt.Sprintf("Duplicate entry '%s' for key 'PRIMARY'", t.keyText(row))}
 		}
+		x.put(t, key, row)
+		res.affected++
 		if !p.acceptPunct(",") {
 			break
 		}
@@ -593,7 +609,7 @@ func (s *session) update(p *parser, x *tx) (*result, error) {
 		}
 		if len(t.pk) > 0 {
 			if nk := t.key(row); nk != kr.key {
-				if _, exists := s.node.cluster.store.get(x, t, nk); exists {
+				if _, exists := s.st.get(x, t, nk); exists {
 					return nil, &sqlError{1062, "23000", fmt.Sprintf("Duplicate entry '%s' for key 'PRIMARY'", t.keyText(row))}
 				}
 				x.put(t, kr.key, nil)
@@ -665,7 +681,7 @@ func (s *session) selectStmt(p *parser) (*result, error) {
 					it.col = c
 				}
 				it.agg = f
-			case "MAX", "MIN":
+			case "MAX":
 				c, err := p.ident()
 				if err != nil {
 					return nil, err
@@ -713,44 +729,6 @@ func (s *session) selectStmt(p *parser) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	type order struct {
-		col  int
-		desc bool
-	}
-	var orders []order
-	if p.acceptKw("ORDER", "BY") {
-		for {
-			n, err := p.ident()
-			if err != nil {
-				return nil, err
-			}
-			o := order{col: t.colIndex(n)}
-			if o.col < 0 {
-				return nil, &sqlError{1054, "42S22", fmt.Sprintf("Unknown column '%s' in 'order clause'", n)}
-			}
-			if p.acceptKw("DESC") {
-				o.desc = true
-			} else {
-				p.acceptKw("ASC")
-			}
-			orders = append(orders, o)
-			if !p.acceptPunct(",") {
-				break
-			}
-		}
-	}
-	limit := int64(-1)
-	if p.acceptKw("LIMIT") {
-		v, err := p.literal()
-		if err != nil {
-			return nil, err
-		}
-		n, ok := v.asInt()
-		if !ok {
-			return nil, p.syntax()
-		}
-		limit = n
-	}
 	_ = p.acceptKw("FOR", "UPDATE") || p.acceptKw("LOCK", "IN", "SHARE", "MODE")
 
 	x := s.tx
@@ -763,24 +741,6 @@ func (s *session) selectStmt(p *parser) (*result, error) {
 			rows = append(rows, kr.row)
 		}
 	}
-	slices.SortStableFunc(rows, func(a, b []value) int {
-		for _, o := range orders {
-			c, _ := compare(a[o.col], b[o.col])
-			if a[o.col].null != b[o.col].null {
-				c = 1
-				if a[o.col].null {
-					c = -1
-				}
-			}
-			if o.desc {
-				c = -c
-			}
-			if c != 0 {
-				return c
-			}
-		}
-		return 0
-	})
 	res := &result{}
 	aggregate := false
 	for _, it := range items {
@@ -825,12 +785,12 @@ func (s *session) selectStmt(p *parser) (*result, error) {
 					}
 				}
 				out = append(out, intValue(int64(n)))
-			case "MAX", "MIN":
+			case "MAX":
 				i := t.colIndex(it.col)
 				best := value{null: true}
 				for _, r := range rows {
 					c, ok := compare(r[i], best)
-					if best.null && !r[i].null || ok && (it.agg == "MAX" && c > 0 || it.agg == "MIN" && c < 0) {
+					if best.null && !r[i].null || ok && c > 0 {
 						best = r[i]
 					}
 				}
@@ -842,10 +802,7 @@ func (s *session) selectStmt(p *parser) (*result, error) {
 		res.rows = [][]value{out}
 		return res, nil
 	}
-	for i, r := range rows {
-		if limit >= 0 && int64(i) >= limit {
-			break
-		}
+	for _, r := range rows {
 		var out []value
 		for _, it := range items {
 			switch {
@@ -883,13 +840,13 @@ func (s *session) candidates(x *tx, t *table, cs []cond) []keyedRow {
 		}
 		if found == len(t.pk) {
 			k := t.key(row)
-			if r, ok := s.node.cluster.store.get(x, t, k); ok {
+			if r, ok := s.st.get(x, t, k); ok {
 				return []keyedRow{{k, r}}
 			}
 			return nil
 		}
 	}
-	return s.node.cluster.store.scan(x, t)
+	return s.st.scan(x, t)
 }
 
 func isLiteralKw(s string) bool {
@@ -925,7 +882,10 @@ func (s *session) selectConst(items []selectItem) (*result, error) {
 		case it.isVal:
 			v = it.val
 		case it.sys != "":
-			val, ok := s.node.variable(it.sys)
+			val, ok := s.vars[it.sys]
+			if !ok {
+				val, ok = s.node.variable(it.sys)
+			}
 			if !ok {
 				return nil, &sqlError{1193, "HY000", fmt.Sprintf("Unknown system variable '%s'", it.sys)}
 			}
@@ -967,7 +927,7 @@ func (s *session) show(p *parser) (*result, error) {
 		_, all = s.node.rows()
 	case p.acceptKw("DATABASES"):
 		res := &result{cols: []string{"Database"}, types: []byte{typeVarString}}
-		for _, n := range sortedKeys(s.node.cluster.store.dbs) {
+		for _, n := range sortedKeys(s.st.dbs) {
 			res.rows = append(res.rows, []value{stringValue(n)})
 		}
 		return res, nil
@@ -975,7 +935,7 @@ func (s *session) show(p *parser) (*result, error) {
 		if s.db == "" {
 			return nil, errNoDB
 		}
-		d, ok := s.node.cluster.store.dbs[strings.ToLower(s.db)]
+		d, ok := s.st.dbs[strings.ToLower(s.db)]
 		if !ok {
 			return nil, &sqlError{1049, "42000", fmt.Sprintf("Unknown database '%s'", s.db)}
 		}
@@ -1072,6 +1032,11 @@ func (s *session) set(p *parser) (*result, error) {
 			if err := s.node.setGlobal(name, v, s.conn); err != nil {
 				return nil, err
 			}
+		} else {
+			if s.vars == nil {
+				s.vars = map[string]value{}
+			}
+			s.vars[name] = v
 		}
 		if !p.acceptPunct(",") {
 			return &result{}, nil

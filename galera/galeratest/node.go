@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -16,6 +17,7 @@ import (
 
 // view is a node's place in the membership, set by the Cluster.
 type view struct {
+	members []string // addresses of the component's members
 	alive   bool
 	primary bool
 	size    int
@@ -36,8 +38,13 @@ type Fault struct {
 	// lost connection (go-sql-driver: driver.ErrBadConn or
 	// mysql.ErrInvalidConn).
 	Drop bool
-	// AfterExec, with Drop, executes the statement first: an autocommit
-	// write or a COMMIT takes effect, and the client cannot know it did.
+	// Hang holds the answer until the client closes the connection, as a
+	// server waiting on a lock or a stalled commit does; the client sees
+	// its own timeout or its context's end.
+	Hang bool
+	// AfterExec, with Drop or Hang, executes the statement first: an
+	// autocommit write or a COMMIT takes effect, and the client cannot
+	// know it did.
 	AfterExec bool
 }
 
@@ -63,6 +70,9 @@ type Node struct {
 	override                       func(*galera.NodeState)
 	rowsEdit                       func(status, variables map[string]string)
 	faults                         []Fault
+	hook                           func(query string) Fault
+	lagged                         *store        // PauseApply's copy; nil while applying
+	applied                        chan struct{} // closed by ResumeApply
 	queries                        []string
 	connID                         uint32
 	accepted                       int
@@ -117,6 +127,7 @@ func (n *Node) stateLocked() galera.NodeState {
 		s.ClusterStatus, s.LocalState, s.LocalIndex, s.ConfID = galera.ClusterStatusDisconnected, galera.LocalStateInitialized, -1, -1
 	case v.primary:
 		s.ClusterStatus, s.Ready, s.LocalState = galera.ClusterStatusPrimary, true, galera.LocalStateSynced
+		s.IncomingAddresses = strings.Join(v.members, ",")
 		s.ClusterStateUUID = n.cluster.uuid
 		if n.desync {
 			s.LocalState = galera.LocalStateDonor
@@ -164,12 +175,29 @@ func (n *Node) Inject(count int, f Fault) {
 	}
 }
 
-func (n *Node) nextFault() (Fault, bool) {
+// Hook makes the node call f with every data statement it receives (on
+// any connection, placeholders of prepared statements shown as ?) before
+// it executes it, and apply the Fault f returns; the zero Fault lets the
+// statement run. Injected faults come first. f runs on the connection's
+// goroutine and may block, which delays that answer (a slow node). Nil
+// removes the hook.
+func (n *Node) Hook(f func(query string) Fault) {
 	n.mu.Lock()
-	defer n.mu.Unlock()
+	n.hook = f
+	n.mu.Unlock()
+}
+
+func (n *Node) nextFault(q string) (Fault, bool) {
+	n.mu.Lock()
 	if len(n.faults) == 0 {
-		return Fault{}, false
+		hook := n.hook
+		n.mu.Unlock()
+		if hook == nil {
+			return Fault{}, false
+		}
+		return hook(q), true
 	}
+	defer n.mu.Unlock()
 	f := n.faults[0]
 	n.faults = n.faults[1:]
 	return f, true
@@ -208,6 +236,7 @@ func (n *Node) Accepted() int {
 // connections close without an answer, and the other nodes recompute the
 // membership at once.
 func (n *Node) Kill() {
+	n.ResumeApply() // a killed node holds no statement waiting
 	n.mu.Lock()
 	if n.killed {
 		n.mu.Unlock()
@@ -320,6 +349,7 @@ func (n *Node) waitThawed() bool {
 }
 
 func (n *Node) stop() {
+	n.ResumeApply()
 	n.mu.Lock()
 	ln := n.ln
 	n.ln = nil
@@ -498,7 +528,7 @@ func (n *Node) serve(nc net.Conn, id uint32) {
 		return
 	}
 	hr, err := parseHandshakeResponse(p)
-	sess := &session{node: n, connID: id, conn: nc}
+	sess := &session{node: n, connID: id, conn: nc, st: n.cluster.store}
 	switch {
 	case err != nil:
 		_ = pc.writePacket(errPacket(1043, "08S01", "Bad handshake"))
@@ -638,13 +668,16 @@ func (n *Node) answer(pc *packetConn, sess *session, q string, params []value, b
 	kind := classify(toks)
 	data := kind != kindAdmin
 	if data {
-		if f, ok := n.nextFault(); ok && f != (Fault{}) {
-			switch {
-			case f.Drop && !f.AfterExec:
-				return false
-			case f.Drop:
+		if f, ok := n.nextFault(q); ok && f != (Fault{}) {
+			if (f.Drop || f.Hang) && f.AfterExec {
 				n.record(q)
 				_, _ = sess.exec(q, params)
+			}
+			switch {
+			case f.Hang:
+				_, _ = io.Copy(io.Discard, pc.r) // until the client hangs up
+				return false
+			case f.Drop:
 				return false
 			default:
 				msg := f.Message
