@@ -58,7 +58,8 @@ type Device struct {
 	// DelayMax is not above it). Give one node's device a base delay in a
 	// two-node cluster so that the two never shoot each other.
 	DelayBase, DelayMax time.Duration
-	// Timeout bounds each agent run; zero means the fencer's
+	// Timeout bounds one action through this device, its retries
+	// included (pcmk_off_timeout); zero means the fencer's
 	// StonithTimeout.
 	Timeout time.Duration
 	// Retries is how many more times a failed action is tried within the

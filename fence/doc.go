@@ -63,10 +63,13 @@
 // shell_timeout, power_timeout, power_wait, delay) plus 10 s. At the
 // deadline the agent and every process it started (ipmitool, ssh) are
 // killed with SIGKILL to its process group (TestRunnerTimeoutKillsProcessGroup,
-// TestDummyTimeout), the attempt is recorded with OutcomeUnknown, and the
-// next retry or level is tried while StonithTimeout lasts. When
-// StonithTimeout passes, Fence returns ErrUnknownOutcome
-// (TestStonithTimeoutIsUnknown).
+// TestDummyTimeout) and the attempt is recorded with OutcomeUnknown. A
+// device's retries share its timeout, as Pacemaker's pcmk_off_retries
+// do; a device that times out does not end the fencing: the next level
+// is tried, so a BMC that died with its node does not keep the PDUs of
+// level 2 from fencing it (TestHungLevelFallsBack). When no device
+// confirmed, Fence returns ErrUnknownOutcome if any of them may have
+// acted (TestStonithTimeoutIsUnknown).
 //
 // # Failure model
 //

@@ -38,8 +38,12 @@ type Config struct {
 	// by each device that can fence it, one after the other, until one
 	// succeeds (Pacemaker's behaviour without topology).
 	Levels []Level
-	// StonithTimeout bounds one Fence call, delays and retries included;
-	// zero means DefaultStonithTimeout (60 s, Pacemaker's stonith-timeout).
+	// StonithTimeout is the default timeout of each device's action,
+	// its retries included (a Device's Timeout overrides it); zero means
+	// DefaultStonithTimeout (60 s, Pacemaker's stonith-timeout). A device
+	// that times out does not end the Fence call: the next device or
+	// level is tried, as in Pacemaker, so one call lasts at most the sum
+	// of its devices' delays and timeouts.
 	StonithTimeout time.Duration
 	// NodeAttributes returns a node's attributes for Level.Attribute; nil
 	// means nodes have none.
@@ -196,7 +200,7 @@ func (f *Fencer) plan(ctx context.Context, target string) ([]level, error) {
 }
 
 // Fence runs action (ActionOff, ActionReboot, or ActionOn to unfence)
-// against target within StonithTimeout. A nil error means the target is
+// against target, each device bounded by its timeout. A nil error means the target is
 // fenced: every device of one level confirmed. Otherwise the error wraps
 // ErrUnknownOutcome when some run may have acted without confirming
 // (killed, timed out) and ErrFailed when every device said no; in both
@@ -206,8 +210,6 @@ func (f *Fencer) Fence(ctx context.Context, target string, action Action) (Repor
 	if action != ActionOff && action != ActionReboot && action != ActionOn {
 		return rep, fmt.Errorf("%w: cannot fence with action %q", ErrInvalidOption, action)
 	}
-	ctx, cancel := context.WithTimeoutCause(ctx, f.cfg.StonithTimeout, fmt.Errorf("stonith-timeout %v", f.cfg.StonithTimeout))
-	defer cancel()
 	f.mu.Lock()
 	f.stats.Fencings++
 	f.mu.Unlock()
@@ -267,7 +269,8 @@ func (f *Fencer) runLevel(ctx context.Context, rep *Report, l level, target stri
 }
 
 // runDevice waits the device's delay (not for on), then runs a with
-// retries.
+// retries, all tries within the device's timeout (Pacemaker retries
+// "within the timeout period").
 func (f *Fencer) runDevice(ctx context.Context, rep *Report, d *device, lvl int, target string, a Action) (Outcome, error) {
 	var delay time.Duration
 	if a != ActionOn {
@@ -288,15 +291,15 @@ func (f *Fencer) runDevice(ctx context.Context, rep *Report, d *device, lvl int,
 		timeout = f.cfg.StonithTimeout
 	}
 	opts := d.options(target)
+	actx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("device %s timeout %v", d.Name, timeout))
+	defer cancel()
 	var err error
 	out := OutcomeFailed
 	unknown := false
 	for try := 1; try <= 1+d.retries; try++ {
 		start := time.Now()
-		actx, cancel := context.WithTimeout(ctx, timeout)
 		_, err = d.Agent.Run(actx, a, opts)
 		timedOut := actx.Err() != nil
-		cancel()
 		out = classify(err)
 		if out == OutcomeFailed && timedOut && a.changesPower() {
 			// An agent that answered after its deadline passed may
@@ -313,7 +316,7 @@ func (f *Fencer) runDevice(ctx context.Context, rep *Report, d *device, lvl int,
 		if out == OutcomeOK {
 			return out, nil
 		}
-		if ctx.Err() != nil {
+		if actx.Err() != nil {
 			break
 		}
 	}

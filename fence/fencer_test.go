@@ -121,6 +121,43 @@ func TestStonithTimeoutIsUnknown(t *testing.T) {
 	})
 }
 
+// A level-1 device that hangs (a BMC that lost power with its node, the
+// commonest reason fencing fails) costs its own timeout, not the whole
+// operation: with the defaults the level-2 device still runs and fences,
+// as Pacemaker's fenced times each device out and moves on. The hung
+// device's retries share its timeout (pcmk_off_retries "within the
+// timeout period").
+func TestHungLevelFallsBack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ipmi, pdu := fencetest.NewAgent(), fencetest.NewAgent()
+		ipmi.Script(fence.ActionOff, fencetest.Hang, fencetest.Hang, fencetest.Hang)
+		f := newFencer(t, fence.Config{
+			Devices: []fence.Device{
+				{Name: "ipmi", Agent: ipmi, HostList: []string{"node1"}},
+				{Name: "pdu", Agent: pdu, HostMap: "node1:3"},
+			},
+			Levels: []fence.Level{
+				{Index: 1, Node: "node1", Devices: []string{"ipmi"}},
+				{Index: 2, Node: "node1", Devices: []string{"pdu"}},
+			},
+		})
+		start := time.Now()
+		rep, err := f.Fence(context.Background(), "node1", fence.ActionOff)
+		if err != nil || rep.Level != 2 {
+			t.Fatalf("a hung level 1 blocked level 2: level %d, %v", rep.Level, err)
+		}
+		if d := time.Since(start); d != fence.DefaultStonithTimeout {
+			t.Errorf("took %v, want the hung device's timeout %v", d, fence.DefaultStonithTimeout)
+		}
+		if n := len(ipmi.Calls()); n != 1 {
+			t.Errorf("the hung device ran %d times; its retries must fit in its timeout", n)
+		}
+		if pdu.Power("3") != fence.PowerOff {
+			t.Error("pdu outlet not off")
+		}
+	})
+}
+
 // pcmk_delay_base and pcmk_delay_max: the wait is base plus a random part
 // that keeps the total within max; on is never delayed.
 func TestDelays(t *testing.T) {
