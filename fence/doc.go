@@ -17,8 +17,9 @@
 //     pcmk_host_argument, pcmk_delay_base/max, retries), a topology of
 //     Levels per node name, pattern or attribute (every device of a level
 //     must succeed; on failure the next level is tried; a reboot across
-//     several devices is all off, then all on), stonith-timeout, and an
-//     audit History of every attempt.
+//     several devices is all off, then all on), stonith-timeout, identical
+//     concurrent requests merged into one (TestConcurrentFencesMerged),
+//     and an audit History of every attempt.
 //   - Package quorum is corosync votequorum's arithmetic and Pacemaker's
 //     no-quorum-policy, as pure functions.
 //   - Feeder feeds a Watchdog (/dev/watchdog, or fencetest's fake) while

@@ -66,9 +66,17 @@ type Fencer struct {
 	order   []*device
 	levels  []level
 
-	mu      sync.Mutex
-	history []Attempt
-	stats   Stats
+	mu       sync.Mutex
+	history  []Attempt
+	stats    Stats
+	inflight map[string]*fencing
+}
+
+// fencing is a Fence call in progress, which identical calls join.
+type fencing struct {
+	done chan struct{}
+	rep  Report
+	err  error
 }
 
 type level struct {
@@ -77,9 +85,10 @@ type level struct {
 	attr, val string
 }
 
-// Stats counts a Fencer's work.
+// Stats counts a Fencer's work. Merged counts the Fence calls that
+// joined an identical one in progress instead of fencing again.
 type Stats struct {
-	Fencings, Fenced, Failed, Unknown, Attempts uint64
+	Fencings, Fenced, Failed, Unknown, Attempts, Merged uint64
 }
 
 // Report is what one Fence call did.
@@ -94,7 +103,7 @@ type Report struct {
 
 // New checks cfg and returns a Fencer. It does no I/O.
 func New(cfg Config) (*Fencer, error) {
-	f := &Fencer{cfg: cfg, devices: map[string]*device{}}
+	f := &Fencer{cfg: cfg, devices: map[string]*device{}, inflight: map[string]*fencing{}}
 	if f.cfg.StonithTimeout == 0 {
 		f.cfg.StonithTimeout = DefaultStonithTimeout
 	}
@@ -205,11 +214,45 @@ func (f *Fencer) plan(ctx context.Context, target string) ([]level, error) {
 // ErrUnknownOutcome when some run may have acted without confirming
 // (killed, timed out) and ErrFailed when every device said no; in both
 // cases the target must be treated as not fenced.
+//
+// A call for the target and action of a call in progress joins it, as
+// Pacemaker's fenced merges identical requests: the agents run once and
+// both callers get the answer. A joined caller whose ctx ends first gets
+// ErrUnknownOutcome, since the fencing it joined may still act.
 func (f *Fencer) Fence(ctx context.Context, target string, action Action) (Report, error) {
 	rep := Report{Target: target, Action: action, Outcome: OutcomeFailed}
 	if action != ActionOff && action != ActionReboot && action != ActionOn {
 		return rep, fmt.Errorf("%w: cannot fence with action %q", ErrInvalidOption, action)
 	}
+	key := target + "\x00" + string(action)
+	f.mu.Lock()
+	if c := f.inflight[key]; c != nil {
+		f.stats.Merged++
+		f.mu.Unlock()
+		select {
+		case <-c.done:
+			r := c.rep
+			r.Attempts, r.Devices = slices.Clone(r.Attempts), slices.Clone(r.Devices)
+			return r, c.err
+		case <-ctx.Done():
+			rep.Outcome = OutcomeUnknown
+			return rep, fmt.Errorf("fence: %s %s: %w: gave up waiting for the fencing in progress: %v", action, target, ErrUnknownOutcome, context.Cause(ctx))
+		}
+	}
+	c := &fencing{done: make(chan struct{})}
+	f.inflight[key] = c
+	f.mu.Unlock()
+	c.rep, c.err = f.fence(ctx, rep)
+	f.mu.Lock()
+	delete(f.inflight, key)
+	f.mu.Unlock()
+	close(c.done)
+	return c.rep, c.err
+}
+
+// fence is one Fence call that no other joined yet.
+func (f *Fencer) fence(ctx context.Context, rep Report) (Report, error) {
+	target, action := rep.Target, rep.Action
 	f.mu.Lock()
 	f.stats.Fencings++
 	f.mu.Unlock()

@@ -158,6 +158,57 @@ func TestHungLevelFallsBack(t *testing.T) {
 	})
 }
 
+// Concurrent requests to fence one target with one action are merged,
+// as Pacemaker's fenced merges them: the agent runs once and every caller
+// gets its answer. A caller that gives up while the merged fencing runs
+// gets an unknown outcome, since that fencing may still act.
+func TestConcurrentFencesMerged(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := fencetest.NewAgent()
+		a.Latency = 5 * time.Second
+		f := newFencer(t, fence.Config{Devices: []fence.Device{{Name: "a", Agent: a}}})
+		errs := make(chan error, 4)
+		for range 3 {
+			go func() {
+				_, err := f.Fence(context.Background(), "n", fence.ActionOff)
+				errs <- err
+			}()
+		}
+		synctest.Wait() // one of them leads; the others and this one join it
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		go func() {
+			_, err := f.Fence(ctx, "n", fence.ActionOff)
+			errs <- err
+		}()
+		synctest.Wait()
+		if n := len(a.Calls()); n != 1 {
+			t.Errorf("4 concurrent requests ran the agent %d times, want 1", n)
+		}
+		var ok, unknown int
+		for range 4 {
+			switch err := <-errs; {
+			case err == nil:
+				ok++
+			case errors.Is(err, fence.ErrUnknownOutcome):
+				unknown++
+			default:
+				t.Errorf("merged request: %v", err)
+			}
+		}
+		if ok != 3 || unknown != 1 {
+			t.Errorf("%d confirmed and %d unknown, want 3 and the caller that gave up unknown", ok, unknown)
+		}
+		if s := f.Stats(); s.Fencings != 1 || s.Merged != 3 || s.Fenced != 1 {
+			t.Errorf("stats %+v, want 1 fencing and 3 merged", s)
+		}
+		// A request after the merged one finished runs the agent again.
+		if _, err := f.Fence(context.Background(), "n", fence.ActionOff); err != nil || len(a.Calls()) != 2 {
+			t.Errorf("later request: %v, %d calls", err, len(a.Calls()))
+		}
+	})
+}
+
 // pcmk_delay_base and pcmk_delay_max: the wait is base plus a random part
 // that keeps the total within max; on is never delayed.
 func TestDelays(t *testing.T) {
