@@ -34,7 +34,9 @@ const DefaultRetries = 2
 const DefaultListCache = time.Minute
 
 // Device is a fence device as Pacemaker configures a stonith resource:
-// an agent, its options, and which nodes it can fence.
+// an agent, its options, and which nodes it can fence. A device runs one
+// action at a time (pcmk_action_limit 1, Pacemaker's default); a run
+// waiting for it counts against its Timeout.
 type Device struct {
 	Name    string
 	Agent   Agent
@@ -91,6 +93,9 @@ type device struct {
 	Device
 	hostMap map[string]string
 	retries int
+	// busy holds one token: a device runs one action at a time, as
+	// Pacemaker's pcmk_action_limit defaults to 1.
+	busy chan struct{}
 
 	mu       sync.Mutex
 	listed   []Plug
@@ -130,7 +135,22 @@ func newDevice(d Device) (*device, error) {
 		r = 0
 	}
 	d.Options = d.Options.Clone()
-	return &device{Device: d, hostMap: hm, retries: r}, nil
+	return &device{Device: d, hostMap: hm, retries: r, busy: make(chan struct{}, 1)}, nil
+}
+
+// errBusy is a run that never started because its device stayed busy.
+var errBusy = fmt.Errorf("%w: not started", ErrFailed)
+
+// run runs a on the device once it is free; waiting counts against ctx.
+func (d *device) run(ctx context.Context, a Action, opts Options) (Result, error) {
+	select {
+	case d.busy <- struct{}{}:
+	case <-ctx.Done():
+		// Nothing was sent: the wait itself failed.
+		return Result{Action: a, ExitCode: -1}, fmt.Errorf("%w: device %s busy until %v", errBusy, d.Name, context.Cause(ctx))
+	}
+	defer func() { <-d.busy }()
+	return d.Agent.Run(ctx, a, opts)
 }
 
 // port is the plug passed for node.
@@ -163,7 +183,7 @@ func (d *device) canFence(ctx context.Context, node string) (bool, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.listed == nil || time.Since(d.listedAt) > DefaultListCache {
-		res, err := d.Agent.Run(ctx, ActionList, d.Options)
+		res, err := d.run(ctx, ActionList, d.Options)
 		if err != nil {
 			return false, fmt.Errorf("fence: device %s list: %w", d.Name, err)
 		}

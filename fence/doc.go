@@ -19,6 +19,7 @@
 //     must succeed; on failure the next level is tried; a reboot across
 //     several devices is all off, then all on), stonith-timeout, identical
 //     concurrent requests merged into one (TestConcurrentFencesMerged),
+//     one action at a time per device (TestDeviceRunsOneActionAtATime),
 //     and an audit History of every attempt.
 //   - Package quorum is corosync votequorum's arithmetic and Pacemaker's
 //     no-quorum-policy, as pure functions.
@@ -74,6 +75,11 @@
 //
 // # Failure model
 //
+// Options on stdin keep the password off the agent's own command line,
+// but what the agent does with it is its own business: fence_ipmilan
+// hands it to ipmitool as "-P password", so ps shows it for as long as
+// ipmitool runs (check with: grep -n ' -P ' /usr/sbin/fence_ipmilan).
+//
 // Fencing is as good as the power controllers: a BMC that answers success
 // without cutting power defeats it, as it defeats Pacemaker. Two nodes
 // that lose each other both try to fence; pcmk_delay_base on one side
@@ -81,7 +87,9 @@
 // random pcmk_delay_max alone only makes a mutual kill unlikely. Quorum
 // arithmetic trusts the membership it is given. A watchdog resets the
 // machine only if the kernel driver and hardware do; Feeder cannot reset
-// anything by itself, and a clean stop of Feeder disarms the watchdog.
+// anything by itself, and a clean stop of Feeder disarms the watchdog;
+// so does Watchdog.Close, which a program must not call (nor defer) after
+// Run returned ErrSelfFence.
 // The audit History lives in memory and is bounded by HistoryLimit.
 // Integration tests run every action against fence_dummy and against
 // fence_ipmilan driving openipmi's ipmi_sim BMC simulator:

@@ -341,10 +341,10 @@ func (f *Fencer) runDevice(ctx context.Context, rep *Report, d *device, lvl int,
 	unknown := false
 	for try := 1; try <= 1+d.retries; try++ {
 		start := time.Now()
-		_, err = d.Agent.Run(actx, a, opts)
+		_, err = d.run(actx, a, opts)
 		timedOut := actx.Err() != nil
 		out = classify(err)
-		if out == OutcomeFailed && timedOut && a.changesPower() {
+		if out == OutcomeFailed && timedOut && a.changesPower() && !errors.Is(err, errBusy) {
 			// An agent that answered after its deadline passed may
 			// have acted: a fake or remote agent need not say so.
 			out = OutcomeUnknown

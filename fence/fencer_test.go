@@ -209,6 +209,36 @@ func TestConcurrentFencesMerged(t *testing.T) {
 	})
 }
 
+// A device runs one action at a time (Pacemaker's pcmk_action_limit
+// default of 1): a PDU asked to fence two nodes at once, or a BMC that
+// allows one session, gets the second run only after the first ended.
+func TestDeviceRunsOneActionAtATime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pdu := fencetest.NewAgent()
+		pdu.Latency = 5 * time.Second
+		f := newFencer(t, fence.Config{Devices: []fence.Device{{Name: "pdu", Agent: pdu, HostMap: "n1:1;n2:2"}}})
+		errs := make(chan error, 2)
+		for _, n := range []string{"n1", "n2"} {
+			go func() {
+				_, err := f.Fence(context.Background(), n, fence.ActionOff)
+				errs <- err
+			}()
+		}
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		calls := pdu.Calls()
+		if len(calls) != 2 {
+			t.Fatalf("calls %+v", calls)
+		}
+		if gap := calls[1].Time.Sub(calls[0].Time); gap < pdu.Latency {
+			t.Errorf("second run started %v after the first, which takes %v: they overlapped", gap, pdu.Latency)
+		}
+	})
+}
+
 // pcmk_delay_base and pcmk_delay_max: the wait is base plus a random part
 // that keeps the total within max; on is never delayed.
 func TestDelays(t *testing.T) {
