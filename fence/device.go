@@ -55,9 +55,10 @@ type Device struct {
 	// fence_dummy: a Runner with Validate rejects options its agent lacks.
 	HostArgument string
 	// DelayBase and DelayMax are pcmk_delay_base and pcmk_delay_max: an
-	// off or reboot through this device waits DelayBase plus a random
-	// part so that the total stays within DelayMax (just DelayBase when
-	// DelayMax is not above it). Give one node's device a base delay in a
+	// off or reboot that starts with this device waits DelayBase plus a
+	// random part so that the total stays within DelayMax (just
+	// DelayBase when DelayMax is not above it); devices run later in the
+	// same fencing (next level, rest of a level) do not wait again. Give one node's device a base delay in a
 	// two-node cluster so that the two never shoot each other.
 	DelayBase, DelayMax time.Duration
 	// Timeout bounds one action through this device, its retries

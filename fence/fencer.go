@@ -99,6 +99,8 @@ type Report struct {
 	Level    int      // the level that fenced the target; 0 without topology or on failure
 	Devices  []string // the devices that fenced it
 	Attempts []Attempt
+
+	delayed bool // the pcmk delay was waited
 }
 
 // New checks cfg and returns a Fencer. It does no I/O.
@@ -311,12 +313,15 @@ func (f *Fencer) runLevel(ctx context.Context, rep *Report, l level, target stri
 	return OutcomeOK, nil
 }
 
-// runDevice waits the device's delay (not for on), then runs a with
+// runDevice waits the device's delay (not for on, and only for the
+// first device of the fencing: the delay settles a two-node race, which
+// one wait does), then runs a with
 // retries, all tries within the device's timeout (Pacemaker retries
 // "within the timeout period").
 func (f *Fencer) runDevice(ctx context.Context, rep *Report, d *device, lvl int, target string, a Action) (Outcome, error) {
 	var delay time.Duration
-	if a != ActionOn {
+	if a != ActionOn && !rep.delayed {
+		rep.delayed = true
 		delay = d.delay()
 		if delay > 0 {
 			t := time.NewTimer(delay)

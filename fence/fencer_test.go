@@ -239,6 +239,36 @@ func TestDeviceRunsOneActionAtATime(t *testing.T) {
 	})
 }
 
+// The pcmk delay is waited once per fencing, before its first device
+// runs: a fallback to the next level, or the second device of a level,
+// does not wait again (the delay is there to settle a two-node race,
+// which the first wait already did).
+func TestDelayOncePerFencing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ipmi, psu1, psu2 := fencetest.NewAgent(), fencetest.NewAgent(), fencetest.NewAgent()
+		ipmi.Script(fence.ActionOff, fencetest.Fail)
+		f := newFencer(t, fence.Config{
+			Devices: []fence.Device{
+				{Name: "ipmi", Agent: ipmi, HostList: []string{"n"}, DelayBase: 5 * time.Second, Retries: -1},
+				{Name: "psu1", Agent: psu1, HostList: []string{"n"}, DelayBase: 5 * time.Second},
+				{Name: "psu2", Agent: psu2, HostList: []string{"n"}, DelayBase: 5 * time.Second},
+			},
+			Levels: []fence.Level{
+				{Index: 1, Node: "n", Devices: []string{"ipmi"}},
+				{Index: 2, Node: "n", Devices: []string{"psu1", "psu2"}},
+			},
+		})
+		start := time.Now()
+		rep, err := f.Fence(context.Background(), "n", fence.ActionOff)
+		if err != nil || rep.Level != 2 {
+			t.Fatalf("level %d, %v", rep.Level, err)
+		}
+		if d := time.Since(start); d != 5*time.Second {
+			t.Errorf("fencing waited %v, want one 5s delay", d)
+		}
+	})
+}
+
 // pcmk_delay_base and pcmk_delay_max: the wait is base plus a random part
 // that keeps the total within max; on is never delayed.
 func TestDelays(t *testing.T) {
