@@ -62,8 +62,8 @@ type Device struct {
 	// two-node cluster so that the two never shoot each other.
 	DelayBase, DelayMax time.Duration
 	// Timeout bounds one action through this device, its retries
-	// included (pcmk_off_timeout); zero means the fencer's
-	// StonithTimeout.
+	// included (pcmk_off_timeout), and each dynamic-list query; zero
+	// means the fencer's StonithTimeout.
 	Timeout time.Duration
 	// Retries is how many more times a failed action is tried within the
 	// timeout; zero means DefaultRetries, negative means none.
@@ -172,8 +172,17 @@ func (d *device) check() HostCheck {
 	return HostCheckNone
 }
 
-// canFence reports whether d can fence node.
-func (d *device) canFence(ctx context.Context, node string) (bool, error) {
+// timeout is the device's Timeout, or def (the fencer's StonithTimeout).
+func (d *device) timeout(def time.Duration) time.Duration {
+	if d.Timeout > 0 {
+		return d.Timeout
+	}
+	return def
+}
+
+// canFence reports whether d can fence node; a list run is bounded by
+// timeout.
+func (d *device) canFence(ctx context.Context, node string, timeout time.Duration) (bool, error) {
 	switch d.check() {
 	case HostCheckNone:
 		return true, nil
@@ -184,7 +193,9 @@ func (d *device) canFence(ctx context.Context, node string) (bool, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.listed == nil || time.Since(d.listedAt) > DefaultListCache {
-		res, err := d.run(ctx, ActionList, d.Options)
+		lctx, cancel := context.WithTimeout(ctx, timeout)
+		res, err := d.run(lctx, ActionList, d.Options)
+		cancel()
 		if err != nil {
 			return false, fmt.Errorf("fence: device %s list: %w", d.Name, err)
 		}

@@ -195,7 +195,7 @@ func (f *Fencer) plan(ctx context.Context, target string) ([]level, error) {
 	}
 	var errs []error
 	for _, d := range f.order {
-		ok, err := d.canFence(ctx, target)
+		ok, err := d.canFence(ctx, target, d.timeout(f.cfg.StonithTimeout))
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -334,10 +334,7 @@ func (f *Fencer) runDevice(ctx context.Context, rep *Report, d *device, lvl int,
 			}
 		}
 	}
-	timeout := d.Timeout
-	if timeout == 0 {
-		timeout = f.cfg.StonithTimeout
-	}
+	timeout := d.timeout(f.cfg.StonithTimeout)
 	opts := d.options(target)
 	actx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("device %s timeout %v", d.Name, timeout))
 	defer cancel()

@@ -269,6 +269,23 @@ func TestDelayOncePerFencing(t *testing.T) {
 	})
 }
 
+// A dynamic-list device whose list hangs is given up at its timeout:
+// the fencing ends even when the caller's ctx never does.
+func TestHungListTimesOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := fencetest.NewAgent()
+		a.Script(fence.ActionList, fencetest.Hang)
+		f := newFencer(t, fence.Config{Devices: []fence.Device{{Name: "a", Agent: a, HostCheck: fence.HostCheckDynamic, Timeout: 10 * time.Second}}})
+		start := time.Now()
+		if _, err := f.Fence(context.Background(), "n", fence.ActionOff); err == nil {
+			t.Fatal("fenced through a device whose list never answered")
+		}
+		if d := time.Since(start); d != 10*time.Second {
+			t.Errorf("gave up after %v, want the device's timeout 10s", d)
+		}
+	})
+}
+
 // pcmk_delay_base and pcmk_delay_max: the wait is base plus a random part
 // that keeps the total within max; on is never delayed.
 func TestDelays(t *testing.T) {
