@@ -34,7 +34,9 @@ const DefaultRetries = 2
 const DefaultListCache = time.Minute
 
 // Device is a fence device as Pacemaker configures a stonith resource:
-// an agent, its options, and which nodes it can fence.
+// an agent, its options, and which nodes it can fence. A device runs one
+// action at a time (pcmk_action_limit 1, Pacemaker's default); a run
+// waiting for it counts against its Timeout.
 type Device struct {
 	Name    string
 	Agent   Agent
@@ -53,13 +55,15 @@ type Device struct {
 	// fence_dummy: a Runner with Validate rejects options its agent lacks.
 	HostArgument string
 	// DelayBase and DelayMax are pcmk_delay_base and pcmk_delay_max: an
-	// off or reboot through this device waits DelayBase plus a random
-	// part so that the total stays within DelayMax (just DelayBase when
-	// DelayMax is not above it). Give one node's device a base delay in a
+	// off or reboot that starts with this device waits DelayBase plus a
+	// random part so that the total stays within DelayMax (just
+	// DelayBase when DelayMax is not above it); devices run later in the
+	// same fencing (next level, rest of a level) do not wait again. Give one node's device a base delay in a
 	// two-node cluster so that the two never shoot each other.
 	DelayBase, DelayMax time.Duration
-	// Timeout bounds each agent run; zero means the fencer's
-	// StonithTimeout.
+	// Timeout bounds one action through this device, its retries
+	// included (pcmk_off_timeout), and each dynamic-list query; zero
+	// means the fencer's StonithTimeout.
 	Timeout time.Duration
 	// Retries is how many more times a failed action is tried within the
 	// timeout; zero means DefaultRetries, negative means none.
@@ -90,6 +94,9 @@ type device struct {
 	Device
 	hostMap map[string]string
 	retries int
+	// busy holds one token: a device runs one action at a time, as
+	// Pacemaker's pcmk_action_limit defaults to 1.
+	busy chan struct{}
 
 	mu       sync.Mutex
 	listed   []Plug
@@ -129,7 +136,22 @@ func newDevice(d Device) (*device, error) {
 		r = 0
 	}
 	d.Options = d.Options.Clone()
-	return &device{Device: d, hostMap: hm, retries: r}, nil
+	return &device{Device: d, hostMap: hm, retries: r, busy: make(chan struct{}, 1)}, nil
+}
+
+// errBusy is a run that never started because its device stayed busy.
+var errBusy = fmt.Errorf("%w: not started", ErrFailed)
+
+// run runs a on the device once it is free; waiting counts against ctx.
+func (d *device) run(ctx context.Context, a Action, opts Options) (Result, error) {
+	select {
+	case d.busy <- struct{}{}:
+	case <-ctx.Done():
+		// Nothing was sent: the wait itself failed.
+		return Result{Action: a, ExitCode: -1}, fmt.Errorf("%w: device %s busy until %v", errBusy, d.Name, context.Cause(ctx))
+	}
+	defer func() { <-d.busy }()
+	return d.Agent.Run(ctx, a, opts)
 }
 
 // port is the plug passed for node.
@@ -150,8 +172,17 @@ func (d *device) check() HostCheck {
 	return HostCheckNone
 }
 
-// canFence reports whether d can fence node.
-func (d *device) canFence(ctx context.Context, node string) (bool, error) {
+// timeout is the device's Timeout, or def (the fencer's StonithTimeout).
+func (d *device) timeout(def time.Duration) time.Duration {
+	if d.Timeout > 0 {
+		return d.Timeout
+	}
+	return def
+}
+
+// canFence reports whether d can fence node; a list run is bounded by
+// timeout.
+func (d *device) canFence(ctx context.Context, node string, timeout time.Duration) (bool, error) {
 	switch d.check() {
 	case HostCheckNone:
 		return true, nil
@@ -162,7 +193,9 @@ func (d *device) canFence(ctx context.Context, node string) (bool, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.listed == nil || time.Since(d.listedAt) > DefaultListCache {
-		res, err := d.Agent.Run(ctx, ActionList, d.Options)
+		lctx, cancel := context.WithTimeout(ctx, timeout)
+		res, err := d.run(lctx, ActionList, d.Options)
+		cancel()
 		if err != nil {
 			return false, fmt.Errorf("fence: device %s list: %w", d.Name, err)
 		}

@@ -17,8 +17,10 @@
 //     pcmk_host_argument, pcmk_delay_base/max, retries), a topology of
 //     Levels per node name, pattern or attribute (every device of a level
 //     must succeed; on failure the next level is tried; a reboot across
-//     several devices is all off, then all on), stonith-timeout, and an
-//     audit History of every attempt.
+//     several devices is all off, then all on), stonith-timeout, identical
+//     concurrent requests merged into one (TestConcurrentFencesMerged),
+//     one action at a time per device (TestDeviceRunsOneActionAtATime),
+//     and an audit History of every attempt.
 //   - Package quorum is corosync votequorum's arithmetic and Pacemaker's
 //     no-quorum-policy, as pure functions.
 //   - Feeder feeds a Watchdog (/dev/watchdog, or fencetest's fake) while
@@ -63,12 +65,20 @@
 // shell_timeout, power_timeout, power_wait, delay) plus 10 s. At the
 // deadline the agent and every process it started (ipmitool, ssh) are
 // killed with SIGKILL to its process group (TestRunnerTimeoutKillsProcessGroup,
-// TestDummyTimeout), the attempt is recorded with OutcomeUnknown, and the
-// next retry or level is tried while StonithTimeout lasts. When
-// StonithTimeout passes, Fence returns ErrUnknownOutcome
-// (TestStonithTimeoutIsUnknown).
+// TestDummyTimeout) and the attempt is recorded with OutcomeUnknown. A
+// device's retries share its timeout, as Pacemaker's pcmk_off_retries
+// do; a device that times out does not end the fencing: the next level
+// is tried, so a BMC that died with its node does not keep the PDUs of
+// level 2 from fencing it (TestHungLevelFallsBack). When no device
+// confirmed, Fence returns ErrUnknownOutcome if any of them may have
+// acted (TestStonithTimeoutIsUnknown).
 //
 // # Failure model
+//
+// Options on stdin keep the password off the agent's own command line,
+// but what the agent does with it is its own business: fence_ipmilan
+// hands it to ipmitool as "-P password", so ps shows it for as long as
+// ipmitool runs (check with: grep -n ' -P ' /usr/sbin/fence_ipmilan).
 //
 // Fencing is as good as the power controllers: a BMC that answers success
 // without cutting power defeats it, as it defeats Pacemaker. Two nodes
@@ -77,7 +87,9 @@
 // random pcmk_delay_max alone only makes a mutual kill unlikely. Quorum
 // arithmetic trusts the membership it is given. A watchdog resets the
 // machine only if the kernel driver and hardware do; Feeder cannot reset
-// anything by itself, and a clean stop of Feeder disarms the watchdog.
+// anything by itself, and a clean stop of Feeder disarms the watchdog;
+// so does Watchdog.Close, which a program must not call (nor defer) after
+// Run returned ErrSelfFence.
 // The audit History lives in memory and is bounded by HistoryLimit.
 // Integration tests run every action against fence_dummy and against
 // fence_ipmilan driving openipmi's ipmi_sim BMC simulator:

@@ -38,8 +38,12 @@ type Config struct {
 	// by each device that can fence it, one after the other, until one
 	// succeeds (Pacemaker's behaviour without topology).
 	Levels []Level
-	// StonithTimeout bounds one Fence call, delays and retries included;
-	// zero means DefaultStonithTimeout (60 s, Pacemaker's stonith-timeout).
+	// StonithTimeout is the default timeout of each device's action,
+	// its retries included (a Device's Timeout overrides it); zero means
+	// DefaultStonithTimeout (60 s, Pacemaker's stonith-timeout). A device
+	// that times out does not end the Fence call: the next device or
+	// level is tried, as in Pacemaker, so one call lasts at most the sum
+	// of its devices' delays and timeouts.
 	StonithTimeout time.Duration
 	// NodeAttributes returns a node's attributes for Level.Attribute; nil
 	// means nodes have none.
@@ -62,9 +66,17 @@ type Fencer struct {
 	order   []*device
 	levels  []level
 
-	mu      sync.Mutex
-	history []Attempt
-	stats   Stats
+	mu       sync.Mutex
+	history  []Attempt
+	stats    Stats
+	inflight map[string]*fencing
+}
+
+// fencing is a Fence call in progress, which identical calls join.
+type fencing struct {
+	done chan struct{}
+	rep  Report
+	err  error
 }
 
 type level struct {
@@ -73,9 +85,10 @@ type level struct {
 	attr, val string
 }
 
-// Stats counts a Fencer's work.
+// Stats counts a Fencer's work. Merged counts the Fence calls that
+// joined an identical one in progress instead of fencing again.
 type Stats struct {
-	Fencings, Fenced, Failed, Unknown, Attempts uint64
+	Fencings, Fenced, Failed, Unknown, Attempts, Merged uint64
 }
 
 // Report is what one Fence call did.
@@ -86,11 +99,13 @@ type Report struct {
 	Level    int      // the level that fenced the target; 0 without topology or on failure
 	Devices  []string // the devices that fenced it
 	Attempts []Attempt
+
+	delayed bool // the pcmk delay was waited
 }
 
 // New checks cfg and returns a Fencer. It does no I/O.
 func New(cfg Config) (*Fencer, error) {
-	f := &Fencer{cfg: cfg, devices: map[string]*device{}}
+	f := &Fencer{cfg: cfg, devices: map[string]*device{}, inflight: map[string]*fencing{}}
 	if f.cfg.StonithTimeout == 0 {
 		f.cfg.StonithTimeout = DefaultStonithTimeout
 	}
@@ -180,7 +195,7 @@ func (f *Fencer) plan(ctx context.Context, target string) ([]level, error) {
 	}
 	var errs []error
 	for _, d := range f.order {
-		ok, err := d.canFence(ctx, target)
+		ok, err := d.canFence(ctx, target, d.timeout(f.cfg.StonithTimeout))
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -196,18 +211,50 @@ func (f *Fencer) plan(ctx context.Context, target string) ([]level, error) {
 }
 
 // Fence runs action (ActionOff, ActionReboot, or ActionOn to unfence)
-// against target within StonithTimeout. A nil error means the target is
+// against target, each device bounded by its timeout. A nil error means the target is
 // fenced: every device of one level confirmed. Otherwise the error wraps
 // ErrUnknownOutcome when some run may have acted without confirming
 // (killed, timed out) and ErrFailed when every device said no; in both
 // cases the target must be treated as not fenced.
+//
+// A call for the target and action of a call in progress joins it, as
+// Pacemaker's fenced merges identical requests: the agents run once and
+// both callers get the answer. A joined caller whose ctx ends first gets
+// ErrUnknownOutcome, since the fencing it joined may still act.
 func (f *Fencer) Fence(ctx context.Context, target string, action Action) (Report, error) {
 	rep := Report{Target: target, Action: action, Outcome: OutcomeFailed}
 	if action != ActionOff && action != ActionReboot && action != ActionOn {
 		return rep, fmt.Errorf("%w: cannot fence with action %q", ErrInvalidOption, action)
 	}
-	ctx, cancel := context.WithTimeoutCause(ctx, f.cfg.StonithTimeout, fmt.Errorf("stonith-timeout %v", f.cfg.StonithTimeout))
-	defer cancel()
+	key := target + "\x00" + string(action)
+	f.mu.Lock()
+	if c := f.inflight[key]; c != nil {
+		f.stats.Merged++
+		f.mu.Unlock()
+		select {
+		case <-c.done:
+			r := c.rep
+			r.Attempts, r.Devices = slices.Clone(r.Attempts), slices.Clone(r.Devices)
+			return r, c.err
+		case <-ctx.Done():
+			rep.Outcome = OutcomeUnknown
+			return rep, fmt.Errorf("fence: %s %s: %w: gave up waiting for the fencing in progress: %v", action, target, ErrUnknownOutcome, context.Cause(ctx))
+		}
+	}
+	c := &fencing{done: make(chan struct{})}
+	f.inflight[key] = c
+	f.mu.Unlock()
+	c.rep, c.err = f.fence(ctx, rep)
+	f.mu.Lock()
+	delete(f.inflight, key)
+	f.mu.Unlock()
+	close(c.done)
+	return c.rep, c.err
+}
+
+// fence is one Fence call that no other joined yet.
+func (f *Fencer) fence(ctx context.Context, rep Report) (Report, error) {
+	target, action := rep.Target, rep.Action
 	f.mu.Lock()
 	f.stats.Fencings++
 	f.mu.Unlock()
@@ -266,11 +313,15 @@ func (f *Fencer) runLevel(ctx context.Context, rep *Report, l level, target stri
 	return OutcomeOK, nil
 }
 
-// runDevice waits the device's delay (not for on), then runs a with
-// retries.
+// runDevice waits the device's delay (not for on, and only for the
+// first device of the fencing: the delay settles a two-node race, which
+// one wait does), then runs a with
+// retries, all tries within the device's timeout (Pacemaker retries
+// "within the timeout period").
 func (f *Fencer) runDevice(ctx context.Context, rep *Report, d *device, lvl int, target string, a Action) (Outcome, error) {
 	var delay time.Duration
-	if a != ActionOn {
+	if a != ActionOn && !rep.delayed {
+		rep.delayed = true
 		delay = d.delay()
 		if delay > 0 {
 			t := time.NewTimer(delay)
@@ -283,22 +334,19 @@ func (f *Fencer) runDevice(ctx context.Context, rep *Report, d *device, lvl int,
 			}
 		}
 	}
-	timeout := d.Timeout
-	if timeout == 0 {
-		timeout = f.cfg.StonithTimeout
-	}
+	timeout := d.timeout(f.cfg.StonithTimeout)
 	opts := d.options(target)
+	actx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("device %s timeout %v", d.Name, timeout))
+	defer cancel()
 	var err error
 	out := OutcomeFailed
 	unknown := false
 	for try := 1; try <= 1+d.retries; try++ {
 		start := time.Now()
-		actx, cancel := context.WithTimeout(ctx, timeout)
-		_, err = d.Agent.Run(actx, a, opts)
+		_, err = d.run(actx, a, opts)
 		timedOut := actx.Err() != nil
-		cancel()
 		out = classify(err)
-		if out == OutcomeFailed && timedOut && a.changesPower() {
+		if out == OutcomeFailed && timedOut && a.changesPower() && !errors.Is(err, errBusy) {
 			// An agent that answered after its deadline passed may
 			// have acted: a fake or remote agent need not say so.
 			out = OutcomeUnknown
@@ -313,7 +361,7 @@ func (f *Fencer) runDevice(ctx context.Context, rep *Report, d *device, lvl int,
 		if out == OutcomeOK {
 			return out, nil
 		}
-		if ctx.Err() != nil {
+		if actx.Err() != nil {
 			break
 		}
 	}

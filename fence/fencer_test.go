@@ -121,6 +121,171 @@ func TestStonithTimeoutIsUnknown(t *testing.T) {
 	})
 }
 
+// A level-1 device that hangs (a BMC that lost power with its node, the
+// commonest reason fencing fails) costs its own timeout, not the whole
+// operation: with the defaults the level-2 device still runs and fences,
+// as Pacemaker's fenced times each device out and moves on. The hung
+// device's retries share its timeout (pcmk_off_retries "within the
+// timeout period").
+func TestHungLevelFallsBack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ipmi, pdu := fencetest.NewAgent(), fencetest.NewAgent()
+		ipmi.Script(fence.ActionOff, fencetest.Hang, fencetest.Hang, fencetest.Hang)
+		f := newFencer(t, fence.Config{
+			Devices: []fence.Device{
+				{Name: "ipmi", Agent: ipmi, HostList: []string{"node1"}},
+				{Name: "pdu", Agent: pdu, HostMap: "node1:3"},
+			},
+			Levels: []fence.Level{
+				{Index: 1, Node: "node1", Devices: []string{"ipmi"}},
+				{Index: 2, Node: "node1", Devices: []string{"pdu"}},
+			},
+		})
+		start := time.Now()
+		rep, err := f.Fence(context.Background(), "node1", fence.ActionOff)
+		if err != nil || rep.Level != 2 {
+			t.Fatalf("a hung level 1 blocked level 2: level %d, %v", rep.Level, err)
+		}
+		if d := time.Since(start); d != fence.DefaultStonithTimeout {
+			t.Errorf("took %v, want the hung device's timeout %v", d, fence.DefaultStonithTimeout)
+		}
+		if n := len(ipmi.Calls()); n != 1 {
+			t.Errorf("the hung device ran %d times; its retries must fit in its timeout", n)
+		}
+		if pdu.Power("3") != fence.PowerOff {
+			t.Error("pdu outlet not off")
+		}
+	})
+}
+
+// Concurrent requests to fence one target with one action are merged,
+// as Pacemaker's fenced merges them: the agent runs once and every caller
+// gets its answer. A caller that gives up while the merged fencing runs
+// gets an unknown outcome, since that fencing may still act.
+func TestConcurrentFencesMerged(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := fencetest.NewAgent()
+		a.Latency = 5 * time.Second
+		f := newFencer(t, fence.Config{Devices: []fence.Device{{Name: "a", Agent: a}}})
+		errs := make(chan error, 4)
+		for range 3 {
+			go func() {
+				_, err := f.Fence(context.Background(), "n", fence.ActionOff)
+				errs <- err
+			}()
+		}
+		synctest.Wait() // one of them leads; the others and this one join it
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		go func() {
+			_, err := f.Fence(ctx, "n", fence.ActionOff)
+			errs <- err
+		}()
+		synctest.Wait()
+		if n := len(a.Calls()); n != 1 {
+			t.Errorf("4 concurrent requests ran the agent %d times, want 1", n)
+		}
+		var ok, unknown int
+		for range 4 {
+			switch err := <-errs; {
+			case err == nil:
+				ok++
+			case errors.Is(err, fence.ErrUnknownOutcome):
+				unknown++
+			default:
+				t.Errorf("merged request: %v", err)
+			}
+		}
+		if ok != 3 || unknown != 1 {
+			t.Errorf("%d confirmed and %d unknown, want 3 and the caller that gave up unknown", ok, unknown)
+		}
+		if s := f.Stats(); s.Fencings != 1 || s.Merged != 3 || s.Fenced != 1 {
+			t.Errorf("stats %+v, want 1 fencing and 3 merged", s)
+		}
+		// A request after the merged one finished runs the agent again.
+		if _, err := f.Fence(context.Background(), "n", fence.ActionOff); err != nil || len(a.Calls()) != 2 {
+			t.Errorf("later request: %v, %d calls", err, len(a.Calls()))
+		}
+	})
+}
+
+// A device runs one action at a time (Pacemaker's pcmk_action_limit
+// default of 1): a PDU asked to fence two nodes at once, or a BMC that
+// allows one session, gets the second run only after the first ended.
+func TestDeviceRunsOneActionAtATime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pdu := fencetest.NewAgent()
+		pdu.Latency = 5 * time.Second
+		f := newFencer(t, fence.Config{Devices: []fence.Device{{Name: "pdu", Agent: pdu, HostMap: "n1:1;n2:2"}}})
+		errs := make(chan error, 2)
+		for _, n := range []string{"n1", "n2"} {
+			go func() {
+				_, err := f.Fence(context.Background(), n, fence.ActionOff)
+				errs <- err
+			}()
+		}
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		calls := pdu.Calls()
+		if len(calls) != 2 {
+			t.Fatalf("calls %+v", calls)
+		}
+		if gap := calls[1].Time.Sub(calls[0].Time); gap < pdu.Latency {
+			t.Errorf("second run started %v after the first, which takes %v: they overlapped", gap, pdu.Latency)
+		}
+	})
+}
+
+// The pcmk delay is waited once per fencing, before its first device
+// runs: a fallback to the next level, or the second device of a level,
+// does not wait again (the delay is there to settle a two-node race,
+// which the first wait already did).
+func TestDelayOncePerFencing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ipmi, psu1, psu2 := fencetest.NewAgent(), fencetest.NewAgent(), fencetest.NewAgent()
+		ipmi.Script(fence.ActionOff, fencetest.Fail)
+		f := newFencer(t, fence.Config{
+			Devices: []fence.Device{
+				{Name: "ipmi", Agent: ipmi, HostList: []string{"n"}, DelayBase: 5 * time.Second, Retries: -1},
+				{Name: "psu1", Agent: psu1, HostList: []string{"n"}, DelayBase: 5 * time.Second},
+				{Name: "psu2", Agent: psu2, HostList: []string{"n"}, DelayBase: 5 * time.Second},
+			},
+			Levels: []fence.Level{
+				{Index: 1, Node: "n", Devices: []string{"ipmi"}},
+				{Index: 2, Node: "n", Devices: []string{"psu1", "psu2"}},
+			},
+		})
+		start := time.Now()
+		rep, err := f.Fence(context.Background(), "n", fence.ActionOff)
+		if err != nil || rep.Level != 2 {
+			t.Fatalf("level %d, %v", rep.Level, err)
+		}
+		if d := time.Since(start); d != 5*time.Second {
+			t.Errorf("fencing waited %v, want one 5s delay", d)
+		}
+	})
+}
+
+// A dynamic-list device whose list hangs is given up at its timeout:
+// the fencing ends even when the caller's ctx never does.
+func TestHungListTimesOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := fencetest.NewAgent()
+		a.Script(fence.ActionList, fencetest.Hang)
+		f := newFencer(t, fence.Config{Devices: []fence.Device{{Name: "a", Agent: a, HostCheck: fence.HostCheckDynamic, Timeout: 10 * time.Second}}})
+		start := time.Now()
+		if _, err := f.Fence(context.Background(), "n", fence.ActionOff); err == nil {
+			t.Fatal("fenced through a device whose list never answered")
+		}
+		if d := time.Since(start); d != 10*time.Second {
+			t.Errorf("gave up after %v, want the device's timeout 10s", d)
+		}
+	})
+}
+
 // pcmk_delay_base and pcmk_delay_max: the wait is base plus a random part
 // that keeps the total within max; on is never delayed.
 func TestDelays(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -130,8 +131,9 @@ func (r *Runner) metadata(ctx context.Context) (*Metadata, error) {
 // (both a nil error, Result.Power says which), every other action exits 0
 // on success; anything else is an *AgentError wrapping ErrFailed. An
 // on, off or reboot run that is killed (deadline, ctx cancelled, signal)
-// or that reports "Timed out waiting to power ON/OFF" after sending the
-// command wraps ErrUnknownOutcome: the node may or may not have changed
+// or that reports "Timed out waiting to power ON/OFF", "Connection timed
+// out" or "Connection lost" (which may come after the command went out)
+// wraps ErrUnknownOutcome: the node may or may not have changed
 // state. A killed run also wraps ErrTimeout when its deadline passed.
 // Standard error is never taken as failure: fence_ipmilan prints Python
 // warnings there on every run.
@@ -235,7 +237,9 @@ func (r *Runner) exec(ctx context.Context, action Action, opts Options) (res Res
 		}
 		return res, &AgentError{Agent: r.cfg.Agent, Action: action, ExitCode: -1, Output: output(), Err: fmt.Errorf("%w: %v", cause, waitErr)}
 	}
-	return interpret(res, stdout.String(), stderr.String(), output)
+	// Everything parsed from the output is parsed redacted: a plug alias
+	// or a notice may echo the password.
+	return interpret(res, opts.Redact(stdout.String()), stderr.String(), output)
 }
 
 // interpret applies the fence-agents exit status rules to a finished run.
@@ -276,14 +280,21 @@ func interpret(res Result, stdout, stderr string, output func() string) (Result,
 	if res.ExitCode == 0 {
 		return res, nil
 	}
-	// fencing.py exits 1 for every failure; "Timed out waiting to power
+	// fencing.py exits 1 for every failure. "Timed out waiting to power
 	// ON/OFF" (EC_WAITING_ON, EC_WAITING_OFF) is printed after the power
-	// command was sent, so the node may have changed state.
-	if res.Action.changesPower() && strings.Contains(stdout+stderr, "Timed out waiting to power") {
+	// command was sent, and "Connection timed out" or "Connection lost"
+	// (EC_TIMED_OUT, EC_CONNECTION_LOST) when the device stopped
+	// answering, which may be after the command went out: the node may
+	// have changed state.
+	if res.Action.changesPower() && slices.ContainsFunc(midActionFailures, func(m string) bool { return strings.Contains(stdout+stderr, m) }) {
 		return fail(ErrUnknownOutcome, "")
 	}
 	return fail(ErrFailed, "")
 }
+
+// midActionFailures are fencing.py's messages for failures that may come
+// after a power command was sent.
+var midActionFailures = []string{"Timed out waiting to power", "Connection timed out", "Connection lost"}
 
 // statusLine finds "Status: ON" or "Status: OFF" in a status run's output.
 func statusLine(stdout string) Power {

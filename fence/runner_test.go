@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -77,6 +78,15 @@ func TestRunnerExitCodes(t *testing.T) {
 		// fencing.py's EC_WAITING_OFF: the command was sent, the state
 		// change not seen.
 		{"off timed out waiting", fence.ActionOff, "Failed: Timed out waiting to power OFF\n", 1, fence.PowerUnknown, fence.ErrUnknownOutcome},
+		// EC_TIMED_OUT and EC_CONNECTION_LOST: the device stopped
+		// answering, perhaps after the power command went out (a
+		// pexpect or socket timeout while polling the status).
+		{"off connection timed out", fence.ActionOff, "ERROR: Connection timed out\n", 1, fence.PowerUnknown, fence.ErrUnknownOutcome},
+		{"reboot connection lost", fence.ActionReboot, "ERROR: Connection lost\n", 1, fence.PowerUnknown, fence.ErrUnknownOutcome},
+		{"on connection timed out", fence.ActionOn, "ERROR: Connection timed out\n", 1, fence.PowerUnknown, fence.ErrUnknownOutcome},
+		// EC_LOGIN_DENIED comes before any command.
+		{"off login denied", fence.ActionOff, "ERROR: Unable to connect/login to fencing device\n", 1, fence.PowerUnknown, fence.ErrFailed},
+		{"status connection timed out", fence.ActionStatus, "ERROR: Connection timed out\n", 1, fence.PowerUnknown, fence.ErrFailed},
 		{"reboot wrong exit", fence.ActionReboot, "", 2, fence.PowerUnknown, fence.ErrFailed},
 		{"monitor ok", fence.ActionMonitor, "", 0, fence.PowerUnknown, nil},
 		{"monitor error", fence.ActionMonitor, "", 1, fence.PowerUnknown, fence.ErrFailed},
@@ -283,5 +293,23 @@ func TestRunnerDoneContext(t *testing.T) {
 	}
 	if _, err := os.Stat(in); err == nil {
 		t.Error("the agent ran")
+	}
+}
+
+// A list answer that echoes the password (a NOTICE naming the login, a
+// plug alias) keeps it out of Result.Plugs and Result.Notice too, which
+// callers print and log.
+func TestRunnerListRedactsPassword(t *testing.T) {
+	out := "NOTICE: login " + secret + " refused\nnode1," + secret + "\n"
+	r := runner(t, fence.RunnerConfig{Agent: script(t, fencetest.Script{Stdout: out})})
+	res, err := r.Run(context.Background(), fence.ActionList, fence.Options{"password": secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(fmt.Sprint(res.Plugs, res.Notice), secret) {
+		t.Errorf("list result shows the password: plugs %+v, notice %q", res.Plugs, res.Notice)
+	}
+	if res.Notice != "login XXXX refused" || len(res.Plugs) != 1 || res.Plugs[0].ID != "node1" {
+		t.Errorf("list result lost the answer: plugs %+v, notice %q", res.Plugs, res.Notice)
 	}
 }

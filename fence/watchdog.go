@@ -75,7 +75,9 @@ func NewFeeder(cfg FeederConfig) (*Feeder, error) {
 
 // Run feeds the watchdog every Interval while Healthy is true. When
 // Healthy turns false it stops feeding, without disarming, and returns
-// ErrSelfFence. When ctx ends it disarms the watchdog (Close) and returns
+// ErrSelfFence; the caller must then leave the watchdog open (no
+// deferred Close), or Close's magic character disarms it and the machine
+// is never reset. When ctx ends it disarms the watchdog (Close) and returns
 // nil: a clean stop is not a failure. A keep-alive error is logged and
 // counted; the next tick tries again, and the watchdog fires if none
 // succeeds in time.

@@ -93,7 +93,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	timeout := fs.Duration("timeout", 60*time.Second, "kill the agent and its children after this long")
 	out := line{Exit: -1}
 	print := func(code int) int {
-		out.Agent, out.Action = *agent, *action
+		// Redact each field before encoding: JSON escapes characters
+		// such as < and ", so the encoded line may not hold the password
+		// as written.
+		out.Agent, out.Action = opts.Redact(*agent), opts.Redact(*action)
+		out.Notice, out.Error = opts.Redact(out.Notice), opts.Redact(out.Error)
+		if out.Plugs != nil {
+			for i, p := range *out.Plugs {
+				(*out.Plugs)[i] = plug{Plug: opts.Redact(p.Plug), Alias: opts.Redact(p.Alias), Status: opts.Redact(p.Status)}
+			}
+		}
 		b, _ := json.Marshal(out)
 		fmt.Fprintf(stdout, "%s\n", opts.Redact(string(b)))
 		return code

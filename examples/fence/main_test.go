@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -115,5 +116,24 @@ func TestContractTimeout(t *testing.T) {
 	m, code, _ := result(t, "-agent", fake(t, fencetest.Script{Hang: true}), "-action", "off", "-timeout", "300ms")
 	if code != 1 || m["result"] != "error" || !strings.Contains(m["error"].(string), "timed out") {
 		t.Errorf("%d %v", code, m)
+	}
+}
+
+// A password holding characters JSON escapes ("<" becomes \u003c) is
+// hidden from the JSON line too: redacting the encoded line would miss
+// it, so the decoded fields are checked.
+func TestContractEscapedPassword(t *testing.T) {
+	const pw = `hunter<2>&"x`
+	agent := fake(t, fencetest.Script{Stdout: "NOTICE: login " + pw + " refused\nn1," + pw + "\n"})
+	m, code, all := result(t, "-agent", agent, "-action", "list", "-opt", "password="+pw)
+	if code != 0 {
+		t.Fatalf("exit %d: %v", code, m)
+	}
+	if b, _ := json.Marshal(m); strings.Contains(string(b), "hunter") || strings.Contains(all, "hunter") || strings.Contains(fmt.Sprint(m), pw) {
+		t.Errorf("the JSON line shows the password: %v", m)
+	}
+	agent = fake(t, fencetest.Script{Stdout: "bad login " + pw + "\n", Exit: 1})
+	if m, _, _ = result(t, "-agent", agent, "-action", "off", "-opt", "password="+pw); strings.Contains(fmt.Sprint(m), "hunter") {
+		t.Errorf("the error shows the password: %v", m)
 	}
 }

@@ -82,14 +82,15 @@ func sceneFence(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	tl.printf("compute3's BMC hangs past stonith-timeout 300ms")
+	tl.printf("compute3's BMC hangs past stonith-timeout 300ms, and so does the PDUs' network")
 	ipmi.Script(fence.ActionOff, fencetest.Hang)
+	pdu.Script(fence.ActionOff, fencetest.Hang)
 	if err := ev.HostFailed(ctx, "compute3"); errors.Is(err, fence.ErrNotFenced) && errors.Is(err, fence.ErrUnknownOutcome) {
 		tl.printf("evacuation refused: fencing outcome unknown, compute3 may still run its instances")
 	} else {
 		return fmt.Errorf("first evacuation: %v", err)
 	}
-	tl.printf("retry: the BMC now refuses, so level 2 switches both PDU outlets off")
+	tl.printf("retry: the BMC now refuses and the PDUs answer, so level 2 switches both PDU outlets off")
 	ipmi.Script(fence.ActionOff, fencetest.Fail)
 	if err := ev.HostFailed(ctx, "compute3"); err != nil {
 		return err

@@ -238,9 +238,11 @@ func settle(c Config, s State, members, prev []uint32) State {
 	s.TieBreak = false
 	s.Quorate = !s.WaitingForAll && s.TotalVotes >= s.Quorum
 	// auto_tie_breaker: "the cluster can suffer up to 50% of the nodes
-	// failing at the same time, in a deterministic fashion": exactly half
-	// the votes keep quorum when the tie-breaker node is among them.
-	if !s.Quorate && !s.WaitingForAll && c.AutoTieBreaker && s.ExpectedVotes%2 == 0 && 2*s.TotalVotes == s.ExpectedVotes {
+	// failing at the same time, in a deterministic fashion": half the
+	// expected votes, rounded down (votequorum's "half (or half-1)
+	// split"), keep quorum when the tie-breaker node is among them and
+	// the nodes that left cannot hold quorum between them.
+	if !s.Quorate && !s.WaitingForAll && c.AutoTieBreaker && s.TotalVotes == s.ExpectedVotes/2 && len(prev)-len(members) < s.Quorum {
 		if id, ok := c.tieBreaker(members, prev); ok && slices.Contains(members, id) {
 			s.Quorate, s.TieBreak = true, true
 		}

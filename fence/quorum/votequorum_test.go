@@ -181,6 +181,27 @@ func TestVotequorumManPage(t *testing.T) {
 			},
 		},
 		{
+			// votequorum grants the tie-break to "a half (or half-1)
+			// split" (total votes = expected/2, rounded down) when the
+			// nodes that left cannot hold quorum between them: five nodes,
+			// one dead, the other four split two and two.
+			"auto_tie_breaker with odd expected votes", Config{Nodes: nodes(ids(1, 5)...), AutoTieBreaker: true},
+			[]step{
+				{members: ids(1, 5), expected: 5, quorum: 3, quorate: true},
+				{members: ids(1, 4), expected: 5, quorum: 3, quorate: true},
+				{members: ids(1, 2), expected: 5, quorum: 3, quorate: true},
+			},
+		},
+		{
+			// The same half-1 side is not quorate when the other side, of
+			// three nodes, holds quorum.
+			"auto_tie_breaker half-1 against a quorate majority", Config{Nodes: nodes(ids(1, 5)...), AutoTieBreaker: true},
+			[]step{
+				{members: ids(1, 5), expected: 5, quorum: 3, quorate: true},
+				{members: ids(1, 2), expected: 5, quorum: 3, quorate: false},
+			},
+		},
+		{
 			// "ATB ... allows a simultaneous node failure up to 50%", not
 			// more.
 			"auto_tie_breaker does not save a minority", Config{Nodes: nodes(ids(1, 4)...), AutoTieBreaker: true},
