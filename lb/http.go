@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -39,7 +40,7 @@ func newHTTPProxy(f *Frontend) *httpProxy {
 			if err != nil {
 				return nil, &connectError{err}
 			}
-			tc := &trackedConn{Conn: c, s: at.s}
+			tc := &trackedConn{Conn: c, s: at.s, idle: b.cfg.ServerTimeout}
 			at.s.track(tc)
 			return tc, nil
 		},
@@ -64,11 +65,39 @@ func newHTTPProxy(f *Frontend) *httpProxy {
 }
 
 // trackedConn is a server connection the server can shut down
-// (on-marked-down shutdown-sessions).
+// (on-marked-down shutdown-sessions). With idle set it is also HAProxy's
+// "timeout server" for the whole exchange, the body included: every read
+// and write pushes the read deadline on, so a read fails once the server
+// has been silent for idle (to 9/8 idle, as idleReader) since the request
+// was sent or the last data came. An idle connection in the pool expires
+// the same way.
 type trackedConn struct {
 	net.Conn
-	s    *Server
-	once sync.Once
+	s      *Server
+	idle   time.Duration
+	pushed atomic.Int64 // UnixNano of the last deadline push
+	once   sync.Once
+}
+
+func (c *trackedConn) push() {
+	if c.idle <= 0 {
+		return
+	}
+	now := time.Now()
+	if now.UnixNano()-c.pushed.Load() > int64(c.idle/8) {
+		c.pushed.Store(now.UnixNano())
+		c.Conn.SetReadDeadline(now.Add(c.idle + c.idle/8))
+	}
+}
+
+func (c *trackedConn) Read(p []byte) (int, error) {
+	c.push()
+	return c.Conn.Read(p)
+}
+
+func (c *trackedConn) Write(p []byte) (int, error) {
+	c.push()
+	return c.Conn.Write(p)
 }
 
 func (c *trackedConn) Close() error {
@@ -218,24 +247,47 @@ func (h *httpProxy) serve(ctx context.Context, ln net.Listener) error {
 		srv.ReadHeaderTimeout = f.cfg.ClientTimeout
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(keepListener{ln}) }()
+	go func() { errc <- srv.Serve(&keepListener{Listener: ln}) }()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	err := srv.Shutdown(context.Background())
+	shut := make(chan error, 1)
+	go func() { shut <- srv.Shutdown(context.Background()) }()
+	// Serve returns as soon as it stops accepting; the listener accepts
+	// again at once, for the next configuration, while this one drains.
 	<-errc
 	resetAccept(ln)
+	err := <-shut
 	h.tr.CloseIdleConnections()
 	return err
 }
 
 // keepListener lets http.Server stop accepting without closing the
-// listener, which a reloaded configuration serves next.
-type keepListener struct{ net.Listener }
+// listener, which a reloaded configuration serves next. The accept
+// deadline that stops it is the listener's, so a frontend serving the same
+// listener sees it too until the stopping one resets it: Accept waits that
+// out rather than fail, which http.Server would answer by backing off for
+// up to a second.
+type keepListener struct {
+	net.Listener
+	stopped atomic.Bool
+}
 
-func (l keepListener) Close() error {
+func (l *keepListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		var ne net.Error
+		if err == nil || l.stopped.Load() || !errors.As(err, &ne) || !ne.Timeout() {
+			return c, err
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func (l *keepListener) Close() error {
+	l.stopped.Store(true)
 	unblockAccept(l.Listener)
 	return nil
 }
