@@ -63,17 +63,18 @@ func TestHTTPServerTimeout(t *testing.T) {
 			defer c.CloseIdleConnections()
 			start := time.Now()
 			resp, err := c.Get("http://" + addr + "/")
-			if err != nil {
-				t.Fatalf("after %v: %v", time.Since(start), err)
+			if err == nil {
+				_, err = io.ReadAll(resp.Body)
+				resp.Body.Close()
 			}
-			_, err = io.ReadAll(resp.Body)
-			resp.Body.Close()
 			took := time.Since(start)
 			if tc.head == "" {
-				if resp.StatusCode != http.StatusGatewayTimeout {
-					t.Fatalf("status %d, want 504", resp.StatusCode)
+				if err != nil || resp.StatusCode != http.StatusGatewayTimeout {
+					t.Fatalf("after %v: %v, want 504", took, err)
 				}
 			} else if err == nil {
+				// The cut may come before or after the headers reach
+				// the client; either way the answer must not be whole.
 				t.Fatalf("body read whole from a server that sent 7 of 100 bytes")
 			}
 			if took > 4*time.Second {
