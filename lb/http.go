@@ -30,18 +30,28 @@ type attempt struct {
 func newHTTPProxy(f *Frontend) *httpProxy {
 	b := f.cfg.Backend
 	h := &httpProxy{f: f}
+	// The transport pools connections by address and may go on dialling
+	// after the request that asked has moved to another server (a retry)
+	// or taken a pooled connection: a dial serves the address it is given,
+	// never the request's current server.
+	byAddr := make(map[string]*Server, len(b.servers))
+	for _, s := range b.servers {
+		if byAddr[s.addr] == nil {
+			byAddr[s.addr] = s
+		}
+	}
 	h.tr = &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			at, _ := ctx.Value(attemptKey{}).(*attempt)
-			if at == nil {
-				return nil, errors.New("lb: dial outside a request")
+			s := byAddr[addr]
+			if s == nil {
+				return nil, errors.New("lb: dial of " + addr + ", which is no server's address")
 			}
-			c, err := at.s.dial(ctx)
+			c, err := s.dial(ctx)
 			if err != nil {
 				return nil, &connectError{err}
 			}
-			tc := &trackedConn{Conn: c, s: at.s, idle: b.cfg.ServerTimeout}
-			at.s.track(tc)
+			tc := &trackedConn{Conn: c, s: s, idle: b.cfg.ServerTimeout}
+			s.track(tc)
 			return tc, nil
 		},
 		MaxIdleConnsPerHost:   256,
@@ -247,7 +257,7 @@ func (h *httpProxy) serve(ctx context.Context, ln net.Listener) error {
 		srv.ReadHeaderTimeout = f.cfg.ClientTimeout
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(&keepListener{Listener: ln}) }()
+	go func() { errc <- srv.Serve(newKeepListener(ln, f.cfg.MaxConn)) }()
 	select {
 	case err := <-errc:
 		return err
@@ -269,18 +279,47 @@ func (h *httpProxy) serve(ctx context.Context, ln net.Listener) error {
 // deadline that stops it is the listener's, so a frontend serving the same
 // listener sees it too until the stopping one resets it: Accept waits that
 // out rather than fail, which http.Server would answer by backing off for
-// up to a second.
+// up to a second. With slots it is also the frontend's maxconn: Accept
+// takes a slot before it accepts, and the connection's Close gives it
+// back, so connections over the limit wait in the kernel's accept queue.
 type keepListener struct {
 	net.Listener
-	stopped atomic.Bool
+	slots    chan struct{} // nil without maxconn
+	stop     chan struct{}
+	stopOnce sync.Once
+	stopped  atomic.Bool
+}
+
+func newKeepListener(ln net.Listener, maxConn int) *keepListener {
+	l := &keepListener{Listener: ln, stop: make(chan struct{})}
+	if maxConn > 0 {
+		l.slots = make(chan struct{}, maxConn)
+	}
+	return l
 }
 
 func (l *keepListener) Accept() (net.Conn, error) {
+	if l.slots != nil {
+		select {
+		case l.slots <- struct{}{}:
+		case <-l.stop:
+			return nil, net.ErrClosed
+		}
+	}
 	for {
 		c, err := l.Listener.Accept()
+		if err == nil {
+			if l.slots != nil {
+				return &slotConn{Conn: c, slots: l.slots}, nil
+			}
+			return c, nil
+		}
 		var ne net.Error
-		if err == nil || l.stopped.Load() || !errors.As(err, &ne) || !ne.Timeout() {
-			return c, err
+		if l.stopped.Load() || !errors.As(err, &ne) || !ne.Timeout() {
+			if l.slots != nil {
+				<-l.slots
+			}
+			return nil, err
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -288,6 +327,19 @@ func (l *keepListener) Accept() (net.Conn, error) {
 
 func (l *keepListener) Close() error {
 	l.stopped.Store(true)
+	l.stopOnce.Do(func() { close(l.stop) })
 	unblockAccept(l.Listener)
 	return nil
+}
+
+// slotConn gives its maxconn slot back when it closes.
+type slotConn struct {
+	net.Conn
+	slots chan struct{}
+	once  sync.Once
+}
+
+func (c *slotConn) Close() error {
+	c.once.Do(func() { <-c.slots })
+	return c.Conn.Close()
 }
