@@ -2,11 +2,9 @@ package lb_test
 
 import (
 	"bufio"
-	"context"
 	"io"
 	"net"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,24 +16,8 @@ import (
 // served once the first closes, as with haproxy's frontend maxconn.
 func TestHTTPFrontendMaxConn(t *testing.T) {
 	bs := httpBackends(t, 1)
-	b, err := lb.NewBackend(lb.BackendConfig{Servers: []lb.ServerConfig{{Name: "s1", Addr: bs[0].Addr()}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := lb.NewFrontend(lb.FrontendConfig{Name: "fe", Mode: lb.ModeHTTP, Backend: b, MaxConn: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { f.Serve(ctx, ln) })
-	defer func() { cancel(); f.Close(); wg.Wait() }()
-	addr := ln.Addr().String()
+	addr, _ := serveFrontend(t, lb.FrontendConfig{Name: "fe", Mode: lb.ModeHTTP, MaxConn: 1},
+		lb.BackendConfig{Servers: []lb.ServerConfig{{Name: "s1", Addr: bs[0].Addr()}}})
 
 	first, err := net.Dial("tcp", addr)
 	if err != nil {
