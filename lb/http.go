@@ -257,7 +257,7 @@ func (h *httpProxy) serve(ctx context.Context, ln net.Listener) error {
 		srv.ReadHeaderTimeout = f.cfg.ClientTimeout
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(newKeepListener(ln, f.cfg.MaxConn)) }()
+	go func() { errc <- srv.Serve(newKeepListener(ln, f.cfg.MaxConn, f.cfg.ClientTimeout)) }()
 	select {
 	case err := <-errc:
 		return err
@@ -282,16 +282,19 @@ func (h *httpProxy) serve(ctx context.Context, ln net.Listener) error {
 // up to a second. With slots it is also the frontend's maxconn: Accept
 // takes a slot before it accepts, and the connection's Close gives it
 // back, so connections over the limit wait in the kernel's accept queue.
+// With idle its connections fail a write the client has not taken for
+// idle: "timeout client" on the answer's side.
 type keepListener struct {
 	net.Listener
 	slots    chan struct{} // nil without maxconn
+	idle     time.Duration
 	stop     chan struct{}
 	stopOnce sync.Once
 	stopped  atomic.Bool
 }
 
-func newKeepListener(ln net.Listener, maxConn int) *keepListener {
-	l := &keepListener{Listener: ln, stop: make(chan struct{})}
+func newKeepListener(ln net.Listener, maxConn int, idle time.Duration) *keepListener {
+	l := &keepListener{Listener: ln, idle: idle, stop: make(chan struct{})}
 	if maxConn > 0 {
 		l.slots = make(chan struct{}, maxConn)
 	}
@@ -309,8 +312,8 @@ func (l *keepListener) Accept() (net.Conn, error) {
 	for {
 		c, err := l.Listener.Accept()
 		if err == nil {
-			if l.slots != nil {
-				return &slotConn{Conn: c, slots: l.slots}, nil
+			if l.slots != nil || l.idle > 0 {
+				return &clientConn{Conn: c, slots: l.slots, idle: l.idle}, nil
 			}
 			return c, nil
 		}
@@ -332,14 +335,33 @@ func (l *keepListener) Close() error {
 	return nil
 }
 
-// slotConn gives its maxconn slot back when it closes.
-type slotConn struct {
+// clientConn is a client connection under maxconn, "timeout client" or
+// both: it gives its slot back when it closes, and every write pushes the
+// write deadline on (at most every idle/8, so that the write fails between
+// idle and 9/8 idle after the client stopped taking data).
+type clientConn struct {
 	net.Conn
-	slots chan struct{}
-	once  sync.Once
+	slots  chan struct{} // nil without maxconn
+	once   sync.Once
+	idle   time.Duration
+	pushed atomic.Int64 // UnixNano of the last push
 }
 
-func (c *slotConn) Close() error {
-	c.once.Do(func() { <-c.slots })
+func (c *clientConn) Write(p []byte) (int, error) {
+	if c.idle > 0 {
+		if now := time.Now(); now.UnixNano()-c.pushed.Load() > int64(c.idle/8) {
+			c.pushed.Store(now.UnixNano())
+			c.Conn.SetWriteDeadline(now.Add(c.idle + c.idle/8))
+		}
+	}
+	return c.Conn.Write(p)
+}
+
+func (c *clientConn) Close() error {
+	c.once.Do(func() {
+		if c.slots != nil {
+			<-c.slots
+		}
+	})
 	return c.Conn.Close()
 }
