@@ -11,12 +11,18 @@ import (
 	"github.com/hakit/hakit/lb"
 )
 
-// A frontend's maxconn holds in HTTP mode too: while one kept-alive client
+// A frontend's maxconn holds in both modes: while one kept-alive client
 // holds the only slot, a second connection waits in the accept queue and is
 // served once the first closes, as with haproxy's frontend maxconn.
-func TestHTTPFrontendMaxConn(t *testing.T) {
+func TestFrontendMaxConn(t *testing.T) {
+	for _, mode := range []lb.Mode{lb.ModeHTTP, lb.ModeTCP} {
+		t.Run(mode.String(), func(t *testing.T) { testFrontendMaxConn(t, mode) })
+	}
+}
+
+func testFrontendMaxConn(t *testing.T, mode lb.Mode) {
 	bs := httpBackends(t, 1)
-	addr, _ := serveFrontend(t, lb.FrontendConfig{Name: "fe", Mode: lb.ModeHTTP, MaxConn: 1},
+	addr, _ := serveFrontend(t, lb.FrontendConfig{Name: "fe", Mode: mode, MaxConn: 1},
 		lb.BackendConfig{Servers: []lb.ServerConfig{{Name: "s1", Addr: bs[0].Addr()}}})
 
 	first, err := net.Dial("tcp", addr)
