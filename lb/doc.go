@@ -76,6 +76,14 @@
 // mid-load therefore loses the requests it was serving, and no others once
 // Redispatch is on.
 //
+// ServerTimeout bounds a server's silence at any point of an exchange: an
+// HTTP answer that stops mid-body is cut, as haproxy's "timeout server"
+// does, not only one that never starts (504). ClientTimeout bounds a TCP
+// client that goes silent and an HTTP client that stops reading its
+// answer, so that a stuck client does not hold a server's connection
+// slot. A frontend's MaxConn leaves connections over it in the kernel's
+// accept queue, in both modes.
+//
 // When every usable server is at its maxconn, connections wait in the
 // backend's queue for QueueTimeout and then fail (HTTP answers 503). When no
 // server is usable at all they fail at once with ErrNoServer (503).

@@ -133,6 +133,40 @@ func TestShutdownSessions(t *testing.T) {
 	}
 }
 
+// on-marked-up shutdown-backup-sessions closes the backup servers'
+// connections when an active server with it comes UP, so that clients move
+// back to the active servers; without it they stay, and an active server
+// going DOWN closes nothing.
+func TestShutdownBackupSessions(t *testing.T) {
+	for _, shut := range []bool{false, true} {
+		b, err := NewBackend(BackendConfig{Servers: []ServerConfig{
+			{Name: "a", Addr: "127.0.0.1:1", ShutdownBackupOnUp: shut},
+			{Name: "bk", Addr: "127.0.0.1:2", Backup: true},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, bk := b.servers[0], b.servers[1]
+		c1, c2 := net.Pipe()
+		defer c2.Close()
+		bk.track(c1)
+		closed := func() bool {
+			c1.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+			_, err := c1.Read(make([]byte, 1))
+			return errors.Is(err, io.ErrClosedPipe)
+		}
+		b.setHealth(a, false)
+		if closed() {
+			t.Fatalf("shutdown-backup-sessions %v: backup connection closed when the active server went DOWN", shut)
+		}
+		b.setHealth(a, true)
+		if got := closed(); got != shut {
+			t.Errorf("shutdown-backup-sessions %v: backup connection closed %v when the active server came UP", shut, got)
+		}
+		c1.Close()
+	}
+}
+
 // observe layer7: 5xx answers (not 501 or 505) count as errors for the
 // server's Monitor, and error-limit of them with on-error mark-down marks
 // it DOWN.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -29,18 +30,28 @@ type attempt struct {
 func newHTTPProxy(f *Frontend) *httpProxy {
 	b := f.cfg.Backend
 	h := &httpProxy{f: f}
+	// The transport pools connections by address and may go on dialling
+	// after the request that asked has moved to another server (a retry)
+	// or taken a pooled connection: a dial serves the address it is given,
+	// never the request's current server.
+	byAddr := make(map[string]*Server, len(b.servers))
+	for _, s := range b.servers {
+		if byAddr[s.addr] == nil {
+			byAddr[s.addr] = s
+		}
+	}
 	h.tr = &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			at, _ := ctx.Value(attemptKey{}).(*attempt)
-			if at == nil {
-				return nil, errors.New("lb: dial outside a request")
+			s := byAddr[addr]
+			if s == nil {
+				return nil, errors.New("lb: dial of " + addr + ", which is no server's address")
 			}
-			c, err := at.s.dial(ctx)
+			c, err := s.dial(ctx)
 			if err != nil {
 				return nil, &connectError{err}
 			}
-			tc := &trackedConn{Conn: c, s: at.s}
-			at.s.track(tc)
+			tc := &trackedConn{Conn: c, s: s, idle: b.cfg.ServerTimeout}
+			s.track(tc)
 			return tc, nil
 		},
 		MaxIdleConnsPerHost:   256,
@@ -64,11 +75,39 @@ func newHTTPProxy(f *Frontend) *httpProxy {
 }
 
 // trackedConn is a server connection the server can shut down
-// (on-marked-down shutdown-sessions).
+// (on-marked-down shutdown-sessions). With idle set it is also HAProxy's
+// "timeout server" for the whole exchange, the body included: every read
+// and write pushes the read deadline on, so a read fails once the server
+// has been silent for idle (to 9/8 idle, as idleReader) since the request
+// was sent or the last data came. An idle connection in the pool expires
+// the same way.
 type trackedConn struct {
 	net.Conn
-	s    *Server
-	once sync.Once
+	s      *Server
+	idle   time.Duration
+	pushed atomic.Int64 // UnixNano of the last deadline push
+	once   sync.Once
+}
+
+func (c *trackedConn) push() {
+	if c.idle <= 0 {
+		return
+	}
+	now := time.Now()
+	if now.UnixNano()-c.pushed.Load() > int64(c.idle/8) {
+		c.pushed.Store(now.UnixNano())
+		c.Conn.SetReadDeadline(now.Add(c.idle + c.idle/8))
+	}
+}
+
+func (c *trackedConn) Read(p []byte) (int, error) {
+	c.push()
+	return c.Conn.Read(p)
+}
+
+func (c *trackedConn) Write(p []byte) (int, error) {
+	c.push()
+	return c.Conn.Write(p)
 }
 
 func (c *trackedConn) Close() error {
@@ -218,24 +257,111 @@ func (h *httpProxy) serve(ctx context.Context, ln net.Listener) error {
 		srv.ReadHeaderTimeout = f.cfg.ClientTimeout
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(keepListener{ln}) }()
+	go func() { errc <- srv.Serve(newKeepListener(ln, f.cfg.MaxConn, f.cfg.ClientTimeout)) }()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	err := srv.Shutdown(context.Background())
+	shut := make(chan error, 1)
+	go func() { shut <- srv.Shutdown(context.Background()) }()
+	// Serve returns as soon as it stops accepting; the listener accepts
+	// again at once, for the next configuration, while this one drains.
 	<-errc
 	resetAccept(ln)
+	err := <-shut
 	h.tr.CloseIdleConnections()
 	return err
 }
 
 // keepListener lets http.Server stop accepting without closing the
-// listener, which a reloaded configuration serves next.
-type keepListener struct{ net.Listener }
+// listener, which a reloaded configuration serves next. The accept
+// deadline that stops it is the listener's, so a frontend serving the same
+// listener sees it too until the stopping one resets it: Accept waits that
+// out rather than fail, which http.Server would answer by backing off for
+// up to a second. With slots it is also the frontend's maxconn: Accept
+// takes a slot before it accepts, and the connection's Close gives it
+// back, so connections over the limit wait in the kernel's accept queue.
+// With idle its connections fail a write the client has not taken for
+// idle: "timeout client" on the answer's side.
+type keepListener struct {
+	net.Listener
+	slots    chan struct{} // nil without maxconn
+	idle     time.Duration
+	stop     chan struct{}
+	stopOnce sync.Once
+	stopped  atomic.Bool
+}
 
-func (l keepListener) Close() error {
+func newKeepListener(ln net.Listener, maxConn int, idle time.Duration) *keepListener {
+	l := &keepListener{Listener: ln, idle: idle, stop: make(chan struct{})}
+	if maxConn > 0 {
+		l.slots = make(chan struct{}, maxConn)
+	}
+	return l
+}
+
+func (l *keepListener) Accept() (net.Conn, error) {
+	if l.slots != nil {
+		select {
+		case l.slots <- struct{}{}:
+		case <-l.stop:
+			return nil, net.ErrClosed
+		}
+	}
+	for {
+		c, err := l.Listener.Accept()
+		if err == nil {
+			if l.slots != nil || l.idle > 0 {
+				return &clientConn{Conn: c, slots: l.slots, idle: l.idle}, nil
+			}
+			return c, nil
+		}
+		var ne net.Error
+		if l.stopped.Load() || !errors.As(err, &ne) || !ne.Timeout() {
+			if l.slots != nil {
+				<-l.slots
+			}
+			return nil, err
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func (l *keepListener) Close() error {
+	l.stopped.Store(true)
+	l.stopOnce.Do(func() { close(l.stop) })
 	unblockAccept(l.Listener)
 	return nil
+}
+
+// clientConn is a client connection under maxconn, "timeout client" or
+// both: it gives its slot back when it closes, and every write pushes the
+// write deadline on (at most every idle/8, so that the write fails between
+// idle and 9/8 idle after the client stopped taking data).
+type clientConn struct {
+	net.Conn
+	slots  chan struct{} // nil without maxconn
+	once   sync.Once
+	idle   time.Duration
+	pushed atomic.Int64 // UnixNano of the last push
+}
+
+func (c *clientConn) Write(p []byte) (int, error) {
+	if c.idle > 0 {
+		if now := time.Now(); now.UnixNano()-c.pushed.Load() > int64(c.idle/8) {
+			c.pushed.Store(now.UnixNano())
+			c.Conn.SetWriteDeadline(now.Add(c.idle + c.idle/8))
+		}
+	}
+	return c.Conn.Write(p)
+}
+
+func (c *clientConn) Close() error {
+	c.once.Do(func() {
+		if c.slots != nil {
+			<-c.slots
+		}
+	})
+	return c.Conn.Close()
 }

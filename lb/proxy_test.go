@@ -33,11 +33,19 @@ func httpBackends(t *testing.T, n int) []*lbtest.Backend {
 // serve starts a frontend on an ephemeral port and returns its address.
 func serve(t *testing.T, mode lb.Mode, bcfg lb.BackendConfig) (string, *lb.Backend) {
 	t.Helper()
+	return serveFrontend(t, lb.FrontendConfig{Name: "fe", Mode: mode}, bcfg)
+}
+
+// serveFrontend is serve with the frontend's configuration; its Backend is
+// built from bcfg.
+func serveFrontend(t *testing.T, fcfg lb.FrontendConfig, bcfg lb.BackendConfig) (string, *lb.Backend) {
+	t.Helper()
 	b, err := lb.NewBackend(bcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := lb.NewFrontend(lb.FrontendConfig{Name: "fe", Mode: mode, Backend: b})
+	fcfg.Backend = b
+	f, err := lb.NewFrontend(fcfg)
 	if err != nil {
 		t.Fatal(err)
 	}

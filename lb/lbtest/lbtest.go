@@ -46,6 +46,8 @@ type Backend struct {
 	flip  bool
 	srv   *http.Server
 	ln    net.Listener
+	// served is closed when srv.Serve returns.
+	served chan struct{}
 
 	// Requests and Checks count what the backend answered.
 	Requests, Checks atomic.Int64
@@ -97,18 +99,28 @@ func (b *Backend) Start() error {
 	}
 	b.ln, b.addr = ln, ln.Addr().String()
 	b.srv = &http.Server{Handler: http.HandlerFunc(b.serve)}
-	go b.srv.Serve(ln)
+	b.served = make(chan struct{})
+	srv, served := b.srv, b.served
+	go func() {
+		defer close(served)
+		srv.Serve(ln)
+	}()
 	return nil
 }
 
-// Stop closes the listener and every connection: the backend is dead.
+// Stop closes the listener and every connection: the backend is dead when
+// Stop returns, even if it was started a moment before.
 func (b *Backend) Stop() {
 	b.mu.Lock()
-	srv := b.srv
+	srv, ln, served := b.srv, b.ln, b.served
 	b.srv, b.ln = nil, nil
 	b.mu.Unlock()
 	if srv != nil {
+		// Serve may not have taken the listener yet, and then
+		// srv.Close would leave it open.
+		ln.Close()
 		srv.Close()
+		<-served
 	}
 }
 
