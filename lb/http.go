@@ -257,19 +257,35 @@ func (h *httpProxy) serve(ctx context.Context, ln net.Listener) error {
 		srv.ReadHeaderTimeout = f.cfg.ClientTimeout
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(newKeepListener(ln, f.cfg.MaxConn, f.cfg.ClientTimeout)) }()
+	kl := newKeepListener(ln, f.cfg.MaxConn, f.cfg.ClientTimeout)
+	go func() { errc <- srv.Serve(kl) }()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	shut := make(chan error, 1)
-	go func() { shut <- srv.Shutdown(context.Background()) }()
-	// Serve returns as soon as it stops accepting; the listener accepts
-	// again at once, for the next configuration, while this one drains.
+	// Stop accepting first: Serve returns, and the listener accepts again
+	// at once, for the next configuration, while this one drains.
+	kl.Close()
 	<-errc
 	resetAccept(ln)
-	err := <-shut
+	// Then drain without http.Server.Shutdown, which drops a request read
+	// after it began (net/http returns from a connection that reads a
+	// request while shutting down, without an answer): a connection
+	// accepted just before the stop would lose its first request. With
+	// keep-alives off, every request already read or still arriving is
+	// answered with "Connection: close", and idle connections are closed,
+	// as HAProxy's old process does after a reload.
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		srv.SetKeepAlivesEnabled(false) // also closes the idle connections
+		if f.cur.Load() == 0 {
+			break
+		}
+		<-tick.C
+	}
+	err := srv.Close()
 	h.tr.CloseIdleConnections()
 	return err
 }
