@@ -50,10 +50,19 @@ check_names() {
 }
 
 # up_one NAME starts NAME under its lock, its output in $HAKIT_STATE/up-NAME.log.
+# The start runs in a subshell whose status is read after it ends, not
+# through `||`: bash ignores `set -e` in anything run on the left of `||`,
+# and a service's steps rely on it to stop at the first that fails.
 up_one() {
-	local s=$1 t0 rc=0
+	local s=$1 t0 rc
 	t0=$(date +%s.%N)
-	with_service_lock "$s" "${s}_up" >"$HAKIT_STATE/up-$s.log" 2>&1 || rc=$?
+	set +e
+	(
+		set -e
+		with_service_lock "$s" "${s}_up"
+	) >"$HAKIT_STATE/up-$s.log" 2>&1
+	rc=$?
+	set -e
 	cat "$HAKIT_STATE/up-$s.log" >&2
 	if [ "$rc" -eq 0 ]; then
 		log "$s: up ($(elapsed "$t0" "$(date +%s.%N)")s)"
