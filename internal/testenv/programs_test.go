@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"bytes"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -8,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // toolchain are the programs every machine that runs `make test` has before
@@ -163,9 +165,9 @@ func TestBuildTags(t *testing.T) {
 
 // fakeServices lays out a copy of scripts/services.sh whose services are the
 // given shell bodies (NAME_up; every other service succeeds at once), with an
-// empty package table so nothing is installed, and returns a command that
-// runs `services.sh args...` against it.
-func fakeServices(t *testing.T, ups map[string]string, args ...string) *exec.Cmd {
+// empty package table so nothing is installed, and returns a function that
+// makes commands running `services.sh args...` against it.
+func fakeServices(t *testing.T, ups map[string]string) func(args ...string) *exec.Cmd {
 	t.Helper()
 	root := RepoRoot(t)
 	dir := t.TempDir()
@@ -198,9 +200,11 @@ func fakeServices(t *testing.T, ups map[string]string, args ...string) *exec.Cmd
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.Command("bash", append([]string{filepath.Join(dir, "scripts/services.sh")}, args...)...)
-	cmd.Env = append(os.Environ(), "HAKIT_STATE="+filepath.Join(dir, "state"))
-	return cmd
+	return func(args ...string) *exec.Cmd {
+		cmd := exec.Command("bash", append([]string{filepath.Join(dir, "scripts/services.sh")}, args...)...)
+		cmd.Env = append(os.Environ(), "HAKIT_STATE="+filepath.Join(dir, "state"))
+		return cmd
+	}
 }
 
 // TestServicesUpParallel runs the parallel `services.sh up` on fake services:
@@ -234,7 +238,7 @@ func TestServicesUpParallel(t *testing.T) {
 			[]string{"galera: FAILED"}, []string{"galera went on"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out, err := fakeServices(t, tc.ups, tc.args...).CombinedOutput()
+			out, err := fakeServices(t, tc.ups)(tc.args...).CombinedOutput()
 			if (err == nil) != tc.ok {
 				t.Errorf("services.sh %s: err = %v, want ok = %v", strings.Join(tc.args, " "), err, tc.ok)
 			}
@@ -252,5 +256,44 @@ func TestServicesUpParallel(t *testing.T) {
 				t.Logf("output:\n%s", out)
 			}
 		})
+	}
+}
+
+// Two `services.sh up` of one service at once, as two tests repairing it
+// do: the second waits for the first under the service's lock, and each
+// prints all of its own output, none of it lost to the other.
+func TestServicesUpConcurrent(t *testing.T) {
+	// The start prints its pid, then more after the other run has begun
+	// (and blocked on the lock).
+	run := fakeServices(t, map[string]string{"redis": `echo "begin $BASHPID"; sleep 1; echo "end $BASHPID"`})
+	var outs [2]bytes.Buffer
+	var cmds [2]*exec.Cmd
+	for i := range cmds {
+		cmds[i] = run("up", "redis")
+		cmds[i].Stdout, cmds[i].Stderr = &outs[i], &outs[i]
+		if err := cmds[i].Start(); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			// Start the second while the first holds the lock (its
+			// start lasts 1s). Which one takes the lock first does
+			// not matter; a machine stalled for the whole second
+			// would only keep the runs from overlapping, making the
+			// test pass without proving anything, never fail wrongly.
+			time.Sleep(300 * time.Millisecond)
+		}
+	}
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("run %d: %v\n%s", i, err, outs[i].String())
+		}
+	}
+	begin := regexp.MustCompile(`begin (\d+)`)
+	for i := range outs {
+		out := outs[i].String()
+		m := begin.FindStringSubmatch(out)
+		if m == nil || !strings.Contains(out, "end "+m[1]) || strings.Count(out, "begin ") != 1 {
+			t.Errorf("run %d printed other than one whole start of its own:\n%s", i, out)
+		}
 	}
 }
