@@ -297,3 +297,51 @@ func TestServicesUpConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// `make fmt` runs the gofmt of $(GO)'s toolchain, so it finds a badly
+// formatted file even where gofmt is not on PATH (GO=/usr/local/go/bin/go
+// on a machine whose PATH lacks that directory); a gofmt that could not
+// run would otherwise print nothing and pass the check.
+func TestMakeFmt(t *testing.T) {
+	root := RepoRoot(t)
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, src string
+		ok        bool
+	}{
+		{"formatted", "package x\n\nfunc F() {}\n", true},
+		{"not formatted", "package x\nfunc  F() {}\n", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			mk, err := os.ReadFile(filepath.Join(root, "Makefile"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			must := func(err error) {
+				t.Helper()
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			must(os.WriteFile(filepath.Join(dir, "Makefile"), mk, 0o644))
+			must(os.WriteFile(filepath.Join(dir, "x.go"), []byte(tc.src), 0o644))
+			for _, args := range [][]string{{"init", "-q"}, {"add", "x.go"}} {
+				if out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).CombinedOutput(); err != nil {
+					t.Fatalf("git %v: %v\n%s", args, err, out)
+				}
+			}
+			cmd := exec.Command("make", "-s", "fmt", "GO="+goBin)
+			cmd.Dir = dir
+			// PATH without Go's directory: only make, git and the shell.
+			cmd.Env = append(os.Environ(), "PATH=/usr/bin:/bin", "HOME="+dir, "GOCACHE="+t.TempDir(), "GOFLAGS=")
+			out, err := cmd.CombinedOutput()
+			if (err == nil) != tc.ok || (!tc.ok && !strings.Contains(string(out), "x.go")) {
+				t.Errorf("make fmt: err = %v, want ok = %v, and x.go named if not:\n%s", err, tc.ok, out)
+			}
+		})
+	}
+}
