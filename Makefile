@@ -4,7 +4,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 TIMEOUT     ?= 30m
 FUZZTIME    ?= 10s
 
-.PHONY: demo test test-unit test-integration lint services bench fuzz
+.PHONY: demo test test-unit test-integration lint fmt services bench fuzz
 
 # The whole stack in one process, on in-memory fakes: needs nothing installed.
 demo:
@@ -28,11 +28,16 @@ services:
 
 # No file is built only without the integration tag (TestBuildTags checks
 # it), so vet and staticcheck with the tag cover both builds in one pass.
-lint:
-	@files=$$(gofmt -l $$(git ls-files '*.go')); \
-	if [ -n "$$files" ]; then echo "gofmt would change:"; echo "$$files"; exit 1; fi
+lint: fmt
 	$(GO) vet -tags integration ./...
 	$(GO) run $(STATICCHECK) -tags integration ./...
+
+# gofmt is the one of $(GO)'s own toolchain, which need not be on PATH; a
+# gofmt that cannot run fails the check rather than finding nothing.
+fmt:
+	@gofmt="$$($(GO) env GOROOT)/bin/gofmt"; \
+	files=$$("$$gofmt" -l $$(git ls-files '*.go')) || { echo "$$gofmt failed"; exit 1; }; \
+	if [ -n "$$files" ]; then echo "gofmt would change:"; echo "$$files"; exit 1; fi
 
 # Benchmarks that compare against a peer (haproxy, keepalived, nova, raw
 # drivers) in the same run and report the ratio.

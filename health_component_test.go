@@ -169,6 +169,17 @@ func TestHealthBodyCarriesNoSecret(t *testing.T) {
 		{fmt.Errorf("api_key: %s; token='%s'", secret, secret), "api_key"},
 		{fmt.Errorf("tls: private_key=%s passphrase: %s unusable", secret, secret), "unusable"},
 		{fmt.Errorf("%s mysql://app:%s@db:3306/x", strings.Repeat("x", 150), secret), "xxx"},
+		// A password holding '@', ':' or '/': a URL's userinfo ends at its
+		// last '@', and go-sql-driver's DSN splits at the last '@' before
+		// the "/dbname" (app:pw@/db, with no protocol, is its short form).
+		{fmt.Errorf("mongodb://app:p@%s@db1:27017,db2:27017/?replicaSet=rs0&authSource=admin: timeout", secret), "db1:27017,db2:27017"},
+		{fmt.Errorf("amqp://guest:p@%s@rabbit:5672/vhost: refused", secret), "rabbit:5672"},
+		{fmt.Errorf("rediss://default:p@%s@cache:6380/0: NOAUTH", secret), "cache:6380"},
+		{fmt.Errorf("dsn app:%s@/appdb?parseTime=true: bad", secret), "/appdb"},
+		{fmt.Errorf("dsn app:%s:x@/appdb: bad", secret), "/appdb"},
+		{fmt.Errorf("dsn app:p/%s@/appdb: bad", secret), "/appdb"},
+		{fmt.Errorf("dsn app:p/%s@tcp(db:3306)/appdb: bad", secret), "tcp(db:3306)"},
+		{fmt.Errorf("mongodb://db/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:%s: denied", secret), "authMechanism=MONGODB-AWS"},
 	}
 	for _, tt := range tests {
 		var h hakit.Health
@@ -196,6 +207,8 @@ func TestRedactLeavesPlainErrors(t *testing.T) {
 		"wsrep_local_state 2 (Donor/Desynced), want 4 (Synced)",
 		"HTTP 503 from http://10.0.0.1:9200/",
 		"[fe80::1%eth0]:80: no route to host",
+		"GET http://10.0.0.1:9200/_cluster/health?wait_for_status=green: 503",
+		"dial mongodb://db1:27017,db2:27017/?replicaSet=rs0: server selection timeout",
 	} {
 		if got := hakit.Redact(s); got != s {
 			t.Errorf("Redact(%q) = %q, want it unchanged", s, got)

@@ -606,7 +606,9 @@ func TestHealthProbedByHAProxy(t *testing.T) {
 			h.ServeHTTP(w, r)
 		}
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:18117")
+	// A port of the kernel's choosing: the fixed backend ports are
+	// shared with other packages' tests that may run at the same time.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -616,7 +618,7 @@ func TestHealthProbedByHAProxy(t *testing.T) {
 	hp := startHAProxy(t, haproxyHeader("20s")+`backend app
 	option httpchk GET /healthz
 	http-check disable-on-404
-	server s1 127.0.0.1:18117 check inter 300 rise 1 fall 1
+	server s1 `+ln.Addr().String()+` check inter 300 rise 1 fall 1
 `)
 	b := &scriptedBackend{checks: checks}
 	steps := []struct {

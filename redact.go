@@ -16,11 +16,16 @@ var redactions = []struct {
 	repl string
 }{
 	// URL userinfo, with or without a password (mysql://app:pw@db,
-	// redis://:pw@host, https://token@host): all of it goes.
-	{regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.\-]*://)[^@/\s?#]+@`), "${1}xxxxx@"},
-	// Go MySQL DSNs, whose password may itself hold '@' or ':'
-	// (app:pw@tcp(db:3306)/x, app:pw@unix(/run/mysqld.sock)/x).
-	{regexp.MustCompile(`([^\s:@/"'(]*):\S*@(tcp6?|udp|unix)?\(`), "${1}:xxxxx@${2}("},
+	// redis://:pw@host, https://token@host): all of it goes, up to the
+	// last '@' before the query, as a password may hold an unescaped '@'
+	// or '/' (mongodb://app:p@ss@h1,h2/?replicaSet=rs0). An '@' in a path
+	// hides the host too, which costs a name, never a secret.
+	{regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.\-]*://)[^\s/?#"'<>][^\s?#"'<>]*@`), "${1}xxxxx@"},
+	// Go MySQL DSNs, whose password may itself hold '@', ':' or '/'
+	// (app:pw@tcp(db:3306)/x, app:pw@unix(/run/mysqld.sock)/x, and the
+	// short form app:pw@/x): the password runs to the last '@' before the
+	// address or the "/dbname".
+	{regexp.MustCompile(`([^\s:@/"'(]*):\S*@((?:tcp6?|udp|unix)?\(|/)`), "${1}:xxxxx@${2}"},
 	// user:password@host anywhere else.
 	{regexp.MustCompile(`([\w.\-%]+):[^\s@/:]+@`), "${1}:xxxxx@"},
 	// key=value and key: value pairs whose key names a secret

@@ -49,12 +49,26 @@ check_names() {
 	done
 }
 
-# up_one NAME starts NAME under its lock, its output in $HAKIT_STATE/up-NAME.log.
+# up_one NAME starts NAME under its lock and prints its output in one piece
+# when it ends. The output goes to a file of this run's own: another run
+# repairing NAME at the same time (two tests) waits for the lock but must
+# not truncate this one's file. The start runs in a subshell whose status is
+# read after it ends, not through `||`: bash ignores `set -e` in anything run
+# on the left of `||`, and a service's steps rely on it to stop at the
+# first that fails.
 up_one() {
-	local s=$1 t0 rc=0
+	local s=$1 t0 rc out
 	t0=$(date +%s.%N)
-	with_service_lock "$s" "${s}_up" >"$HAKIT_STATE/up-$s.log" 2>&1 || rc=$?
-	cat "$HAKIT_STATE/up-$s.log" >&2
+	out=$(mktemp "$HAKIT_STATE/up-$s.XXXXXX.log")
+	set +e
+	(
+		set -e
+		with_service_lock "$s" "${s}_up"
+	) >"$out" 2>&1
+	rc=$?
+	set -e
+	cat "$out" >&2
+	rm -f "$out"
 	if [ "$rc" -eq 0 ]; then
 		log "$s: up ($(elapsed "$t0" "$(date +%s.%N)")s)"
 	else
