@@ -1,0 +1,57 @@
+package fence_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"testing/synctest"
+
+	"github.com/hakit/hakit/fence"
+	"github.com/hakit/hakit/fence/fencetest"
+)
+
+// oneNode is a single-node power controller: whatever plug it is given,
+// on, off and reboot act on its own node; status answers only for its
+// own node's plug and fails for any other, as a controller that checks
+// the plug does.
+type oneNode struct {
+	node  string
+	power *fencetest.Agent // keyed by node name
+}
+
+func (o oneNode) Run(ctx context.Context, a fence.Action, opts fence.Options) (fence.Result, error) {
+	if a == fence.ActionStatus && opts["plug"] != o.node {
+		return fence.Result{Action: a, ExitCode: 1}, fmt.Errorf("%w: plug %q is not available", fence.ErrFailed, opts["plug"])
+	}
+	opts = opts.Clone()
+	opts["plug"] = o.node
+	return o.power.Run(ctx, a, opts)
+}
+
+// Two single-node controllers and no host lists: fencing node2 must
+// power off node2 through its own controller, never node1 through the
+// first device. With "none" as the default host check the first device
+// claimed every node and shot node1.
+func TestDefaultHostCheckNeverShootsTheWrongNode(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		machines := fencetest.NewAgent()
+		f := newFencer(t, fence.Config{Devices: []fence.Device{
+			{Name: "bmc1", Agent: oneNode{"node1", machines}},
+			{Name: "bmc2", Agent: oneNode{"node2", machines}},
+		}})
+		rep, err := f.Fence(t.Context(), "node2", fence.ActionOff)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := machines.Power("node1"); p != fence.PowerOn {
+			t.Errorf("node1 is %v after fencing node2: the wrong node was shot", p)
+		}
+		if p := machines.Power("node2"); p != fence.PowerOff {
+			t.Errorf("node2 is %v after it was reported fenced", p)
+		}
+		if !slices.Equal(rep.Devices, []string{"bmc2"}) {
+			t.Errorf("fenced through %v, want [bmc2]", rep.Devices)
+		}
+	})
+}
