@@ -55,3 +55,57 @@ func TestDefaultHostCheckNeverShootsTheWrongNode(t *testing.T) {
 		}
 	})
 }
+
+// withActions is an Agent whose metadata lists the given actions.
+type withActions struct {
+	*fencetest.Agent
+	actions []fence.Action
+}
+
+func (w withActions) Metadata(context.Context) (fence.Metadata, error) {
+	x := `<resource-agent name="fake"><parameters/><actions>`
+	for _, a := range w.actions {
+		x += `<action name="` + string(a) + `"/>`
+	}
+	return fence.ParseMetadata([]byte(x + `</actions></resource-agent>`))
+}
+
+// The default host check follows the agent's metadata: list when it
+// lists list (only listed plugs), status when it has status but no list
+// (only plugs whose status answers), none when it has neither; a
+// HostList wins over all of them.
+func TestDefaultHostCheckFollowsMetadata(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		listed := fencetest.NewAgent()
+		listed.SetPower("n1", fence.PowerOn)
+		status := fencetest.NewAgent()
+		status.Script(fence.ActionStatus, fencetest.Fail) // the first status asked (n9's) says no
+		f := newFencer(t, fence.Config{Devices: []fence.Device{
+			{Name: "list", Agent: withActions{listed, []fence.Action{fence.ActionList, fence.ActionStatus}}},
+			{Name: "status", Agent: withActions{status, []fence.Action{fence.ActionStatus}}},
+			{Name: "none", Agent: withActions{fencetest.NewAgent(), []fence.Action{fence.ActionOff}}},
+			{Name: "static", Agent: withActions{fencetest.NewAgent(), []fence.Action{fence.ActionList}}, HostList: []string{"n7"}},
+		}})
+		for _, c := range []struct {
+			node string
+			want []string // the devices Fence tries, in order, until one succeeds
+		}{
+			{"n9", []string{"none"}},   // list has no n9, status says no, static lists n7
+			{"n1", []string{"list"}},   // listed
+			{"n7", []string{"status"}}, // status answers for n7 now
+		} {
+			rep, err := f.Fence(t.Context(), c.node, fence.ActionOff)
+			if err != nil {
+				t.Fatalf("%s: %v", c.node, err)
+			}
+			if !slices.Equal(rep.Devices, c.want) {
+				t.Errorf("%s fenced through %v, want %v", c.node, rep.Devices, c.want)
+			}
+		}
+		for _, c := range status.Calls() {
+			if c.Action == fence.ActionList {
+				t.Errorf("status-only device was asked list")
+			}
+		}
+	})
+}
