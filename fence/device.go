@@ -17,10 +17,11 @@ type HostCheck string
 
 const (
 	// HostCheckAuto, the zero value, is Pacemaker's pcmk_host_check
-	// default (pacemaker-fenced(7), "Pacemaker Explained", fencing
-	// resource options): static-list when HostList or HostMap is set;
-	// otherwise dynamic-list when the agent supports list, otherwise
-	// status when it supports status, otherwise none. Support is read
+	// default, as its fencing resource options document it
+	// (pacemaker-fenced(7), pcmk_host_check): "static-list" if
+	// pcmk_host_map or pcmk_host_list is set; otherwise "dynamic-list"
+	// if the device supports the list operation; otherwise "status" if
+	// it supports the status operation; otherwise "none". Support is read
 	// from the actions of the agent's metadata (an Agent with a Metadata
 	// method, such as Runner); an Agent without one is taken to support
 	// status, which every fence agent answers. fence_ipmilan's metadata
