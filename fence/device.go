@@ -2,6 +2,7 @@ package fence
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -15,15 +16,31 @@ import (
 type HostCheck string
 
 const (
-	// HostCheckAuto, the zero value, is static-list when HostList or
-	// HostMap is set and none otherwise. (Pacemaker would ask the agent's
-	// list, then status; give a single-node device such as an IPMI BMC a
-	// HostList instead.)
+	// HostCheckAuto, the zero value, is Pacemaker's pcmk_host_check
+	// default, as its fencing resource options document it
+	// (pacemaker-fenced(7), pcmk_host_check): "static-list" if
+	// pcmk_host_map or pcmk_host_list is set; otherwise "dynamic-list"
+	// if the device supports the list operation; otherwise "status" if
+	// it supports the status operation; otherwise "none". Support is read
+	// from the actions of the agent's metadata (an Agent with a Metadata
+	// method, such as Runner); an Agent without one is taken to support
+	// status, which every fence agent answers. fence_ipmilan's metadata
+	// does not list list, and its status ignores the plug, so without a
+	// HostList or HostMap its device claims every node: give such a
+	// single-node device a HostList.
 	HostCheckAuto    HostCheck = ""
 	HostCheckStatic  HostCheck = "static-list"  // the nodes of HostList and HostMap
 	HostCheckDynamic HostCheck = "dynamic-list" // the plugs the agent's list action answers, cached
-	HostCheckNone    HostCheck = "none"         // every node
+	// HostCheckStatus asks the agent's status for the node's plug: the
+	// device can fence the node when it answers on or off.
+	HostCheckStatus HostCheck = "status"
+	HostCheckNone   HostCheck = "none" // every node
 )
+
+// metadataAgent is an Agent that can say which actions it supports.
+type metadataAgent interface {
+	Metadata(ctx context.Context) (Metadata, error)
+}
 
 // DefaultRetries is Pacemaker's pcmk_off_retries and pcmk_reboot_retries
 // default.
@@ -101,6 +118,7 @@ type device struct {
 	mu       sync.Mutex
 	listed   []Plug
 	listedAt time.Time
+	auto     HostCheck // the default host check, once the metadata told it
 }
 
 func newDevice(d Device) (*device, error) {
@@ -115,9 +133,9 @@ func newDevice(d Device) (*device, error) {
 		return nil, fmt.Errorf("fence: Device %q HostMap: %w", d.Name, err)
 	}
 	switch d.HostCheck {
-	case HostCheckAuto, HostCheckStatic, HostCheckDynamic, HostCheckNone:
+	case HostCheckAuto, HostCheckStatic, HostCheckDynamic, HostCheckStatus, HostCheckNone:
 	default:
-		return nil, fmt.Errorf("fence: Device %q HostCheck %q is not static-list, dynamic-list or none", d.Name, d.HostCheck)
+		return nil, fmt.Errorf("fence: Device %q HostCheck %q is not static-list, dynamic-list, status or none", d.Name, d.HostCheck)
 	}
 	if d.HostCheck == HostCheckStatic && len(d.HostList) == 0 && len(hm) == 0 {
 		return nil, fmt.Errorf("fence: Device %q HostCheck static-list needs HostList or HostMap", d.Name)
@@ -162,14 +180,37 @@ func (d *device) port(node string) string {
 	return node
 }
 
-func (d *device) check() HostCheck {
-	if d.HostCheck != HostCheckAuto {
-		return d.HostCheck
+// check is the device's host check; for the default it reads the
+// agent's metadata once (bounded by timeout; d.mu held).
+func (d *device) check(ctx context.Context, timeout time.Duration) (HostCheck, error) {
+	switch {
+	case d.HostCheck != HostCheckAuto:
+		return d.HostCheck, nil
+	case len(d.HostList) > 0 || len(d.hostMap) > 0:
+		return HostCheckStatic, nil
+	case d.auto != HostCheckAuto:
+		return d.auto, nil
 	}
-	if len(d.HostList) > 0 || len(d.hostMap) > 0 {
-		return HostCheckStatic
+	ma, ok := d.Agent.(metadataAgent)
+	if !ok {
+		d.auto = HostCheckStatus
+		return d.auto, nil
 	}
-	return HostCheckNone
+	mctx, cancel := context.WithTimeout(ctx, timeout)
+	m, err := ma.Metadata(mctx)
+	cancel()
+	if err != nil {
+		return HostCheckAuto, fmt.Errorf("fence: device %s metadata for its host check: %w", d.Name, err)
+	}
+	switch {
+	case m.HasAction(ActionList):
+		d.auto = HostCheckDynamic
+	case m.HasAction(ActionStatus):
+		d.auto = HostCheckStatus
+	default:
+		d.auto = HostCheckNone
+	}
+	return d.auto, nil
 }
 
 // timeout is the device's Timeout, or def (the fencer's StonithTimeout).
@@ -183,15 +224,21 @@ func (d *device) timeout(def time.Duration) time.Duration {
 // canFence reports whether d can fence node; a list run is bounded by
 // timeout.
 func (d *device) canFence(ctx context.Context, node string, timeout time.Duration) (bool, error) {
-	switch d.check() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	check, err := d.check(ctx, timeout)
+	if err != nil {
+		return false, err
+	}
+	switch check {
 	case HostCheckNone:
 		return true, nil
 	case HostCheckStatic:
 		_, mapped := d.hostMap[node]
 		return mapped || slices.Contains(d.HostList, node), nil
+	case HostCheckStatus:
+		return d.answersStatus(ctx, node, timeout)
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
 	if d.listed == nil || time.Since(d.listedAt) > DefaultListCache {
 		lctx, cancel := context.WithTimeout(ctx, timeout)
 		res, err := d.run(lctx, ActionList, d.Options)
@@ -203,6 +250,22 @@ func (d *device) canFence(ctx context.Context, node string, timeout time.Duratio
 	}
 	port := d.port(node)
 	return slices.ContainsFunc(d.listed, func(p Plug) bool { return p.ID == port || p.Alias == node }), nil
+}
+
+// answersStatus reports whether the agent's status for node's plug
+// answers on or off; an agent that says no (ErrFailed) cannot fence it.
+// d.mu is held.
+func (d *device) answersStatus(ctx context.Context, node string, timeout time.Duration) (bool, error) {
+	sctx, cancel := context.WithTimeout(ctx, timeout)
+	res, err := d.run(sctx, ActionStatus, d.options(node))
+	cancel()
+	switch {
+	case err == nil:
+		return res.Power == PowerOn || res.Power == PowerOff, nil
+	case errors.Is(err, ErrFailed) && !errors.Is(err, errBusy):
+		return false, nil
+	}
+	return false, fmt.Errorf("fence: device %s status of %s: %w", d.Name, node, err)
 }
 
 // delay is pcmk_delay_base plus a random part up to pcmk_delay_max.

@@ -32,14 +32,32 @@
 // A program that recovers work from failed nodes:
 //
 //  1. Configures one Device per power controller, with a HostList (or a
-//     HostMap) naming the nodes each controls; in a two-node cluster it
-//     gives one node's device a DelayBase longer than a fencing takes.
+//     HostMap) naming the nodes each controls (see "Which device fences
+//     which node"); in a two-node cluster it gives one node's device a
+//     DelayBase longer than a fencing takes.
 //  2. Computes quorum from the membership it sees (quorum.Update) and acts
 //     on quorum.Decide: without quorum it neither fences nor recovers.
 //  3. Runs a Feeder whose Healthy is its partition's quorum, so that a
 //     node on the losing side of a split resets itself.
 //  4. On a node failure, calls Evacuator.HostFailed (or Fencer.Fence and
 //     then its recovery), and treats any error as "not fenced".
+//
+// # Which device fences which node
+//
+// A device without a HostList or HostMap finds its nodes as Pacemaker's
+// pcmk_host_check default does: by its agent's list action when the
+// metadata lists list, else by asking status for the node's plug and
+// accepting an on or off answer, else it claims every node
+// (TestDefaultHostCheckFollowsMetadata). That asking is only as good as
+// the agent's answer. fence_ipmilan has no list in its metadata and its
+// status ignores the plug: it reports its own chassis whatever node is
+// named, so a BMC device without a host list claims every node
+// (TestIPMILanDefaultHostCheckClaimsEveryNode), and with several of them
+// the first in Devices would power off its own node to "fence" another.
+// Give every single-node device, IPMI BMCs above all, a HostList with
+// its node (or a HostMap), which makes the device-to-node mapping
+// static and safe (TestDefaultHostCheckNeverShootsTheWrongNode shows
+// the wrong-node shot this prevents on a controller that checks plugs).
 //
 // # Why recovery waits for a confirmed fence
 //

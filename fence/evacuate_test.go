@@ -23,7 +23,7 @@ func newEvacuation(t *testing.T, recoverErr error) *evacuation {
 	t.Helper()
 	e := &evacuation{agent: fencetest.NewAgent()}
 	e.agent.Latency = time.Second
-	f := newFencer(t, fence.Config{Devices: []fence.Device{{Name: "ipmi", Agent: e.agent, Retries: -1}}, StonithTimeout: 20 * time.Second})
+	f := newFencer(t, fence.Config{Devices: []fence.Device{{Name: "ipmi", Agent: e.agent, HostCheck: fence.HostCheckNone, Retries: -1}}, StonithTimeout: 20 * time.Second})
 	ev, err := fence.NewEvacuator(fence.EvacuatorConfig{
 		Fence: func(ctx context.Context, host string) error {
 			_, err := f.Fence(ctx, host, fence.ActionOff)

@@ -69,7 +69,7 @@ func ExampleFencer() {
 // Instance HA: recovery runs only after a confirmed fence.
 func ExampleEvacuator() {
 	bmc := fencetest.NewAgent()
-	f, _ := fence.New(fence.Config{Devices: []fence.Device{{Name: "bmc", Agent: bmc, Retries: -1}}})
+	f, _ := fence.New(fence.Config{Devices: []fence.Device{{Name: "bmc", Agent: bmc, HostCheck: fence.HostCheckNone, Retries: -1}}})
 	ev, _ := fence.NewEvacuator(fence.EvacuatorConfig{
 		Fence: func(ctx context.Context, host string) error {
 			_, err := f.Fence(ctx, host, fence.ActionOff)

@@ -85,3 +85,31 @@ func TestFencerDummy(t *testing.T) {
 		t.Errorf("after reboot: %v %v", res.Power, err)
 	}
 }
+
+// fence_ipmilan's metadata has status but not list, so a device without
+// a HostList defaults to the status host check; its status ignores the
+// plug, so that device claims any node at all. Only a HostList (or
+// HostMap) ties it to the node its BMC powers.
+func TestIPMILanDefaultHostCheckClaimsEveryNode(t *testing.T) {
+	env := testenv.IPMISim(t)
+	ipmilan := runner(t, fence.RunnerConfig{Agent: testenv.Command(t, "fence_ipmilan")})
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	m, err := ipmilan.Metadata(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.HasAction(fence.ActionList) || !m.HasAction(fence.ActionStatus) {
+		t.Fatalf("fence_ipmilan metadata: list %v status %v, want status only", m.HasAction(fence.ActionList), m.HasAction(fence.ActionStatus))
+	}
+	open := newFencer(t, fence.Config{Devices: []fence.Device{{Name: "ipmi", Agent: ipmilan, Options: ipmiOptions(env)}}})
+	if ok, err := open.CanFence(ctx, "some-other-node"); !ok || err != nil {
+		t.Errorf("default host check: CanFence(some-other-node) = %v, %v; want true (status ignores the plug)", ok, err)
+	}
+	listed := newFencer(t, fence.Config{Devices: []fence.Device{{Name: "ipmi", Agent: ipmilan, Options: ipmiOptions(env), HostList: []string{"compute1"}}}})
+	for node, want := range map[string]bool{"compute1": true, "some-other-node": false} {
+		if ok, err := listed.CanFence(ctx, node); ok != want || err != nil {
+			t.Errorf("with HostList: CanFence(%s) = %v, %v; want %v", node, ok, err, want)
+		}
+	}
+}

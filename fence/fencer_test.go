@@ -81,7 +81,7 @@ func TestRebootAcrossDevices(t *testing.T) {
 		a, b := fencetest.NewAgent(), fencetest.NewAgent()
 		b.Script(fence.ActionOn, fencetest.Fail, fencetest.Fail, fencetest.Fail)
 		f := newFencer(t, fence.Config{
-			Devices: []fence.Device{{Name: "a", Agent: a}, {Name: "b", Agent: b}},
+			Devices: []fence.Device{{Name: "a", Agent: a, HostCheck: fence.HostCheckNone}, {Name: "b", Agent: b, HostCheck: fence.HostCheckNone}},
 			Levels:  []fence.Level{{Index: 1, Node: "n", Devices: []string{"a", "b"}}},
 		})
 		if _, err := f.Fence(context.Background(), "n", fence.ActionReboot); err != nil {
@@ -106,7 +106,7 @@ func TestStonithTimeoutIsUnknown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		a := fencetest.NewAgent()
 		a.Script(fence.ActionOff, fencetest.Hang)
-		f := newFencer(t, fence.Config{Devices: []fence.Device{{Name: "a", Agent: a, Retries: -1}}, StonithTimeout: 30 * time.Second})
+		f := newFencer(t, fence.Config{Devices: []fence.Device{{Name: "a", Agent: a, HostCheck: fence.HostCheckNone, Retries: -1}}, StonithTimeout: 30 * time.Second})
 		start := time.Now()
 		rep, err := f.Fence(context.Background(), "n", fence.ActionOff)
 		if !errors.Is(err, fence.ErrUnknownOutcome) || rep.Outcome != fence.OutcomeUnknown {
@@ -166,7 +166,7 @@ func TestConcurrentFencesMerged(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		a := fencetest.NewAgent()
 		a.Latency = 5 * time.Second
-		f := newFencer(t, fence.Config{Devices: []fence.Device{{Name: "a", Agent: a}}})
+		f := newFencer(t, fence.Config{Devices: []fence.Device{{Name: "a", Agent: a, HostCheck: fence.HostCheckNone}}})
 		errs := make(chan error, 4)
 		for range 3 {
 			go func() {
@@ -291,7 +291,7 @@ func TestHungListTimesOut(t *testing.T) {
 func TestDelays(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		a := fencetest.NewAgent()
-		f := newFencer(t, fence.Config{Devices: []fence.Device{{Name: "a", Agent: a, DelayBase: 2 * time.Second, DelayMax: 5 * time.Second}}})
+		f := newFencer(t, fence.Config{Devices: []fence.Device{{Name: "a", Agent: a, HostCheck: fence.HostCheckNone, DelayBase: 2 * time.Second, DelayMax: 5 * time.Second}}})
 		seen := map[time.Duration]bool{}
 		for range 50 {
 			start := time.Now()
@@ -320,13 +320,13 @@ func TestRetries(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		a := fencetest.NewAgent()
 		a.Script(fence.ActionOff, fencetest.Fail, fencetest.Garbage)
-		f := newFencer(t, fence.Config{Devices: []fence.Device{{Name: "a", Agent: a}}})
+		f := newFencer(t, fence.Config{Devices: []fence.Device{{Name: "a", Agent: a, HostCheck: fence.HostCheckNone}}})
 		rep, err := f.Fence(context.Background(), "n", fence.ActionOff)
 		if err != nil || len(rep.Attempts) != 3 || rep.Attempts[2].Try != 3 {
 			t.Fatalf("%v %+v", err, rep.Attempts)
 		}
 		a.Script(fence.ActionOff, fencetest.Fail)
-		f = newFencer(t, fence.Config{Devices: []fence.Device{{Name: "a", Agent: a, Retries: -1}}})
+		f = newFencer(t, fence.Config{Devices: []fence.Device{{Name: "a", Agent: a, HostCheck: fence.HostCheckNone, Retries: -1}}})
 		if _, err := f.Fence(context.Background(), "n", fence.ActionOff); !errors.Is(err, fence.ErrFailed) {
 			t.Fatalf("no retries: %v", err)
 		}
@@ -377,7 +377,7 @@ func TestAttributeLevel(t *testing.T) {
 		b := fencetest.NewAgent()
 		var seen []fence.Attempt
 		f := newFencer(t, fence.Config{
-			Devices: []fence.Device{{Name: "a", Agent: a, Options: fence.Options{"password": "pw-" + secret}}, {Name: "b", Agent: b}},
+			Devices: []fence.Device{{Name: "a", Agent: a, HostCheck: fence.HostCheckNone, Options: fence.Options{"password": "pw-" + secret}}, {Name: "b", Agent: b, HostCheck: fence.HostCheckNone}},
 			Levels: []fence.Level{
 				{Index: 1, Attribute: "rack=r1", Devices: []string{"a"}},
 				{Index: 3, Attribute: "rack=r1", Devices: []string{"b"}},
