@@ -114,6 +114,11 @@ func (r *Router) Run(ctx context.Context) error {
 		defer view.Close()
 		link = view
 	}
+	// A Router enters INIT owning nothing: the addresses and no-accept
+	// filter a killed run left go now, before any wait for probes and
+	// whatever way Run returns (keepalived too removes an instance's
+	// addresses as it starts).
+	r.clearLeftovers(link)
 	// The Router's own interface is tracked implicitly.
 	if ic, ok := link.(InterfaceChecker); ok && !r.cfg.DontTrackInterface {
 		tracks = append(tracks, Track{
@@ -663,5 +668,26 @@ func (d *driver) send(a Advert) {
 				s.PriorityZeroSent++
 			}
 		})
+	}
+}
+
+// clearLeftovers removes the Router's addresses and, for a NoAccept
+// router, its filter from link, logging failures (Startup retries). The
+// address owner keeps its own addresses: Startup makes it MASTER.
+func (r *Router) clearLeftovers(link Link) {
+	if r.mc.Priority == OwnerPriority {
+		return
+	}
+	log := r.cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := link.RemoveVIPs(r.cfg.VIPs); err != nil {
+		log.Error("vrrp: remove VIPs left by an earlier run", "iface", r.cfg.Interface, "vrid", r.cfg.VRID, "err", err)
+	}
+	if f, ok := link.(Filter); ok && r.cfg.NoAccept {
+		if err := f.UnblockVIPs(); err != nil {
+			log.Error("vrrp: remove the filter left by an earlier run", "iface", r.cfg.Interface, "vrid", r.cfg.VRID, "err", err)
+		}
 	}
 }
