@@ -168,10 +168,15 @@
 //
 // A kill -9 leaves the addresses on the interface (and, with NoAccept,
 // the nftables table), as with any daemon, until the next Run starts: it
-// removes both on every entry to INIT, BACKUP and FAULT, whatever the
-// state before, as keepalived does, so a run that starts in FAULT (its
-// interface down, a weight 0 Track failing) holds nothing while a peer is
-// MASTER. A supervisor should restart the process promptly.
+// removes both as it starts, before it waits for its weight 0 Tracks
+// (and the table even when NoAccept is now off), and again on every
+// entry to BACKUP and FAULT, whatever the state before, as keepalived
+// does, so a run that starts in FAULT (its interface down, a weight 0
+// Track failing) or is stopped before its Tracks report holds nothing
+// while a peer is MASTER (TestStaleVIPsRemovedOnEntryToFault,
+// TestStaleVIPsRemovedWhileINITWaitsForTrack,
+// TestStaleFilterRemovedWhenAcceptModeNow). A supervisor should restart
+// the process promptly.
 //
 // # Differences from keepalived 2.2.7
 //

@@ -671,23 +671,30 @@ func (d *driver) send(a Advert) {
 	}
 }
 
-// clearLeftovers removes the Router's addresses and, for a NoAccept
-// router, its filter from link, logging failures (Startup retries). The
-// address owner keeps its own addresses: Startup makes it MASTER.
+// clearLeftovers removes the Router's addresses and its no-accept filter
+// from link, logging failures (Startup retries the addresses). The
+// filter goes whatever NoAccept says now: the killed run may have had it
+// on. The address owner keeps its own addresses: Startup makes it MASTER.
 func (r *Router) clearLeftovers(link Link) {
-	if r.mc.Priority == OwnerPriority {
-		return
-	}
 	log := r.cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if err := link.RemoveVIPs(r.cfg.VIPs); err != nil {
-		log.Error("vrrp: remove VIPs left by an earlier run", "iface", r.cfg.Interface, "vrid", r.cfg.VRID, "err", err)
+	log = log.With("iface", r.cfg.Interface, "vrid", r.cfg.VRID)
+	if r.mc.Priority != OwnerPriority {
+		if err := link.RemoveVIPs(r.cfg.VIPs); err != nil {
+			log.Error("vrrp: remove VIPs left by an earlier run", "err", err)
+		}
 	}
-	if f, ok := link.(Filter); ok && r.cfg.NoAccept {
+	if f, ok := link.(Filter); ok {
 		if err := f.UnblockVIPs(); err != nil {
-			log.Error("vrrp: remove the filter left by an earlier run", "iface", r.cfg.Interface, "vrid", r.cfg.VRID, "err", err)
+			// Without NoAccept there is most likely no filter to remove,
+			// and maybe no nftables to ask.
+			level := slog.LevelDebug
+			if r.cfg.NoAccept {
+				level = slog.LevelError
+			}
+			log.Log(context.Background(), level, "vrrp: remove the no-accept filter left by an earlier run", "err", err)
 		}
 	}
 }

@@ -66,3 +66,28 @@ func TestStaleVIPsRemovedWhileINITWaitsForTrack(t *testing.T) {
 		})
 	}
 }
+
+// A killed NoAccept MASTER leaves its filter; restarted with accept mode
+// (the operator dropped no_accept), the Router must still remove it, or
+// the addresses stay unreachable when it is MASTER again. keepalived
+// deletes its old tables as it starts, whatever the new configuration.
+func TestStaleFilterRemovedWhenAcceptModeNow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lan := vrrptest.NewLAN(1)
+		h := lan.AddHost("a", ipA)
+		r, _ := newRouter(t, h, nil)
+		if err := h.BlockVIPs([]netip.Prefix{vip4}); err != nil {
+			t.Fatal(err)
+		}
+		defer vrrptest.Start(t.Context(), r)()
+		// Alone on the LAN it becomes MASTER after Master_Down_Interval.
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		if r.State() != vrrp.StateMaster {
+			t.Fatalf("state %v, want MASTER", r.State())
+		}
+		if b := h.Blocked(); len(b) != 0 {
+			t.Fatalf("MASTER in accept mode still blocks %v", b)
+		}
+	})
+}
