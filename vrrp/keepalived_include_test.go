@@ -41,3 +41,17 @@ func TestKeepalivedConfIncludeBraces(t *testing.T) {
 		}
 	}
 }
+
+// keepalived keeps "preempt" (the default) for backwards compatibility;
+// older files carry it and run unchanged under keepalived, and after a
+// nopreempt it turns preemption back on.
+func TestKeepalivedConfPreemptKeyword(t *testing.T) {
+	fsys := fstest.MapFS{"k.conf": {Data: []byte("vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n nopreempt\n preempt\n virtual_ipaddress {\n  192.0.2.1\n }\n}\n")}}
+	c, err := vrrp.ParseKeepalivedConf(fsys, "k.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Instances[0].NoPreempt {
+		t.Errorf("preempt after nopreempt left NoPreempt set")
+	}
+}
