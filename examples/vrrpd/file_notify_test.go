@@ -2,15 +2,11 @@ package main
 
 import (
 	"context"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/hakit/hakit/vrrp"
-	"github.com/hakit/hakit/vrrp/vrrptest"
 )
 
 // With -f, a slow notify script of one instance must not hold up another
@@ -32,16 +28,8 @@ func TestFileNotifyInstancesIndependent(t *testing.T) {
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	hosts := map[string]*vrrptest.Host{
-		"VI_EXT": vrrptest.NewLAN(1).AddHost("eth0", netip.MustParseAddr("192.0.2.1")),
-		"VI_INT": vrrptest.NewLAN(2).AddHost("eth1", netip.MustParseAddr("198.51.100.1")),
-	}
 	ctx, cancel := context.WithCancel(t.Context())
-	var out, errs syncBuffer
-	done := make(chan int)
-	go func() {
-		done <- runFile(ctx, conf, &out, &errs, func(name string) vrrp.Link { return hosts[name] })
-	}()
+	_, _, _, done := startTwoInstances(ctx, conf)
 	defer func() {
 		cancel()
 		<-done
