@@ -378,6 +378,10 @@ func (in *KeepalivedInstance) keyword(l confStmt) error {
 		in.Interval, err = secondsArg(l)
 	case "nopreempt":
 		err = flag(l, &in.NoPreempt)
+	case "preempt": // keepalived keeps it for backwards compatibility
+		if err = args(l, 0); err == nil {
+			in.NoPreempt = false
+		}
 	case "preempt_delay":
 		in.PreemptDelay, err = secondsArg(l)
 	case "no_accept":

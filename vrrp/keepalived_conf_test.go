@@ -170,6 +170,8 @@ func FuzzParseKeepalivedConf(f *testing.F) {
 	f.Add("vrrp_instance \"a b\" { interface eth0\nvirtual_router_id 9\nvirtual_ipaddress { fd00::1 } }") // quoted name, one-line blocks
 	f.Add("global_defs {\n}\n}")                                                                          // a stray brace
 	f.Add("vrrp_script s { script \"\" }")                                                                // an empty command
+	f.Add("include\"\"")                                                                                  // an empty include name, refused with its file and line
+	f.Add("include \"{a,{b,c}*}{d,e}{f,g}{h,i}\"\ninclude \"x{y\"")                                       // nested braces, an unmatched one
 	f.Fuzz(func(t *testing.T, conf string) {
 		c, err := vrrp.ParseKeepalivedConf(fstest.MapFS{"k.conf": {Data: []byte(conf)}}, "k.conf")
 		if err != nil {

@@ -11,8 +11,8 @@ import (
 // separated by blanks, "#" or "!" starting a comment, double quotes
 // keeping blanks inside a word, and "{" ... "}" holding the statements of
 // a block (on the lines that follow, or on the same line). "include FILE"
-// (a glob, relative to the including file's directory) reads other files
-// in place.
+// (a glob with csh braces, relative to the including file's directory)
+// reads other files in place.
 
 // confStmt is one statement: its words, where it is, and its block.
 type confStmt struct {
@@ -153,7 +153,7 @@ func (p *confParser) parseBlock(file string, toks []confToken, openLine int) ([]
 
 // include reads the files an include statement names, in name order.
 func (p *confParser) include(st confStmt) ([]confStmt, error) {
-	if len(st.words) != 2 {
+	if len(st.words) != 2 || st.words[1] == "" {
 		return nil, confErrorf(st.file, st.line, "include takes one file name or pattern")
 	}
 	if p.depth >= maxIncludeDepth {
@@ -165,9 +165,20 @@ func (p *confParser) include(st confStmt) ([]confStmt, error) {
 	} else {
 		pat = path.Join(path.Dir(st.file), pat)
 	}
-	names, err := fs.Glob(p.fsys, pat)
-	if err != nil {
-		return nil, confErrorf(st.file, st.line, "include %s: %v", st.words[1], err)
+	// keepalived globs with GLOB_BRACE: each alternative in turn, each
+	// one's matches in name order.
+	var names []string
+	for _, alt := range expandBraces(pat, maxIncludedFiles+1) {
+		m, err := fs.Glob(p.fsys, alt)
+		if err != nil {
+			return nil, confErrorf(st.file, st.line, "include %s: %v", st.words[1], err)
+		}
+		for _, name := range m {
+			// keepalived reads regular files only.
+			if fi, err := fs.Stat(p.fsys, name); err == nil && !fi.IsDir() {
+				names = append(names, name)
+			}
+		}
 	}
 	var out []confStmt
 	p.depth++
@@ -183,4 +194,45 @@ func (p *confParser) include(st confStmt) ([]confStmt, error) {
 		out = append(out, stmts...)
 	}
 	return out, nil
+}
+
+// expandBraces expands csh brace expressions ("a{b,c{d,e}}f" is abf,
+// acdf, acef), as glob's GLOB_BRACE does, into at most limit patterns.
+// An unmatched "{" is left as it is.
+func expandBraces(pat string, limit int) []string {
+	open := strings.IndexByte(pat, '{')
+	if open < 0 {
+		return []string{pat}
+	}
+	depth, end := 0, -1
+	var commas []int
+	for i := open; i < len(pat) && end < 0; i++ {
+		switch pat[i] {
+		case '{':
+			depth++
+		case '}':
+			if depth--; depth == 0 {
+				end = i
+			}
+		case ',':
+			if depth == 1 {
+				commas = append(commas, i)
+			}
+		}
+	}
+	if end < 0 {
+		return []string{pat}
+	}
+	var out []string
+	start := open + 1
+	for _, stop := range append(commas, end) {
+		for _, e := range expandBraces(pat[:open]+pat[start:stop]+pat[end+1:], limit-len(out)) {
+			if len(out) >= limit {
+				return out
+			}
+			out = append(out, e)
+		}
+		start = stop + 1
+	}
+	return out
 }

@@ -114,6 +114,11 @@ func (r *Router) Run(ctx context.Context) error {
 		defer view.Close()
 		link = view
 	}
+	// A Router enters INIT owning nothing: the addresses and no-accept
+	// filter a killed run left go now, before any wait for probes and
+	// whatever way Run returns (keepalived too removes an instance's
+	// addresses as it starts).
+	r.clearLeftovers(link)
 	// The Router's own interface is tracked implicitly.
 	if ic, ok := link.(InterfaceChecker); ok && !r.cfg.DontTrackInterface {
 		tracks = append(tracks, Track{
@@ -663,5 +668,33 @@ func (d *driver) send(a Advert) {
 				s.PriorityZeroSent++
 			}
 		})
+	}
+}
+
+// clearLeftovers removes the Router's addresses and its no-accept filter
+// from link, logging failures (Startup retries the addresses). The
+// filter goes whatever NoAccept says now: the killed run may have had it
+// on. The address owner keeps its own addresses: Startup makes it MASTER.
+func (r *Router) clearLeftovers(link Link) {
+	log := r.cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With("iface", r.cfg.Interface, "vrid", r.cfg.VRID)
+	if r.mc.Priority != OwnerPriority {
+		if err := link.RemoveVIPs(r.cfg.VIPs); err != nil {
+			log.Error("vrrp: remove VIPs left by an earlier run", "err", err)
+		}
+	}
+	if f, ok := link.(Filter); ok {
+		if err := f.UnblockVIPs(); err != nil {
+			// Without NoAccept there is most likely no filter to remove,
+			// and maybe no nftables to ask.
+			level := slog.LevelDebug
+			if r.cfg.NoAccept {
+				level = slog.LevelError
+			}
+			log.Log(context.Background(), level, "vrrp: remove the no-accept filter left by an earlier run", "err", err)
+		}
 	}
 }

@@ -51,11 +51,14 @@ func runFile(ctx context.Context, path string, stdout, stderr io.Writer, linkFor
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	var outMu sync.Mutex
 	enc := json.NewEncoder(stdout)
-	notifier := newNotifier(ctx, log)
-	defer notifier.close()
 	routers := make([]*vrrp.Router, len(cfgs))
 	for i, cfg := range cfgs {
 		in := conf.Instances[i]
+		// One queue per instance: its scripts run in order, and a slow
+		// one holds up no other instance's (keepalived runs each as it
+		// comes).
+		notifier := newNotifier(ctx, log)
+		defer notifier.close()
 		cfg.Logger = log.With("instance", in.Name)
 		if linkFor != nil {
 			cfg.Link = linkFor(in.Name)

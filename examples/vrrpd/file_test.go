@@ -44,6 +44,21 @@ vrrp_instance VI_INT {
 }
 `
 
+// startTwoInstances runs vrrpd -f conf (a twoInstances file) on a LAN of
+// its own per instance until ctx is done, then sends its exit code.
+func startTwoInstances(ctx context.Context, conf string) (map[string]*vrrptest.Host, *syncBuffer, *syncBuffer, <-chan int) {
+	hosts := map[string]*vrrptest.Host{
+		"VI_EXT": vrrptest.NewLAN(1).AddHost("eth0", netip.MustParseAddr("192.0.2.1")),
+		"VI_INT": vrrptest.NewLAN(2).AddHost("eth1", netip.MustParseAddr("198.51.100.1")),
+	}
+	var out, errs syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- runFile(ctx, conf, &out, &errs, func(name string) vrrp.Link { return hosts[name] })
+	}()
+	return hosts, &out, &errs, done
+}
+
 // -f runs every vrrp_instance of the file; each JSON line names its
 // instance, and the lines of the flags' mode are unchanged otherwise.
 func TestFileInstances(t *testing.T) {
@@ -52,16 +67,8 @@ func TestFileInstances(t *testing.T) {
 		t.Fatal(err)
 	}
 	synctest.Test(t, func(t *testing.T) {
-		hosts := map[string]*vrrptest.Host{
-			"VI_EXT": vrrptest.NewLAN(1).AddHost("eth0", netip.MustParseAddr("192.0.2.1")),
-			"VI_INT": vrrptest.NewLAN(2).AddHost("eth1", netip.MustParseAddr("198.51.100.1")),
-		}
 		ctx, cancel := context.WithCancel(t.Context())
-		var out, errs syncBuffer
-		done := make(chan int)
-		go func() {
-			done <- runFile(ctx, conf, &out, &errs, func(name string) vrrp.Link { return hosts[name] })
-		}()
+		hosts, out, errs, done := startTwoInstances(ctx, conf)
 		time.Sleep(2 * time.Second)
 		for name, h := range hosts {
 			if len(h.VIPs()) != 1 {

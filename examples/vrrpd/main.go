@@ -282,7 +282,11 @@ func newNotifier(ctx context.Context, log *slog.Logger) *notifier {
 				// The last notification (STOP at shutdown) still runs,
 				// with a bound of its own.
 				cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-				if out, err := exec.CommandContext(cctx, argv[0], argv[1:]...).CombinedOutput(); err != nil {
+				cmd := exec.CommandContext(cctx, argv[0], argv[1:]...)
+				// A child the program leaves in the background may hold its
+				// output open: once the program exits, do not wait for it.
+				cmd.WaitDelay = notifyWaitDelay
+				if out, err := cmd.CombinedOutput(); err != nil && !errors.Is(err, exec.ErrWaitDelay) {
 					n.log.Warn("vrrpd: notify", "prog", argv[0], "args", argv[1:], "err", err, "output", string(out))
 				}
 				cancel()
@@ -291,6 +295,10 @@ func newNotifier(ctx context.Context, log *slog.Logger) *notifier {
 	}()
 	return n
 }
+
+// notifyWaitDelay is how long a notify program's output is read after it
+// exits or is killed.
+const notifyWaitDelay = time.Second
 
 func (n *notifier) signal() {
 	select {
