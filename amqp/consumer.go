@@ -43,7 +43,11 @@ type ConsumerConfig struct {
 	// wait in it (or the check fails), drops the connection to consume
 	// through another. On RabbitMQ 3.10, a consumer on a channel opened
 	// while a quorum queue elected its leader can receive nothing for
-	// good. Zero means 15s; negative never checks.
+	// good. On a single-active-consumer queue declared through the
+	// Client, no consumer is taken for stalled while the queue has an
+	// active consumer (RabbitMQ does not tell a standby from the active
+	// one). Zero means 15s;
+	// negative never checks.
 	StallTimeout time.Duration
 }
 
@@ -221,6 +225,14 @@ func (k *Consumer) stalled(ctx context.Context, queue string) bool {
 	if err != nil {
 		k.c.log("amqp consumer stall check failed", "queue", queue, "err", err)
 		return ctx.Err() == nil || errors.Is(err, context.DeadlineExceeded)
+	}
+	// On a single-active-consumer queue, every consumer but the active
+	// one gets nothing while messages wait: standing by, not stalled.
+	// RabbitMQ counts only the active consumer in queue.declare-ok, so
+	// a standby cannot be told from a stuck active one: with an active
+	// consumer there, none is taken for stalled.
+	if q.Consumers > 0 && k.c.singleActive(k.cfg.Queue) {
+		return false
 	}
 	return q.Messages > 0
 }

@@ -281,3 +281,17 @@ func (c *Client) Inspect(ctx context.Context, name string) (amqp091.Queue, error
 		return amqp091.Queue{}, fmt.Errorf("amqp: inspect queue %q on %s: %w", name, Redact(s.url), ctx.Err())
 	}
 }
+
+// singleActive reports whether queue name (its first or current name) was
+// declared through c with x-single-active-consumer.
+func (c *Client) singleActive(name string) bool {
+	c.topo.mu.Lock()
+	defer c.topo.mu.Unlock()
+	for _, q := range c.topo.queues {
+		if q.decl.Name == name || q.name == name {
+			sac, _ := q.decl.Args["x-single-active-consumer"].(bool)
+			return sac
+		}
+	}
+	return false
+}
