@@ -118,7 +118,27 @@ func (c *Checker) checkNode(ctx context.Context, url string) error {
 	if err != nil {
 		return fail("connect", err)
 	}
-	defer conn.Close()
+	// A node that froze after the handshake (SIGSTOP, a stuck VM) never
+	// answers channel.open, confirm.select or queue.declare, which
+	// amqp091-go waits for without a deadline: probe in a goroutine,
+	// and when ctx ends, close the connection, which ends those waits.
+	res := make(chan error, 1)
+	go func() { res <- c.probe(ctx, conn, fail) }()
+	select {
+	case err := <-res:
+		conn.Close()
+		return err
+	case <-ctx.Done():
+		go func() {
+			conn.Close()
+			<-res
+		}()
+		return fail("probe", fmt.Errorf("no answer: %w", ctx.Err()))
+	}
+}
+
+// probe runs checkNode's steps on an open connection.
+func (c *Checker) probe(ctx context.Context, conn Conn, fail func(string, error) error) error {
 	blocked := conn.NotifyBlocked(make(chan amqp091.Blocking, 1))
 	// Closing the connection closes the channel; closing the channel
 	// first would wait forever for a blocked node's close-ok.

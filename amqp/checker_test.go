@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -73,4 +74,58 @@ func TestCheckerConfigErrors(t *testing.T) {
 			t.Errorf("NewChecker(%+v) = %v, want %q", c.cfg, err, c.want)
 		}
 	}
+}
+
+// frozenConn is a connection to a node that finished the handshake and
+// then stopped answering (SIGSTOP): channel.open never gets its open-ok
+// until the connection is closed.
+type frozenConn struct {
+	amqp.Conn
+	closed chan struct{}
+	once   sync.Once
+}
+
+func (c *frozenConn) Channel() (amqp.Channel, error) {
+	<-c.closed
+	return nil, amqp091.ErrClosed
+}
+
+func (c *frozenConn) Close() error {
+	c.once.Do(func() { close(c.closed) })
+	return c.Conn.Close()
+}
+
+// Check returns when its ctx ends even if a node froze after the
+// handshake, and closes that node's connection.
+func TestCheckerFrozenNodeBoundedByCtx(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := amqptest.NewBroker()
+		var frozen *frozenConn
+		c, err := amqp.NewChecker(amqp.CheckerConfig{URLs: testURLs[:1], Dial: func(ctx context.Context, url string, cfg amqp.DialConfig) (amqp.Conn, error) {
+			conn, err := b.Dial(ctx, url, cfg)
+			if err != nil {
+				return nil, err
+			}
+			frozen = &frozenConn{Conn: conn, closed: make(chan struct{})}
+			return frozen, nil
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		start := time.Now()
+		done := make(chan error, 1)
+		go func() { done <- c.Check(ctx) }()
+		select {
+		case err = <-done:
+		case <-time.After(time.Minute):
+			frozen.Close()
+			<-done
+			t.Fatalf("Check still running a minute after its 2s ctx ended")
+		}
+		if d := time.Since(start); !errors.Is(err, context.DeadlineExceeded) || d != 2*time.Second {
+			t.Errorf("Check = %v after %v, want DeadlineExceeded after 2s", err, d)
+		}
+	})
 }

@@ -326,9 +326,12 @@ func (c *Client) channel(ctx context.Context) (Channel, *session, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		ch, err := s.conn.Channel()
+		ch, err := openChannel(ctx, s.conn)
 		if err == nil {
 			return ch, s, nil
+		}
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
 		}
 		c.log("amqp channel open failed", "url", Redact(s.url), "err", err)
 		select {
@@ -337,6 +340,33 @@ func (c *Client) channel(ctx context.Context) (Channel, *session, error) {
 		case <-ctx.Done():
 			return nil, nil, ctx.Err()
 		}
+	}
+}
+
+// openChannel opens a channel on conn, giving up when ctx ends: a node
+// that froze (SIGSTOP) never answers channel.open, and amqp091-go waits
+// for the open-ok until the connection dies of missed heartbeats. A
+// channel that opens after ctx ended is closed.
+func openChannel(ctx context.Context, conn Conn) (Channel, error) {
+	type res struct {
+		ch  Channel
+		err error
+	}
+	done := make(chan res, 1)
+	go func() {
+		ch, err := conn.Channel()
+		done <- res{ch, err}
+	}()
+	select {
+	case r := <-done:
+		return r.ch, r.err
+	case <-ctx.Done():
+		go func() {
+			if r := <-done; r.ch != nil {
+				_ = r.ch.Close()
+			}
+		}()
+		return nil, ctx.Err()
 	}
 }
 

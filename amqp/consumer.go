@@ -35,12 +35,19 @@ type ConsumerConfig struct {
 	// broker cancelled the consumer (basic.cancel: queue deleted, quorum
 	// leader moved, node down); zero means 1s.
 	ResubscribeDelay time.Duration
-	// StallTimeout: when nothing was delivered for this long, the
-	// Consumer checks the queue with a passive declare and, if messages
+	// StallTimeout: when nothing was delivered for this long while
+	// fewer than Prefetch deliveries are held unsettled (settle them
+	// through Delivery's Ack, Nack or Reject, not the embedded
+	// amqp091.Delivery's, or they count as held), the Consumer checks
+	// the queue with a passive declare and, if messages
 	// wait in it (or the check fails), drops the connection to consume
 	// through another. On RabbitMQ 3.10, a consumer on a channel opened
 	// while a quorum queue elected its leader can receive nothing for
-	// good. Zero means 15s; negative never checks.
+	// good. On a single-active-consumer queue declared through the
+	// Client, no consumer is taken for stalled while the queue has an
+	// active consumer (RabbitMQ does not tell a standby from the active
+	// one). Zero means 15s;
+	// negative never checks.
 	StallTimeout time.Duration
 }
 
@@ -128,6 +135,7 @@ func (k *Consumer) Run(ctx context.Context) error {
 type chanState struct {
 	ch     Channel
 	closed atomic.Bool
+	held   atomic.Int64 // delivered and not yet acked, nacked or rejected
 }
 
 // serve consumes on one channel until it ends.
@@ -173,6 +181,7 @@ func (k *Consumer) serve(ctx context.Context, ch Channel, s *session) error {
 				k.st.Redelivered++
 			}
 			k.mu.Unlock()
+			cs.held.Add(1)
 			k.cfg.Handler(ctx, &Delivery{Delivery: m, cs: cs})
 			if timer != nil {
 				timer.Reset(k.cfg.StallTimeout)
@@ -182,7 +191,10 @@ func (k *Consumer) serve(ctx context.Context, ch Channel, s *session) error {
 		case <-s.done:
 			return errors.New("connection lost")
 		case <-stall:
-			if k.stalled(ctx, queue) {
+			// With prefetch full of deliveries the handler still holds,
+			// the broker rightly sends nothing more: a slow handler,
+			// not a stall.
+			if cs.held.Load() < int64(k.cfg.Prefetch) && k.stalled(ctx, queue) {
 				k.mu.Lock()
 				k.st.Stalls++
 				k.mu.Unlock()
@@ -214,6 +226,14 @@ func (k *Consumer) stalled(ctx context.Context, queue string) bool {
 		k.c.log("amqp consumer stall check failed", "queue", queue, "err", err)
 		return ctx.Err() == nil || errors.Is(err, context.DeadlineExceeded)
 	}
+	// On a single-active-consumer queue, every consumer but the active
+	// one gets nothing while messages wait: standing by, not stalled.
+	// RabbitMQ counts only the active consumer in queue.declare-ok, so
+	// a standby cannot be told from a stuck active one: with an active
+	// consumer there, none is taken for stalled.
+	if q.Consumers > 0 && k.c.singleActive(k.cfg.Queue) {
+		return false
+	}
 	return q.Messages > 0
 }
 
@@ -226,7 +246,8 @@ func (k *Consumer) Close() error {
 // Delivery is one message delivered to a Consumer's Handler.
 type Delivery struct {
 	amqp091.Delivery
-	cs *chanState
+	cs   *chanState
+	done atomic.Bool // settled through Ack, Nack or Reject
 }
 
 // Ack acknowledges the delivery. It returns an error wrapping
@@ -238,7 +259,7 @@ func (d *Delivery) Ack() error {
 	if err := d.stale(); err != nil {
 		return err
 	}
-	return d.wrap(d.Delivery.Ack(false))
+	return d.settled(d.Delivery.Ack(false))
 }
 
 // Nack negatively acknowledges the delivery, requeueing it if requeue.
@@ -247,7 +268,7 @@ func (d *Delivery) Nack(requeue bool) error {
 	if err := d.stale(); err != nil {
 		return err
 	}
-	return d.wrap(d.Delivery.Nack(false, requeue))
+	return d.settled(d.Delivery.Nack(false, requeue))
 }
 
 // Reject rejects the delivery, requeueing it if requeue. Errors as for Ack.
@@ -255,7 +276,7 @@ func (d *Delivery) Reject(requeue bool) error {
 	if err := d.stale(); err != nil {
 		return err
 	}
-	return d.wrap(d.Delivery.Reject(requeue))
+	return d.settled(d.Delivery.Reject(requeue))
 }
 
 func (d *Delivery) stale() error {
@@ -263,6 +284,15 @@ func (d *Delivery) stale() error {
 		return fmt.Errorf("%w: delivery tag %d", ErrStaleDelivery, d.DeliveryTag)
 	}
 	return nil
+}
+
+// settled counts the delivery as no longer held once it is settled, at
+// most once, and wraps err.
+func (d *Delivery) settled(err error) error {
+	if err == nil && d.done.CompareAndSwap(false, true) {
+		d.cs.held.Add(-1)
+	}
+	return d.wrap(err)
 }
 
 func (d *Delivery) wrap(err error) error {

@@ -200,3 +200,21 @@ func TestDeclareRefusedIsReturned(t *testing.T) {
 		}
 	})
 }
+
+// A consumer whose handler holds its deliveries to ack them later (a slow
+// worker pool) has its prefetch full: the broker rightly delivers nothing
+// more while messages wait in the queue. That is not a stall, and dropping
+// the connection would requeue and redeliver everything held.
+func TestFullPrefetchIsNotAStall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b, r, c := withQueue(t, false)
+		col := &collector{noAck: true}
+		k := r.consumer(c, amqp.ConsumerConfig{Queue: "q", Handler: col.handle, Prefetch: 2, StallTimeout: time.Second})
+		synctest.Wait()
+		publish(t, r, b, "", "q", "a", "b", "c", "d")
+		time.Sleep(time.Minute)
+		if ks, cs := k.Stats(), c.Stats(); ks.Stalls != 0 || cs.Connects != 1 || col.redel != 0 {
+			t.Errorf("stats %+v %+v, %d redelivered", ks, cs, col.redel)
+		}
+	})
+}

@@ -86,7 +86,8 @@
 // waits out the election before reconnecting, and as a second line the
 // Publisher drops a connection after PublisherConfig.NackRun nacks in a
 // row, the Consumer after StallTimeout without deliveries while its queue
-// holds messages.
+// holds messages (unless its prefetch is full of deliveries its handler
+// still holds, or it stands by on a single-active-consumer queue).
 //
 // Not guaranteed: order across a failover (re-published messages follow
 // newer ones already delivered); exactly-once (never: use idempotent

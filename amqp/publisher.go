@@ -17,6 +17,11 @@ import (
 type PublisherConfig struct {
 	// Mandatory sets the mandatory flag: a message no queue takes comes
 	// back (basic.return), and its Publish fails with a *ReturnError.
+	// basic.return carries no delivery tag: a return is matched to the
+	// oldest message in flight with the same exchange, routing key and
+	// body. Messages identical in those three but routed differently
+	// (a headers exchange, a queue deleted between them) can have
+	// their outcomes swapped; give such messages distinct bodies.
 	Mandatory bool
 	// MaxInFlight bounds the messages Publish has accepted and the broker
 	// has not confirmed yet; Publish waits for room beyond it. Zero means

@@ -117,7 +117,7 @@ func (c *Client) declare(ctx context.Context, f func(ch Channel) error) error {
 		}
 		c.topo.mu.Lock()
 		err = func() error {
-			ch, err := s.conn.Channel()
+			ch, err := openChannel(ctx, s.conn)
 			if err != nil {
 				return err
 			}
@@ -256,7 +256,6 @@ func (c *Client) Inspect(ctx context.Context, name string) (amqp091.Queue, error
 	if err != nil {
 		return amqp091.Queue{}, err
 	}
-	defer ch.Close()
 	type res struct {
 		q   amqp091.Queue
 		err error
@@ -268,11 +267,31 @@ func (c *Client) Inspect(ctx context.Context, name string) (amqp091.Queue, error
 	}()
 	select {
 	case r := <-done:
+		_ = ch.Close()
 		if r.err != nil {
 			return r.q, fmt.Errorf("amqp: inspect queue %q: %w", name, r.err)
 		}
 		return r.q, nil
 	case <-ctx.Done():
+		// A frozen node answers channel.close no more than the declare.
+		go func() {
+			<-done
+			_ = ch.Close()
+		}()
 		return amqp091.Queue{}, fmt.Errorf("amqp: inspect queue %q on %s: %w", name, Redact(s.url), ctx.Err())
 	}
+}
+
+// singleActive reports whether queue name (its first or current name) was
+// declared through c with x-single-active-consumer.
+func (c *Client) singleActive(name string) bool {
+	c.topo.mu.Lock()
+	defer c.topo.mu.Unlock()
+	for _, q := range c.topo.queues {
+		if q.decl.Name == name || q.name == name {
+			sac, _ := q.decl.Args["x-single-active-consumer"].(bool)
+			return sac
+		}
+	}
+	return false
 }

@@ -50,3 +50,20 @@ func TestBadFlags(t *testing.T) {
 		}
 	}
 }
+
+// With no node reachable (a closed loopback port), amqp-load exits 1 at
+// -timeout and prints the summary line alone, all zero.
+func TestTimeoutExitsOne(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"-urls", "amqp://u:secret@127.0.0.1:1/", "-queue", "q", "-count", "3",
+		"-confirmed", dir + "/c", "-received", dir + "/r", "-timeout", "500ms"}
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, &stdout, &stderr)
+	want := `{"published":0,"confirmed":0,"received_unique":0,"duplicates":0,"reconnects":0}` + "\n"
+	if code != 1 || stdout.String() != want {
+		t.Errorf("exit %d, stdout %q; want 1 and %q", code, stdout.String(), want)
+	}
+	if strings.Contains(stderr.String(), "secret") {
+		t.Errorf("stderr shows the password: %q", stderr.String())
+	}
+}

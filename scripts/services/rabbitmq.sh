@@ -163,6 +163,19 @@ rabbit_ensure_user() {
 	rabbit_ctl 1 set_permissions -p / hakit '.*' '.*' '.*' >/dev/null || rabbit_fail "set_permissions hakit failed"
 }
 
+# rabbit_reset_watermarks sets every node's vm_memory_high_watermark back
+# to RabbitMQ's default (0.4), clearing a memory alarm a test raised with a
+# tiny watermark and could not restore because its binary died before its
+# cleanups ran. A runtime watermark outlives every client, and while it is
+# set every publishing connection of the cluster stays blocked.
+rabbit_reset_watermarks() {
+	local i
+	for i in "${RABBIT_NODES[@]}"; do
+		rabbit_ctl "$i" set_vm_memory_high_watermark 0.4 >>"$RABBIT_DIR/ctl.log" 2>&1 ||
+			rabbit_fail "set_vm_memory_high_watermark 0.4 on $(rabbit_node "$i") failed"
+	done
+}
+
 rabbitmq_up() {
 	rabbit_prepare
 	rabbit_start_epmd
@@ -172,6 +185,7 @@ rabbitmq_up() {
 	done
 	if [ -n "$all_alive" ] && rabbit_amqp_ports && rabbit_clustered; then
 		rabbit_ensure_user
+		rabbit_reset_watermarks
 		return 0
 	fi
 	# Nodes that were clustered wait for their peers at boot, so every
@@ -215,6 +229,7 @@ rabbitmq_up() {
 	wait_until "$HAKIT_WAIT" rabbit_clustered || rabbit_fail "the three nodes did not form one running cluster"
 	wait_until "$HAKIT_WAIT" rabbit_amqp_ports || rabbit_fail "AMQP ports 5681-5683 do not answer"
 	rabbit_ensure_user
+	rabbit_reset_watermarks
 }
 
 rabbitmq_down() {
