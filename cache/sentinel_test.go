@@ -97,6 +97,26 @@ func (r *recorder) config(addrs ...string) cache.SentinelWatcherConfig {
 	}
 }
 
+// startWatcher runs a watcher with cfg until the test ends, then checks
+// that Run returned the cancellation.
+func startWatcher(t *testing.T, cfg cache.SentinelWatcherConfig) *cache.SentinelWatcher {
+	t.Helper()
+	w, err := cache.NewSentinelWatcher(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != context.Canceled {
+			t.Errorf("Run returned %v", err)
+		}
+	})
+	return w
+}
+
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); !cond(); {
@@ -256,14 +276,7 @@ func TestSentinelWatcherHalfOpen(t *testing.T) {
 	s1, s2 := newFakeSentinel(t, "127.0.0.1", "16379"), newFakeSentinel(t, "127.0.0.1", "16379")
 	proxy, swallow := swallowProxy(t, s1.Addr())
 	var rec recorder
-	w, err := cache.NewSentinelWatcher(rec.config(proxy, s2.Addr()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
+	w := startWatcher(t, rec.config(proxy, s2.Addr()))
 	waitUntil(t, "subscribed through the proxy", func() bool { _, c := rec.snapshot(); return len(c) == 1 })
 	// Swallow only once the catch-up question is answered, so that it is
 	// the subscription's PING that goes unanswered.
@@ -278,8 +291,6 @@ func TestSentinelWatcherHalfOpen(t *testing.T) {
 	if st := w.Stats(); st.Failures < 1 || st.LastError == nil || !strings.Contains(st.LastError.Error(), "PING") {
 		t.Errorf("stats %+v", st)
 	}
-	cancel()
-	<-done
 }
 
 // A Sentinel that accepts the subscription but never answers the
@@ -291,14 +302,7 @@ func TestSentinelWatcherUnansweredCatchUp(t *testing.T) {
 	s1.mute = true
 	s1.mu.Unlock()
 	var rec recorder
-	w, err := cache.NewSentinelWatcher(rec.config(s1.Addr(), s2.Addr()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
+	w := startWatcher(t, rec.config(s1.Addr(), s2.Addr()))
 	start := time.Now()
 	waitUntil(t, "moved to the second sentinel", func() bool { _, c := rec.snapshot(); return len(c) >= 2 }) // a brief failure of the second may add more
 	// PingInterval is 500ms; the client's default read timeout alone is
@@ -309,8 +313,6 @@ func TestSentinelWatcherUnansweredCatchUp(t *testing.T) {
 	if st := w.Stats(); st.Failures < 1 || st.LastError == nil || !strings.Contains(st.LastError.Error(), "sentinel master") {
 		t.Errorf("stats %+v", st)
 	}
-	cancel()
-	<-done
 }
 
 func TestSentinelWatcherCancelPrompt(t *testing.T) {
@@ -393,14 +395,7 @@ func TestSentinelWatcherCatchesUpOnReconnect(t *testing.T) {
 	// already knows the new master, and nobody publishes +switch-master.
 	s2 := newFakeSentinel(t, "127.0.0.1", "16381")
 	var rec recorder
-	w, err := cache.NewSentinelWatcher(rec.config(s1.Addr(), s2.Addr()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
+	w := startWatcher(t, rec.config(s1.Addr(), s2.Addr()))
 	waitUntil(t, "subscribed to the first sentinel", func() bool { _, c := rec.snapshot(); return len(c) == 1 })
 	waitUntil(t, "the master's address", func() bool { return w.Stats().Master == "127.0.0.1:16379" })
 	if l, _ := rec.snapshot(); len(l) != 0 {
@@ -417,8 +412,6 @@ func TestSentinelWatcherCatchesUpOnReconnect(t *testing.T) {
 	// A published switch moves the last address too: no duplicate later.
 	s2.Publish("+switch-master", "hakit 127.0.0.1 16381 127.0.0.1 16380")
 	waitUntil(t, "the published switch", func() bool { return w.Stats().Master == "127.0.0.1:16380" })
-	cancel()
-	<-done
 }
 
 // A Sentinel that has not yet heard of a failover still gives the old
@@ -431,14 +424,7 @@ func TestSentinelWatcherIgnoresStaleEpoch(t *testing.T) {
 	s2 := newFakeSentinel(t, "127.0.0.1", "16379") // has not heard of the failover
 	s2.epoch = 1
 	var rec recorder
-	w, err := cache.NewSentinelWatcher(rec.config(s1.Addr(), s2.Addr()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
+	w := startWatcher(t, rec.config(s1.Addr(), s2.Addr()))
 	waitUntil(t, "subscribed to the first sentinel", func() bool { _, c := rec.snapshot(); return len(c) == 1 })
 	waitUntil(t, "the master's address", func() bool { return w.Stats().Master == "127.0.0.1:16379" })
 	s1.Publish("+switch-master", "hakit 127.0.0.1 16379 127.0.0.1 16381")
@@ -459,6 +445,4 @@ func TestSentinelWatcherIgnoresStaleEpoch(t *testing.T) {
 	if st := w.Stats(); st.Master != "127.0.0.1:16381" || st.Missed != 0 || st.Stale < 1 || st.Epoch != 2 {
 		t.Errorf("stats %+v", st)
 	}
-	cancel()
-	<-done
 }
