@@ -130,7 +130,10 @@
 // no history; with MasterName set, the master's address asked on each
 // subscribe turns a missed failover into a +switch-master callback, but
 // the other missed events (+sdown, +odown, +failover-end) are not
-// recovered.
+// recovered. That question also returns the master's config epoch: a
+// Sentinel whose epoch is below the highest seen has not yet heard of the
+// last failover, and its answer is ignored rather than reported as a
+// switch back to the old master (TestSentinelWatcherIgnoresStaleEpoch).
 //
 // Redis replicates asynchronously. When Sentinel fails a master over, the
 // promoted replica may lack the last writes the old master acknowledged:

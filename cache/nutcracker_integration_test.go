@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -39,6 +40,7 @@ func startNutcracker(t *testing.T, listen, stats string, yaml string) (stop func
 	cmd := exec.Command(bin, "-c", conf, "-s", statsPort, "-a", statsHost, "-o", logf, "-v", "4")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // dies with the test binary
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -89,9 +89,12 @@ type SentinelWatcherConfig struct {
 	// Sentinel does not replay events published while the watcher was
 	// not subscribed (between two Sentinels, or before a reconnect), so
 	// when MasterName is set the watcher also asks each Sentinel it
-	// subscribes to for the master's address (SENTINEL
-	// GET-MASTER-ADDR-BY-NAME, after the subscription is confirmed, so
-	// that no switch falls between the two). If the address differs
+	// subscribes to for the master's address and config epoch (SENTINEL
+	// MASTER, after the subscription is confirmed, so that no switch
+	// falls between the two). An answer whose config-epoch is below the
+	// highest seen comes from a Sentinel that has not yet heard of the
+	// last failover: it is ignored (Stats().Stale), never reported as a
+	// switch back to the old master. Otherwise, if the address differs
 	// from the last one it saw, by event or by asking, it delivers a
 	// +switch-master it makes itself, from the last address to the new
 	// one, to OnEvent and OnSwitchMaster (counted in Stats().Missed).
@@ -117,6 +120,8 @@ type SentinelWatcherStats struct {
 	Failures  int    // Sentinels that failed
 	Missed    int    // master switches found by asking on (re)subscribe
 	Master    string // last address of MasterName seen, or ""
+	Epoch     int64  // config epoch of Master: as a Sentinel gave it, or a lower bound after a published switch
+	Stale     int    // answers on (re)subscribe older than Epoch, ignored
 	LastError error
 }
 
@@ -277,27 +282,22 @@ func (w *SentinelWatcher) catchUp(ctx context.Context, sc *redis.SentinelClient,
 	// retries: closing the client at the deadline bounds the question
 	// whatever options NewClient chose.
 	closeAtDeadline := context.AfterFunc(qctx, func() { sc.Close() })
-	hp, err := sc.GetMasterAddrByName(qctx, w.cfg.MasterName).Result()
+	m, err := sc.Master(qctx, w.cfg.MasterName).Result()
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
 	if answeredInTime := closeAtDeadline(); !answeredInTime {
-		return fmt.Errorf("cache: sentinel %s: get-master-addr-by-name: no answer within %v", addr, w.cfg.PingInterval)
+		return fmt.Errorf("cache: sentinel %s: sentinel master: no answer within %v", addr, w.cfg.PingInterval)
 	}
 	var rerr redis.Error
 	var cur SentinelInstance
+	var epoch int64
 	if err == nil {
-		if len(hp) != 2 {
-			err = fmt.Errorf("cache: sentinel %s: master %q: answer %v: %w", addr, w.cfg.MasterName, hp, ErrUnhealthy)
-		} else if port, perr := strconv.Atoi(hp[1]); perr != nil || port < 0 || port > 65535 {
-			err = fmt.Errorf("cache: sentinel %s: master %q: port %q: %w", addr, w.cfg.MasterName, hp[1], ErrUnhealthy)
-		} else {
-			cur = SentinelInstance{Type: "master", Name: w.cfg.MasterName, IP: hp[0], Port: port}
-		}
+		cur, epoch, err = parseSentinelMaster(addr, w.cfg.MasterName, m)
 	} else if errors.As(err, &rerr) || errors.Is(err, redis.Nil) {
 		err = fmt.Errorf("cache: sentinel %s: master %q: %w", addr, w.cfg.MasterName, err)
 	} else {
-		return fmt.Errorf("cache: sentinel %s: get-master-addr-by-name: %w", addr, err)
+		return fmt.Errorf("cache: sentinel %s: sentinel master: %w", addr, err)
 	}
 	if err != nil {
 		w.mu.Lock()
@@ -309,6 +309,18 @@ func (w *SentinelWatcher) catchUp(ctx context.Context, sc *redis.SentinelClient,
 		return nil
 	}
 	w.mu.Lock()
+	if epoch < w.stats.Epoch {
+		// This Sentinel has not yet heard of the last failover seen.
+		known, seen := w.stats.Epoch, w.stats.Master
+		w.stats.Stale++
+		w.mu.Unlock()
+		if w.cfg.Logger != nil {
+			w.cfg.Logger.Warn("cache: sentinel's configuration is older than the one seen; ignored", "sentinel", addr,
+				"master", w.cfg.MasterName, "addr", cur.Addr(), "epoch", epoch, "known_epoch", known, "known_addr", seen)
+		}
+		return nil
+	}
+	w.stats.Epoch = epoch
 	last := w.stats.Master
 	w.stats.Master = cur.Addr()
 	missed := last != "" && last != cur.Addr()
@@ -333,6 +345,20 @@ func (w *SentinelWatcher) catchUp(ctx context.Context, sc *redis.SentinelClient,
 		w.cfg.OnSwitchMaster(ev)
 	}
 	return nil
+}
+
+// parseSentinelMaster reads the address and config epoch of master name
+// from a SENTINEL MASTER reply of the Sentinel at addr.
+func parseSentinelMaster(addr, name string, m map[string]string) (SentinelInstance, int64, error) {
+	port, ok := parsePort(m["port"])
+	if m["ip"] == "" || !ok {
+		return SentinelInstance{}, 0, fmt.Errorf("cache: sentinel %s: master %q: address %q port %q: %w", addr, name, m["ip"], m["port"], ErrUnhealthy)
+	}
+	epoch, err := strconv.ParseInt(m["config-epoch"], 10, 64)
+	if err != nil || epoch < 0 {
+		return SentinelInstance{}, 0, fmt.Errorf("cache: sentinel %s: master %q: config-epoch %q: %w", addr, name, m["config-epoch"], ErrUnhealthy)
+	}
+	return SentinelInstance{Type: "master", Name: name, IP: m["ip"], Port: port}, epoch, nil
 }
 
 // splitAddr splits an address made by SentinelInstance.Addr.
@@ -360,8 +386,11 @@ func (w *SentinelWatcher) deliver(channel, payload string) {
 	}
 	w.mu.Lock()
 	w.stats.Events++
-	if ev.Channel == EventSwitchMaster && w.cfg.MasterName != "" {
+	if ev.Channel == EventSwitchMaster && w.cfg.MasterName != "" && w.stats.Master != ev.Instance.Addr() {
+		// The event carries no epoch, but the configuration it announces
+		// is newer than the one known: its epoch is at least one more.
 		w.stats.Master = ev.Instance.Addr()
+		w.stats.Epoch++
 	}
 	w.mu.Unlock()
 	if w.cfg.OnEvent != nil {

@@ -3,6 +3,7 @@ package cache_test
 import (
 	"context"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -94,6 +95,26 @@ func (r *recorder) config(addrs ...string) cache.SentinelWatcherConfig {
 		OnFailoverEnd:  func(ev cache.SentinelEvent) { r.add("failover-end") },
 		OnConnect:      func(addr string) { r.mu.Lock(); r.connects = append(r.connects, addr); r.mu.Unlock() },
 	}
+}
+
+// startWatcher runs a watcher with cfg until the test ends, then checks
+// that Run returned the cancellation.
+func startWatcher(t *testing.T, cfg cache.SentinelWatcherConfig) *cache.SentinelWatcher {
+	t.Helper()
+	w, err := cache.NewSentinelWatcher(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != context.Canceled {
+			t.Errorf("Run returned %v", err)
+		}
+	})
+	return w
 }
 
 func waitUntil(t *testing.T, what string, cond func() bool) {
@@ -255,14 +276,7 @@ func TestSentinelWatcherHalfOpen(t *testing.T) {
 	s1, s2 := newFakeSentinel(t, "127.0.0.1", "16379"), newFakeSentinel(t, "127.0.0.1", "16379")
 	proxy, swallow := swallowProxy(t, s1.Addr())
 	var rec recorder
-	w, err := cache.NewSentinelWatcher(rec.config(proxy, s2.Addr()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
+	w := startWatcher(t, rec.config(proxy, s2.Addr()))
 	waitUntil(t, "subscribed through the proxy", func() bool { _, c := rec.snapshot(); return len(c) == 1 })
 	// Swallow only once the catch-up question is answered, so that it is
 	// the subscription's PING that goes unanswered.
@@ -277,8 +291,6 @@ func TestSentinelWatcherHalfOpen(t *testing.T) {
 	if st := w.Stats(); st.Failures < 1 || st.LastError == nil || !strings.Contains(st.LastError.Error(), "PING") {
 		t.Errorf("stats %+v", st)
 	}
-	cancel()
-	<-done
 }
 
 // A Sentinel that accepts the subscription but never answers the
@@ -290,14 +302,7 @@ func TestSentinelWatcherUnansweredCatchUp(t *testing.T) {
 	s1.mute = true
 	s1.mu.Unlock()
 	var rec recorder
-	w, err := cache.NewSentinelWatcher(rec.config(s1.Addr(), s2.Addr()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
+	w := startWatcher(t, rec.config(s1.Addr(), s2.Addr()))
 	start := time.Now()
 	waitUntil(t, "moved to the second sentinel", func() bool { _, c := rec.snapshot(); return len(c) >= 2 }) // a brief failure of the second may add more
 	// PingInterval is 500ms; the client's default read timeout alone is
@@ -305,11 +310,9 @@ func TestSentinelWatcherUnansweredCatchUp(t *testing.T) {
 	if d := time.Since(start); d > 2500*time.Millisecond {
 		t.Errorf("moved on after %v", d)
 	}
-	if st := w.Stats(); st.Failures < 1 || st.LastError == nil || !strings.Contains(st.LastError.Error(), "get-master-addr-by-name") {
+	if st := w.Stats(); st.Failures < 1 || st.LastError == nil || !strings.Contains(st.LastError.Error(), "sentinel master") {
 		t.Errorf("stats %+v", st)
 	}
-	cancel()
-	<-done
 }
 
 func TestSentinelWatcherCancelPrompt(t *testing.T) {
@@ -336,13 +339,15 @@ func TestSentinelWatcherCancelPrompt(t *testing.T) {
 	}
 }
 
-// fakeSentinel is a miniredis that also answers SENTINEL
-// GET-MASTER-ADDR-BY-NAME hakit with the address set (none: a null), or,
-// once muted, never answers it.
+// fakeSentinel is a miniredis that also answers SENTINEL MASTER hakit
+// and SENTINEL GET-MASTER-ADDR-BY-NAME hakit with the address set (none:
+// an error, a null) and config epoch, or, once muted, never answers them.
 type fakeSentinel struct {
 	*miniredis.Miniredis
 	mu     sync.Mutex
 	master []string
+	epoch  int
+	asked  int           // questions answered
 	muted  chan struct{} // closed when the fake stops: muted questions end then
 	mute   bool
 }
@@ -351,7 +356,7 @@ func newFakeSentinel(t *testing.T, master ...string) *fakeSentinel {
 	f := &fakeSentinel{Miniredis: miniredis.RunT(t), master: master, muted: make(chan struct{})}
 	t.Cleanup(func() { close(f.muted) })
 	err := f.Server().Register("SENTINEL", func(c *server.Peer, cmd string, args []string) {
-		if len(args) != 2 || !strings.EqualFold(args[0], "get-master-addr-by-name") {
+		if len(args) != 2 || !strings.EqualFold(args[0], "get-master-addr-by-name") && !strings.EqualFold(args[0], "master") {
 			c.WriteError("ERR unsupported")
 			return
 		}
@@ -364,11 +369,19 @@ func newFakeSentinel(t *testing.T, master ...string) *fakeSentinel {
 		}
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		if args[1] != "hakit" || f.master == nil {
+		f.asked++
+		byName := strings.EqualFold(args[0], "get-master-addr-by-name")
+		switch {
+		case (args[1] != "hakit" || f.master == nil) && byName:
 			c.WriteNull()
-			return
+		case args[1] != "hakit" || f.master == nil:
+			c.WriteError("ERR No such master with that name")
+		case byName:
+			c.WriteStrings(f.master)
+		default:
+			c.WriteStrings([]string{"name", "hakit", "ip", f.master[0], "port", f.master[1],
+				"flags", "master", "config-epoch", strconv.Itoa(f.epoch)})
 		}
-		c.WriteStrings(f.master)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -382,14 +395,7 @@ func TestSentinelWatcherCatchesUpOnReconnect(t *testing.T) {
 	// already knows the new master, and nobody publishes +switch-master.
 	s2 := newFakeSentinel(t, "127.0.0.1", "16381")
 	var rec recorder
-	w, err := cache.NewSentinelWatcher(rec.config(s1.Addr(), s2.Addr()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
+	w := startWatcher(t, rec.config(s1.Addr(), s2.Addr()))
 	waitUntil(t, "subscribed to the first sentinel", func() bool { _, c := rec.snapshot(); return len(c) == 1 })
 	waitUntil(t, "the master's address", func() bool { return w.Stats().Master == "127.0.0.1:16379" })
 	if l, _ := rec.snapshot(); len(l) != 0 {
@@ -406,6 +412,37 @@ func TestSentinelWatcherCatchesUpOnReconnect(t *testing.T) {
 	// A published switch moves the last address too: no duplicate later.
 	s2.Publish("+switch-master", "hakit 127.0.0.1 16381 127.0.0.1 16380")
 	waitUntil(t, "the published switch", func() bool { return w.Stats().Master == "127.0.0.1:16380" })
-	cancel()
-	<-done
+}
+
+// A Sentinel that has not yet heard of a failover still gives the old
+// master, at the old config epoch: the watcher that saw the switch must
+// not report a switch back to the old master when it moves to that
+// Sentinel.
+func TestSentinelWatcherIgnoresStaleEpoch(t *testing.T) {
+	s1 := newFakeSentinel(t, "127.0.0.1", "16379")
+	s1.epoch = 1
+	s2 := newFakeSentinel(t, "127.0.0.1", "16379") // has not heard of the failover
+	s2.epoch = 1
+	var rec recorder
+	w := startWatcher(t, rec.config(s1.Addr(), s2.Addr()))
+	waitUntil(t, "subscribed to the first sentinel", func() bool { _, c := rec.snapshot(); return len(c) == 1 })
+	waitUntil(t, "the master's address", func() bool { return w.Stats().Master == "127.0.0.1:16379" })
+	s1.Publish("+switch-master", "hakit 127.0.0.1 16379 127.0.0.1 16381")
+	waitUntil(t, "the published switch", func() bool { l, _ := rec.snapshot(); return len(l) == 1 })
+	s1.Close()
+	waitUntil(t, "subscribed to the second sentinel", func() bool { _, c := rec.snapshot(); return len(c) >= 2 })
+	// The watcher asks before it reads events: once this event arrives,
+	// the answer has been handled.
+	s2.Publish("+sdown", "master hakit 127.0.0.1 16379")
+	waitUntil(t, "an event after the catch-up", func() bool {
+		l, _ := rec.snapshot()
+		return len(l) >= 2 && l[len(l)-1] == "sdown 127.0.0.1:16379 down"
+	})
+	want := []string{"switch 127.0.0.1:16379 -> 127.0.0.1:16381", "sdown 127.0.0.1:16379 down"}
+	if l, _ := rec.snapshot(); strings.Join(l, "\n") != strings.Join(want, "\n") {
+		t.Errorf("callbacks:\n%s\nwant:\n%s", strings.Join(l, "\n"), strings.Join(want, "\n"))
+	}
+	if st := w.Stats(); st.Master != "127.0.0.1:16381" || st.Missed != 0 || st.Stale < 1 || st.Epoch != 2 {
+		t.Errorf("stats %+v", st)
+	}
 }
