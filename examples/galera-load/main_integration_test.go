@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -34,6 +35,8 @@ func TestLoadSurvivesWriterKill(t *testing.T) {
 	acked := filepath.Join(t.TempDir(), "acked")
 	cmd := exec.Command(bin, "-nodes", strings.Join(g.Nodes, ","), "-user", g.User, "-password", g.Password,
 		"-db", db, "-duration", "16s", "-acked", acked)
+	// The load dies with the test binary, even on a kill -9 of the test.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
