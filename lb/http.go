@@ -338,6 +338,11 @@ func (l *keepListener) Accept() (net.Conn, error) {
 			if l.slots != nil {
 				<-l.slots
 			}
+			if l.stopped.Load() {
+				// Not the deadline's timeout, which http.Server takes for
+				// a temporary error and retries for ever.
+				return nil, net.ErrClosed
+			}
 			return nil, err
 		}
 		time.Sleep(time.Millisecond)
